@@ -1,0 +1,271 @@
+"""One typed settings object for the whole process.
+
+Sources, strongest first: explicit overrides (CLI flags), `POLYBOX_*` environment variables, an
+optional TOML file (`POLYBOX_CONFIG` or `--config`), then the defaults below. Only startup reads
+the environment; everything else receives a `Settings` instance. Run `python -m polybox.config` to
+print the settings reference (docs/CONFIGURATION.md is generated from it and a test keeps it true).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+ENV_PREFIX = "POLYBOX_"
+CONFIG_FILE_ENV = "POLYBOX_CONFIG"
+
+# Async drivers the store is built on; plain dialect names are upgraded to them for convenience.
+_ASYNC_DRIVERS = {
+    "sqlite": "sqlite+aiosqlite",
+    "sqlite+aiosqlite": "sqlite+aiosqlite",
+    "postgresql": "postgresql+asyncpg",
+    "postgres": "postgresql+asyncpg",
+    "postgresql+asyncpg": "postgresql+asyncpg",
+}
+
+
+class ConfigError(Exception):
+    """A setting is invalid or unusable; the message names the setting and how to fix it."""
+
+
+class Settings(BaseSettings):
+    """Every setting polybox reads. Field descriptions are the user-facing documentation."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        extra="forbid",
+        validate_default=True,
+    )
+
+    # --- server -----------------------------------------------------------------------------
+    data_dir: Path = Field(
+        default=Path("~/.local/share/polybox"),
+        description="Where polybox keeps its SQLite database, keys and installed packages.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description=(
+            "SQLAlchemy URL of the store. Unset: a SQLite file `polybox.db` in the data dir. "
+            "Production or several replicas: `postgresql+asyncpg://user:pass@host/db`."
+        ),
+    )
+    host: str = Field(default="127.0.0.1", description="Address `polybox serve` listens on.")
+    port: int = Field(default=8765, ge=1, le=65535, description="Port `polybox serve` listens on.")
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        default="info", description="Least severe log level written."
+    )
+    log_format: Literal["json", "console"] = Field(
+        default="json",
+        description="`json`: one JSON object per line (for collectors); `console`: for humans.",
+    )
+    encryption_key: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Base64 of 32 bytes used to encrypt server secrets. Unset: generated once into "
+            "`<data_dir>/secret.key` (mode 0600)."
+        ),
+    )
+
+    # --- sandbox ----------------------------------------------------------------------------
+    sandbox: Literal["auto", "bwrap", "docker", "unsafe-local"] = Field(
+        default="auto",
+        description=(
+            "Sandbox backend. `auto` picks bwrap when the host supports it. `unsafe-local` runs "
+            "tool code without isolation and must be chosen explicitly; the UI marks it."
+        ),
+    )
+    sandbox_user: str = Field(
+        default="polybox-sbx",
+        description=(
+            "Unprivileged account the bwrap sandbox runs as when polybox runs as root "
+            "(`polybox doctor --fix` creates it). Ignored when polybox itself is unprivileged."
+        ),
+    )
+    sandbox_python: Path = Field(
+        default=Path("/usr/bin/python3"),
+        description="Interpreter used inside the Box; it must be readable by the sandbox user.",
+    )
+    docker_image: str = Field(
+        default="python:3.11-slim",
+        description="Image for Boxes of the docker backend.",
+    )
+    pool_size: int = Field(
+        default=4, ge=1, le=64, description="Warm Python workers kept ready for tool calls."
+    )
+    worker_max_calls: int = Field(
+        default=500, ge=1, description="Calls a worker serves before it is recycled."
+    )
+    call_timeout_seconds: float = Field(
+        default=30.0, gt=0, le=3600, description="Wall-clock limit of one tool call."
+    )
+    call_memory_mb: int = Field(
+        default=512, ge=32, description="Address-space limit of one tool call, in MiB."
+    )
+    call_output_limit_bytes: int = Field(
+        default=65536, ge=1024, description="Printed output kept per call; the rest is cut."
+    )
+    call_result_limit_bytes: int = Field(
+        default=1_048_576, ge=1024, description="Largest JSON result a tool call may return."
+    )
+    box_tmp_size_mb: int = Field(
+        default=64, ge=1, description="Size of the tmpfs mounted at /tmp inside each Box."
+    )
+    egress_timeout_seconds: float = Field(
+        default=15.0, gt=0, le=300, description="Time limit of one outbound HTTP request."
+    )
+    egress_max_response_bytes: int = Field(
+        default=10_485_760, ge=1024, description="Largest response body a tool may download."
+    )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Overrides beat the environment, which beats the TOML file, which beats defaults."""
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+    @field_validator("data_dir", mode="after")
+    @classmethod
+    def _expand_data_dir(cls, value: Path) -> Path:
+        return value.expanduser().absolute()
+
+    @field_validator("database_url", mode="after")
+    @classmethod
+    def _check_database_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        return normalise_database_url(value).render_as_string(hide_password=False)
+
+    @property
+    def database(self) -> URL:
+        """The effective store URL (the SQLite file in the data dir unless set)."""
+        if self.database_url is None:
+            return make_url(f"sqlite+aiosqlite:///{self.data_dir / 'polybox.db'}")
+        return make_url(self.database_url)
+
+
+def normalise_database_url(value: str) -> URL:
+    """Parse a database URL and pin it to the async driver polybox uses for its dialect."""
+    try:
+        url = make_url(value)
+    except ArgumentError as exc:
+        raise ValueError(
+            "not a database URL; expected e.g. postgresql+asyncpg://user:pass@host/db"
+        ) from exc
+    driver = _ASYNC_DRIVERS.get(url.drivername)
+    if driver is None:
+        supported = "sqlite+aiosqlite, postgresql+asyncpg"
+        raise ValueError(f"unsupported database {url.drivername!r}; supported: {supported}")
+    if driver.startswith("sqlite") and url.database in (None, "", ":memory:"):
+        raise ValueError("SQLite needs a file path, e.g. sqlite+aiosqlite:////var/lib/polybox.db")
+    return url.set(drivername=driver)
+
+
+def env_name(field: str) -> str:
+    """The environment variable that sets a field."""
+    return f"{ENV_PREFIX}{field.upper()}"
+
+
+def _describe_validation_error(exc: ValidationError) -> str:
+    parts = []
+    for error in exc.errors():
+        field = ".".join(str(loc) for loc in error["loc"]) or "settings"
+        name = env_name(field) if field in Settings.model_fields else field
+        given = error.get("input")
+        suffix = f" (got {given!r})" if isinstance(given, str | int | float) else ""
+        message = str(error["msg"]).removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            message = "unknown setting; see docs/CONFIGURATION.md for the valid names"
+        parts.append(f"invalid setting {name}: {message}{suffix}")
+    return "; ".join(parts)
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Build the settings from overrides, the environment and the TOML file.
+
+    Raises ConfigError with one line naming the offending setting, never a validation dump.
+    """
+    path_text = str(config_file) if config_file else os.environ.get(CONFIG_FILE_ENV)
+    settings_cls: type[Settings] = Settings
+    if path_text:
+        path = Path(path_text).expanduser()
+        try:
+            tomllib.loads(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ConfigError(
+                f"invalid setting {CONFIG_FILE_ENV}: cannot read {path}: {exc.strerror}"
+            ) from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(
+                f"invalid setting {CONFIG_FILE_ENV}: {path} is not TOML: {exc}"
+            ) from exc
+
+        class _FromFile(Settings):
+            model_config = SettingsConfigDict(toml_file=path)
+
+        settings_cls = _FromFile
+    try:
+        return settings_cls(**overrides)
+    except ValidationError as exc:
+        raise ConfigError(_describe_validation_error(exc)) from exc
+
+
+def ensure_data_dir(settings: Settings) -> Path:
+    """Create the data dir (0700) if needed and prove it is a writable directory."""
+    path = settings.data_dir
+    name = env_name("data_dir")
+    try:
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"invalid setting {name}: cannot create {path}: {exc.strerror}") from exc
+    if not path.is_dir():
+        raise ConfigError(f"invalid setting {name}: {path} exists and is not a directory")
+    if not os.access(path, os.R_OK | os.W_OK | os.X_OK):
+        raise ConfigError(
+            f"invalid setting {name}: {path} is not readable and writable by this user; "
+            "fix its permissions or point POLYBOX_DATA_DIR elsewhere"
+        )
+    return path
+
+
+def render_reference() -> str:
+    """The settings reference in Markdown, generated from the field definitions."""
+    lines = [
+        "# Configuration",
+        "",
+        "<!-- Generated by `make docs` (python -m polybox.config); do not edit by hand. -->",
+        "",
+        "Every setting can be given as an environment variable or as a key in a TOML file named",
+        f"by `{CONFIG_FILE_ENV}` (or `polybox --config FILE`). The environment wins over the file.",
+        "An invalid value stops polybox with one line naming the setting and exit code 2.",
+        "",
+        "| Environment variable | TOML key | Default | Description |",
+        "| --- | --- | --- | --- |",
+    ]
+    for name, field in Settings.model_fields.items():
+        default = field.default
+        shown = "unset" if default is None else f"`{default}`"
+        lines.append(f"| `{env_name(name)}` | `{name}` | {shown} | {field.description} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    sys.stdout.write(render_reference())
