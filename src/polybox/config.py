@@ -24,7 +24,10 @@ from pydantic_settings import (
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
+from polybox.errors import UserError
+
 ENV_PREFIX = "POLYBOX_"
+_SECRET_SETTINGS = frozenset({"POLYBOX_DATABASE_URL", "POLYBOX_ENCRYPTION_KEY"})
 CONFIG_FILE_ENV = "POLYBOX_CONFIG"
 
 # Async drivers the store is built on; plain dialect names are upgraded to them for convenience.
@@ -37,7 +40,7 @@ _ASYNC_DRIVERS = {
 }
 
 
-class ConfigError(Exception):
+class ConfigError(UserError):
     """A setting is invalid or unusable; the message names the setting and how to fix it."""
 
 
@@ -190,7 +193,9 @@ def _describe_validation_error(exc: ValidationError) -> str:
         field = ".".join(str(loc) for loc in error["loc"]) or "settings"
         name = env_name(field) if field in Settings.model_fields else field
         given = error.get("input")
-        suffix = f" (got {given!r})" if isinstance(given, str | int | float) else ""
+        # Never echo values that may hold credentials.
+        shown = isinstance(given, str | int | float) and name not in _SECRET_SETTINGS
+        suffix = f" (got {given!r})" if shown else ""
         message = str(error["msg"]).removeprefix("Value error, ")
         if error["type"] == "extra_forbidden":
             message = "unknown setting; see docs/CONFIGURATION.md for the valid names"
@@ -232,12 +237,12 @@ def ensure_data_dir(settings: Settings) -> Path:
     """Create the data dir (0700) if needed and prove it is a writable directory."""
     path = settings.data_dir
     name = env_name("data_dir")
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"invalid setting {name}: {path} exists and is not a directory")
     try:
         path.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError as exc:
         raise ConfigError(f"invalid setting {name}: cannot create {path}: {exc.strerror}") from exc
-    if not path.is_dir():
-        raise ConfigError(f"invalid setting {name}: {path} exists and is not a directory")
     if not os.access(path, os.R_OK | os.W_OK | os.X_OK):
         raise ConfigError(
             f"invalid setting {name}: {path} is not readable and writable by this user; "
