@@ -8,7 +8,6 @@ network namespace (see `relay.py`).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable
 
 from polybox.sandbox.box import Forward
@@ -40,7 +39,7 @@ class LoopbackForward(Forward):
         self._connect = connect
         self._on_close = on_close
         self._server: asyncio.Server | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._writers: set[asyncio.StreamWriter] = set()
 
     async def open(self) -> None:
         """Start listening; `host_port` is set afterwards."""
@@ -48,31 +47,28 @@ class LoopbackForward(Forward):
         self.host_port = self._server.sockets[0].getsockname()[1]
 
     async def _serve(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None  # noqa: S101 - always inside a task
-        self._tasks.add(task)
+        self._writers.add(client_w)
         try:
             try:
                 box_r, box_w = await self._connect()
             except OSError:
                 return
+            self._writers.add(box_w)
             try:
                 await asyncio.gather(pipe(client_r, box_w), pipe(box_r, client_w))
             finally:
                 box_w.close()
+                self._writers.discard(box_w)
         finally:
             client_w.close()
-            self._tasks.discard(task)
+            self._writers.discard(client_w)
 
     async def close(self) -> None:
         if self._server is None:
             return
         server, self._server = self._server, None
         server.close()
-        for task in list(self._tasks):
-            task.cancel()
-        for task in list(self._tasks):
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        for writer in list(self._writers):
+            writer.transport.abort()  # the pipes see a reset and their tasks end
         await server.wait_closed()
         await self._on_close()

@@ -14,7 +14,7 @@ import re
 import shutil
 import uuid
 from abc import abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 
 from polybox.sandbox.box import (
@@ -41,6 +41,8 @@ from polybox.sandbox.processes import (
 )
 from polybox.sandbox.workspace import Workspace
 
+Cleanup = Callable[[], Awaitable[None]]
+BOX_PATH = "/usr/local/bin:/usr/bin:/bin"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 BOX_LOG = "box.log"
 
@@ -70,7 +72,7 @@ class HostBox(Box):
 
     def prepare(self) -> None:
         """Create the Box's directories (the workspace and run dir owned by the Box's uid)."""
-        self.dir.mkdir(mode=0o700)
+        self.dir.mkdir(mode=0o711)  # traversable, not listable: bwrap binds by path
         self.logs.mkdir(mode=0o700)
         self.workspace.create()
         self.run_dir.mkdir(mode=0o700)
@@ -85,8 +87,14 @@ class HostBox(Box):
         """The host command running argv inside this Box with exactly `env` (+ PATH/HOME/LANG)."""
 
     @abstractmethod
-    async def forward_connector(self, port: int) -> Connector:
-        """How the host side of a forward reaches `port` inside the Box."""
+    async def forward_connector(self, port: int) -> tuple[Connector, Cleanup]:
+        """How the host side of a forward reaches `port` inside the Box, and how to stop that."""
+
+    def box_env(self, env: Mapping[str, str] | None, home: str) -> dict[str, str]:
+        """The whole environment of a Box process: PATH, HOME, LANG and the caller's `env`."""
+        full = {"PATH": BOX_PATH, "HOME": home, "LANG": "C.UTF-8"}
+        full.update(env or {})
+        return full
 
     def release(self) -> None:
         """Backend resources to free after every process is dead (e.g. a cgroup)."""
@@ -163,10 +171,11 @@ class HostBox(Box):
         self._check()
         if not 0 < port < 65536:
             raise BoxError(f"port {port} is not a TCP port")
-        connector = await self.forward_connector(port)
+        connector, cleanup = await self.forward_connector(port)
 
         async def forget() -> None:
             self._forwards.discard(forward)
+            await cleanup()
 
         forward = LoopbackForward(port, connector, forget)
         await forward.open()

@@ -14,31 +14,30 @@ from pathlib import Path
 
 from polybox.sandbox.box import BoxSpec
 from polybox.sandbox.forward import Connector
-from polybox.sandbox.hostbox import HostBackend, HostBox
+from polybox.sandbox.hostbox import Cleanup, HostBackend, HostBox
 from polybox.sandbox.limits import rlimit_preexec
 from polybox.sandbox.processes import HostCommand
-
-BOX_PATH = "/usr/local/bin:/usr/bin:/bin"
 
 
 class LocalBox(HostBox):
     """A Box that is only a directory and a set of rlimits."""
 
     def command(self, argv: Sequence[str], env: Mapping[str, str] | None) -> HostCommand:
-        full_env = {"PATH": BOX_PATH, "HOME": str(self.workspace.root), "LANG": "C.UTF-8"}
-        full_env.update(env or {})
         return HostCommand(
             argv=list(argv),
-            env=full_env,
+            env=self.box_env(env, home=str(self.workspace.root)),
             cwd=self.workspace.root,
             preexec=rlimit_preexec(self.spec.limits, per_uid=False),
         )
 
-    async def forward_connector(self, port: int) -> Connector:
+    async def forward_connector(self, port: int) -> tuple[Connector, Cleanup]:
         async def connect() -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
             return await asyncio.open_connection("127.0.0.1", port)
 
-        return connect
+        async def nothing() -> None:
+            return None
+
+        return connect, nothing
 
 
 class LocalBackend(HostBackend):

@@ -34,6 +34,7 @@ class HostCommand:
     preexec: Callable[[], None] | None = None
     user: int | None = None
     group: int | None = None
+    close_after_start: tuple[int, ...] = ()
 
 
 async def launch(
@@ -50,21 +51,26 @@ async def launch(
     """
     for finished in [p for p in registry if p.returncode is not None]:
         registry.discard(finished)
-    process = await asyncio.create_subprocess_exec(
-        *command.argv,
-        stdin=stdin,
-        stdout=stdout,
-        stderr=stderr,
-        env=command.env,
-        cwd=command.cwd,
-        pass_fds=command.pass_fds,
-        preexec_fn=command.preexec,
-        user=command.user,
-        group=command.group,
-        extra_groups=[] if command.group is not None else None,
-        start_new_session=True,
-        close_fds=True,
-    )
+    try:
+        process = await asyncio.create_subprocess_exec(
+            *command.argv,
+            stdin=stdin,
+            stdout=stdout,
+            stderr=stderr,
+            env=command.env,
+            cwd=command.cwd,
+            pass_fds=command.pass_fds,
+            preexec_fn=command.preexec,
+            user=command.user,
+            group=command.group,
+            extra_groups=[] if command.group is not None else None,
+            start_new_session=True,
+            close_fds=True,
+        )
+    finally:
+        for fd in command.close_after_start:
+            with contextlib.suppress(OSError):
+                os.close(fd)
     registry.add(process)
     return process
 
