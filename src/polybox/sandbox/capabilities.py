@@ -1,0 +1,192 @@
+"""What isolation this host offers, checked for real (bwrap is actually started).
+
+`polybox doctor` and the health endpoint show `check_host()`; `bwrap_config()` turns the same
+facts into the configuration of the bwrap backend or refuses with the fix; `bwrap_layers()` says
+which layers a bwrap Box will actually have here, so nothing degrades silently.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from polybox.config import Settings
+from polybox.sandbox import seccomp
+from polybox.sandbox.accounts import Account, find_sandbox_user
+from polybox.sandbox.box import SandboxUnavailableError
+from polybox.sandbox.bwrap import BwrapConfig
+from polybox.sandbox.cgroups import detect_layout
+
+_SYS_LANDLOCK_CREATE_RULESET = 444  # same number on every architecture
+_LANDLOCK_CREATE_RULESET_VERSION = 1
+_DISABLE_USERNS_SINCE = (0, 8)
+
+
+@dataclass(frozen=True)
+class Check:
+    """One fact about the host: ok or not, what was found, and how to fix it when not ok."""
+
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+
+
+def _bwrap_version(bwrap: str) -> tuple[int, ...] | None:
+    result = subprocess.run([bwrap, "--version"], capture_output=True, text=True, check=False)
+    match = re.search(r"(\d+)\.(\d+)(?:\.(\d+))?", result.stdout)
+    return tuple(int(part) for part in match.groups() if part is not None) if match else None
+
+
+def _try_bwrap(bwrap: str, account: Account | None) -> tuple[bool, str]:
+    """Start a minimal bwrap sandbox as the sandbox uid: proves user namespaces work here."""
+
+    def drop() -> None:
+        if account is not None:
+            os.setgroups([])
+            os.setresgid(account.gid, account.gid, account.gid)
+            os.setresuid(account.uid, account.uid, account.uid)
+
+    argv = [bwrap, "--unshare-user", "--unshare-net", "--unshare-pid", "--ro-bind", "/", "/"]
+    result = subprocess.run(
+        [*argv, "--", "/bin/true"],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={},
+        preexec_fn=drop,
+        timeout=10,
+    )
+    return result.returncode == 0, result.stderr.strip()
+
+
+def landlock_abi() -> int:
+    """The kernel's Landlock ABI version, 0 when Landlock is unavailable."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    version = libc.syscall(_SYS_LANDLOCK_CREATE_RULESET, None, 0, _LANDLOCK_CREATE_RULESET_VERSION)
+    return max(int(version), 0)
+
+
+def _account(settings: Settings) -> tuple[Account | None, Check]:
+    if os.geteuid() != 0:
+        return None, Check("sandbox user", True, f"unprivileged: Boxes run as uid {os.geteuid()}")
+    account = find_sandbox_user(settings.sandbox_user)
+    if account is None:
+        return None, Check(
+            "sandbox user",
+            False,
+            f"{settings.sandbox_user!r} does not exist",
+            "polybox doctor --fix",
+        )
+    return account, Check("sandbox user", True, f"{account.name} (uid {account.uid})")
+
+
+def check_host(settings: Settings) -> list[Check]:
+    """Every isolation fact polybox relies on, each with its fix."""
+    checks = []
+    account, account_check = _account(settings)
+    checks.append(account_check)
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        checks.append(Check("bubblewrap", False, "bwrap not found", "apt-get install bubblewrap"))
+    else:
+        version = _bwrap_version(bwrap)
+        shown = ".".join(map(str, version)) if version else "unknown version"
+        checks.append(Check("bubblewrap", True, f"{bwrap} {shown}"))
+        if account_check.ok:
+            works, error = _try_bwrap(bwrap, account)
+            checks.append(
+                Check(
+                    "user namespaces",
+                    works,
+                    "bwrap starts as the sandbox user" if works else error,
+                    ""
+                    if works
+                    else "sysctl kernel.unprivileged_userns_clone=1 "
+                    "(and user.max_user_namespaces > 0; on Ubuntu also "
+                    "kernel.apparmor_restrict_unprivileged_userns=0)",
+                )
+            )
+    seccomp_ok, seccomp_error = seccomp.available()
+    checks.append(
+        Check("seccomp", seccomp_ok, "filter compiles" if seccomp_ok else seccomp_error,
+              "" if seccomp_ok else "apt-get install libseccomp2")
+    )  # fmt: skip
+    layout, reason = detect_layout()
+    checks.append(
+        Check(
+            "cgroups",
+            layout is not None,
+            (f"cgroup v{2 if layout.v2 else 1} under {layout.parents[0]}" if layout else reason),
+            "" if layout else "run polybox as root or in a unit with Delegate=yes",
+        )
+    )
+    abi = landlock_abi()
+    checks.append(
+        Check("landlock", abi > 0, f"ABI {abi} (detected; not used by Boxes)" if abi else
+              "not available", "" if abi else "a kernel >= 5.13 with CONFIG_SECURITY_LANDLOCK")
+    )  # fmt: skip
+    checks.append(_docker_check())
+    return checks
+
+
+def _docker_check() -> Check:
+    try:
+        import docker  # noqa: PLC0415 - optional engine, only asked when checking
+
+        client = docker.from_env(timeout=2)
+        try:
+            client.ping()
+        finally:
+            client.close()
+    except Exception as exc:
+        return Check("docker", False, f"engine not reachable ({type(exc).__name__})",
+                     "start the Docker engine, or keep POLYBOX_SANDBOX=bwrap")  # fmt: skip
+    return Check("docker", True, "engine reachable")
+
+
+def bwrap_config(settings: Settings) -> BwrapConfig:
+    """The bwrap backend's configuration for this host, or the reason it cannot run."""
+    account, account_check = _account(settings)
+    bwrap = shutil.which("bwrap")
+    problems = []
+    if not account_check.ok:
+        problems.append(f"{account_check.detail} (fix: {account_check.fix})")
+    if bwrap is None:
+        problems.append("bubblewrap is not installed (fix: apt-get install bubblewrap)")
+    elif account_check.ok:
+        works, error = _try_bwrap(bwrap, account)
+        if not works:
+            problems.append(f"bwrap cannot create user namespaces: {error}")
+    if problems or bwrap is None:
+        raise SandboxUnavailableError("; ".join(problems))
+    seccomp_ok, _ = seccomp.available()
+    version = _bwrap_version(bwrap) or (0,)
+    return BwrapConfig(
+        bwrap=Path(bwrap),
+        python=settings.sandbox_python,
+        account=account,
+        seccomp=seccomp_ok,
+        disable_userns=version >= _DISABLE_USERNS_SINCE,
+        cgroups=detect_layout()[0],
+    )
+
+
+def bwrap_layers(config: BwrapConfig) -> list[str]:
+    """The isolation layers a bwrap Box has with this configuration, for doctor and health."""
+    layers = ["user/pid/ipc/uts/mount namespaces", "no capabilities", "read-only system dirs"]
+    layers.append("own network namespace" if config.account else "network namespace per process")
+    layers.append("rlimits")
+    layers.append(f"runs as uid {config.account.uid}" if config.account else "runs as own uid")
+    if config.seccomp:
+        layers.append("seccomp")
+    if config.disable_userns:
+        layers.append("nested user namespaces disabled")
+    if config.cgroups is not None:
+        layers.append(f"cgroup v{2 if config.cgroups.v2 else 1} memory+pids")
+    return layers
