@@ -1,0 +1,196 @@
+"""The forked child that runs one tool call: confinement, namespace, imports, errors, output.
+
+Part of the worker program run inside the Box (stdlib only; see `program.py`). The worker forks
+it per call; it never returns to the worker's loop and ends with os._exit.
+"""
+
+import asyncio
+import builtins
+import inspect
+import io
+import json
+import linecache
+import math
+import mmap
+import os
+import resource
+import socket
+import struct
+import sys
+import traceback
+import types
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from polybox.sandbox.python.framing import encode
+    from polybox.sandbox.python.toolhttp import Channel, HttpClient
+
+TOOL_FILE = "<tool>"
+TOOL_MODULE = "__tool__"
+REQUEST_MODULE_TOOL = "polybox_request_module"
+_OUTPUT_HEADER = struct.Struct(">QB")  # bytes kept, cut flag
+
+# --- printed output, shared with the worker ------------------------------------------------
+
+OUTPUT = mmap.mmap(-1, 1 << 16)  # MAP_SHARED: the worker reads what a killed child printed
+
+
+def reset_output(limit: int) -> None:
+    global OUTPUT  # noqa: PLW0603 - one shared buffer per worker, grown on demand
+    if _OUTPUT_HEADER.size + limit > len(OUTPUT):
+        OUTPUT.close()
+        OUTPUT = mmap.mmap(-1, _OUTPUT_HEADER.size + limit)
+    _OUTPUT_HEADER.pack_into(OUTPUT, 0, 0, 0)
+
+
+def read_output() -> str:
+    size, cut = _OUTPUT_HEADER.unpack_from(OUTPUT, 0)
+    text = OUTPUT[_OUTPUT_HEADER.size : _OUTPUT_HEADER.size + size].decode("utf-8", "replace")
+    return text + ("\n[output cut: the tool printed more than the limit]" if cut else "")
+
+
+class CappedOutput(io.TextIOBase):
+    """sys.stdout/sys.stderr of the child: keeps the first `limit` bytes, drops the rest."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.size = 0
+
+    def write(self, text: str) -> int:
+        data = str(text).encode("utf-8", "replace")
+        room = self.limit - self.size
+        if room <= 0:
+            if data:
+                _OUTPUT_HEADER.pack_into(OUTPUT, 0, self.size, 1)
+            return len(text)
+        kept = data[:room]
+        start = _OUTPUT_HEADER.size + self.size
+        OUTPUT[start : start + len(kept)] = kept
+        self.size += len(kept)
+        _OUTPUT_HEADER.pack_into(OUTPUT, 0, self.size, int(len(kept) < len(data)))
+        return len(text)
+
+    def writable(self) -> bool:
+        return True
+
+
+def run_child(sock: socket.socket, frame: dict[str, Any]) -> None:
+    """Everything the forked child does: confine itself, run the tool, send "done"."""
+    os.setpgid(0, 0)
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
+    os.closerange(3, sock.fileno())
+    os.closerange(sock.fileno() + 1, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
+    memory = int(frame["memory_mb"]) << 20
+    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    cpu = math.ceil(float(frame["timeout"])) + 1
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+    sys.stdout = sys.stderr = CappedOutput(int(frame["output_limit"]))
+    try:
+        done = asyncio.run(_run_tool(sock, frame))
+    except BaseException as exc:
+        done = {"ok": False, "error": describe_error(exc)}
+    sock.setblocking(True)
+    sock.sendall(encode({"op": "done", **done}))
+
+
+async def _run_tool(sock: socket.socket, frame: dict[str, Any]) -> dict[str, Any]:
+    source = str(frame["code"])
+    linecache.cache[TOOL_FILE] = (len(source), None, source.splitlines(True), TOOL_FILE)
+    channel = Channel(sock, int(frame["result_limit"]) * 8 + (1 << 20))
+    namespace: dict[str, Any] = {
+        "__name__": TOOL_MODULE,
+        "__builtins__": guarded_builtins(frozenset(frame["modules"])),
+        "http": HttpClient(channel),
+        "secrets": types.MappingProxyType(dict(frame["secrets"])),
+    }
+    try:
+        exec(compile(source, TOOL_FILE, "exec"), namespace)  # noqa: S102 - running it is the point
+        main = namespace.get("main")
+        if not callable(main):
+            raise ToolContractError("the tool must define a function `main` (async def main(...))")
+        result = main(**frame["args"])
+        if inspect.isawaitable(result):
+            result = await result
+    except BaseException as exc:
+        return {"ok": False, "error": describe_error(exc)}
+    finally:
+        channel.close()
+    return encode_result(result, int(frame["result_limit"]))
+
+
+class ToolContractError(Exception):
+    """The tool broke the tool code contract (no main, result not JSON, result too large)."""
+
+
+def encode_result(result: object, limit: int) -> dict[str, Any]:
+    try:
+        text = json.dumps(result, ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError, RecursionError) as exc:
+        error = ToolContractError(
+            f"main() returned a value that is not JSON-serialisable ({exc}); return dicts, "
+            "lists, strings, numbers, booleans or None"
+        )
+        return {"ok": False, "error": describe_error(error)}
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > limit:
+        error = ToolContractError(
+            f"main() returned {size} bytes of JSON, over the limit of {limit} bytes; "
+            "return less data (filter, summarise or paginate)"
+        )
+        return {"ok": False, "error": describe_error(error)}
+    return {"ok": True, "result_json": text}
+
+
+def describe_error(exc: BaseException) -> dict[str, Any]:
+    """{type, message, line, traceback}: the traceback keeps only frames of the tool's code."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == TOOL_FILE]
+    line = frames[-1].lineno if frames else None
+    if isinstance(exc, SyntaxError) and exc.filename == TOOL_FILE:
+        line = exc.lineno
+    text = "".join(traceback.format_list(frames) + traceback.format_exception_only(type(exc), exc))
+    header = "Traceback (most recent call last):\n" if frames else ""
+    message = str(exc) if not isinstance(exc, SyntaxError) else str(exc.msg)
+    return {
+        "type": type(exc).__name__,
+        "message": message,
+        "line": line,
+        "traceback": header + text,
+    }
+
+
+def guarded_builtins(allowed: frozenset[str]) -> dict[str, Any]:
+    """The tool's builtins: the real ones with `__import__` limited to the allowed modules.
+
+    A meta-path finder cannot do this: modules such as os and sys are already loaded (the
+    interpreter needs them), and imports of loaded modules never reach a finder.
+    """
+    real_import = builtins.__import__
+
+    def is_allowed(name: str) -> bool:
+        return any(name == entry or name.startswith(entry + ".") for entry in allowed)
+
+    def guarded_import(
+        name: str,
+        globals: Mapping[str, object] | None = None,
+        locals: Mapping[str, object] | None = None,
+        fromlist: tuple[str, ...] | list[str] | None = (),
+        level: int = 0,
+    ) -> types.ModuleType:
+        if level != 0:
+            raise ImportError("relative imports do not work in a tool; import by full name")
+        wanted = [name] if is_allowed(name) or not fromlist else [f"{name}.{f}" for f in fromlist]
+        for module in wanted:
+            if not is_allowed(module):
+                raise ImportError(
+                    f"module {module!r} is not on this server's allowed-module list; ask for it "
+                    f"with {REQUEST_MODULE_TOOL}",
+                    name=module,
+                )
+        return real_import(name, globals, locals, fromlist or (), level)
+
+    tool_builtins = dict(vars(builtins))
+    tool_builtins["__import__"] = guarded_import
+    return tool_builtins

@@ -1,0 +1,294 @@
+"""The pool of warm Python workers that runs tool calls.
+
+Each worker is one process in its own Box, forking a child per call (worker.py). The pool:
+- binds a worker to ONE secrets scope (a server) on its first call; it never serves another
+  scope, so a worker never holds two servers' secrets. A call for a new scope takes a fresh
+  worker, or retires an idle worker of another scope so that a fresh one replaces it;
+- retires a worker after `max_calls` calls or after anything abnormal (it died, broke the
+  protocol, did not confirm a kill, or its call was cancelled and could not be reclaimed);
+  a timed-out child killed on request is normal and the worker stays;
+- refills in the background to `size` workers; calls wait for a free worker up to
+  `queue_timeout` and then fail with PoolBusyError;
+- redacts the call's secrets from the result, output and error before returning them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections.abc import Coroutine, Mapping, Set
+from typing import Any
+
+from polybox.sandbox.box import BoxBackend, BoxError, BoxSpec, Limits
+from polybox.sandbox.egress import EgressBroker, EgressPolicy
+from polybox.sandbox.python.connection import CallTimedOut, WorkerConnection, WorkerLost
+from polybox.sandbox.python.framing import FrameError
+from polybox.sandbox.python.policy import DEFAULT_ALLOWED_MODULES, PRELOADED_MODULES
+from polybox.sandbox.python.program import worker_program
+from polybox.sandbox.python.results import PoolConfig, RunResult, ToolError
+from polybox.sandbox.redaction import JsonValue, Redactor
+
+logger = logging.getLogger(__name__)
+
+BOX_PACKAGES_DIR = "/opt/polybox/packages"
+_WORKER_OVERHEAD_MB = 256  # the worker's own interpreter on top of one call's memory
+_RETRY_DELAY = 1.0
+
+
+class PoolBusyError(Exception):
+    """No worker became free before the queue deadline (the message says why, if known)."""
+
+
+class PythonPool:
+    """Warm workers for tool calls; see the module docstring for the rules it keeps."""
+
+    def __init__(
+        self, backend: BoxBackend, config: PoolConfig, broker: EgressBroker | None = None
+    ) -> None:
+        self.backend = backend
+        self.config = config
+        self.broker = broker or EgressBroker()
+        self._idle: list[WorkerConnection] = []
+        self._busy: set[WorkerConnection] = set()
+        self._starting = 0
+        self._waiters: list[asyncio.Future[None]] = []
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._last_error: str | None = None
+        self._closed = False
+        isolated = backend.name != "unsafe-local"  # unsafe-local has no mount/pid namespace
+        packages = config.packages_dir
+        binds = ((packages, BOX_PACKAGES_DIR),) if packages is not None and isolated else ()
+        self._spec = BoxSpec(
+            limits=Limits(
+                memory_mb=config.memory_mb + _WORKER_OVERHEAD_MB,
+                cpu_seconds=3600,
+                processes=config.processes,
+                tmp_size_mb=config.tmp_size_mb,
+            ),
+            ro_binds=binds,
+        )
+        self._frame_limit = 8 * (config.result_limit + config.output_limit) + (1 << 20)
+        worker_config = {
+            "frame_limit": self._frame_limit,
+            "own_pid_namespace": isolated,
+            "packages": (BOX_PACKAGES_DIR if isolated else str(packages)) if packages else None,
+            "preload": PRELOADED_MODULES,
+        }
+        self._argv = [str(config.python), "-I", "-S", "-c", worker_program()]
+        self._argv.append(json.dumps(worker_config))
+
+    @property
+    def size(self) -> int:
+        """Workers alive or starting (the pool keeps this at `config.size`)."""
+        return len(self._idle) + len(self._busy) + self._starting
+
+    async def start(self) -> None:
+        """Start `config.size` workers and wait until they are ready (raises if none can start)."""
+        count = self.config.size - self.size
+        self._starting += count
+        try:
+            results = await asyncio.gather(
+                *(self._start_worker() for _ in range(count)), return_exceptions=True
+            )
+        finally:
+            self._starting -= count
+        self._idle += [result for result in results if isinstance(result, WorkerConnection)]
+        if not self._idle:
+            raise BoxError(f"no Python worker could start: {self._last_error}")
+        self._refill_later()
+
+    async def close(self) -> None:
+        """Stop every worker and background task; idempotent."""
+        self._closed = True
+        for task in list(self._tasks):
+            task.cancel()
+        workers = [*self._idle, *self._busy]
+        self._idle.clear()
+        self._busy.clear()
+        for worker in workers:
+            await worker.destroy()
+        self._notify()
+
+    async def run(
+        self,
+        code: str,
+        args: Mapping[str, Any],
+        *,
+        scope: str,
+        secrets: Mapping[str, str],
+        egress: EgressPolicy,
+        allowed_modules: Set[str] = DEFAULT_ALLOWED_MODULES,
+        timeout: float | None = None,  # noqa: ASYNC109 - the tool's limit, enforced in the Box
+    ) -> RunResult:
+        """Run tool `code`'s `main(**args)` in a warm worker bound to `scope`.
+
+        The outcome is always a RunResult (tool errors, time-outs and lost workers included),
+        with every secret value redacted. Raises PoolBusyError when no worker frees up in time.
+        """
+        limit = timeout or self.config.call_timeout
+        redactor = Redactor(secrets.values())
+        worker = await self._acquire(scope)
+        started = time.perf_counter()
+        frame = {
+            "code": code,
+            "args": dict(args),
+            "secrets": dict(secrets),
+            "modules": sorted(allowed_modules),
+            "timeout": limit,
+            "memory_mb": self.config.memory_mb,
+            "output_limit": self.config.output_limit,
+            "result_limit": self.config.result_limit,
+        }
+        healthy = False
+        try:
+            done = await worker.call(frame, egress, limit, self.config.kill_grace)
+            healthy = True
+        except CallTimedOut as exc:
+            healthy = True
+            message = f"the tool ran longer than {limit:g} s and was stopped"
+            done = {
+                "ok": False,
+                "stdout": exc.stdout,
+                "error": {"type": "TimeoutError", "message": message},
+            }
+        except WorkerLost:
+            message = (
+                "the sandbox worker running this call stopped unexpectedly; the call was "
+                "abandoned (a fresh worker replaces it, so retrying is safe)"
+            )
+            done = {"ok": False, "error": {"type": "SandboxError", "message": message}}
+        except asyncio.CancelledError:
+            self._spawn(self._reclaim(worker))
+            raise
+        self._release(worker, healthy=healthy)
+        duration_ms = (time.perf_counter() - started) * 1000
+        return _result(done, redactor, duration_ms)
+
+    # --- workers -------------------------------------------------------------------------------
+
+    async def _start_worker(self) -> WorkerConnection:
+        try:
+            box = await self.backend.create(self._spec)
+            try:
+                process = await box.start(self._argv)
+                worker = WorkerConnection(
+                    box, process, frame_limit=self._frame_limit, broker=self.broker
+                )
+                await worker.wait_ready(self.config.start_timeout)
+            except BaseException:
+                await box.destroy()
+                raise
+        except (BoxError, OSError, FrameError, TimeoutError) as exc:
+            self._last_error = f"{type(exc).__name__}: {exc}"
+            logger.warning("python worker failed to start: %s", self._last_error)
+            raise
+        return worker
+
+    async def _add_worker(self) -> None:
+        """Start one worker already counted in `_starting`; on failure, retry after a pause."""
+        try:
+            worker = await self._start_worker()
+        except (BoxError, OSError, FrameError, TimeoutError):
+            self._starting -= 1
+            await asyncio.sleep(_RETRY_DELAY)
+            self._refill_later()
+            return
+        self._starting -= 1
+        if self._closed:
+            await worker.destroy()
+            return
+        self._idle.append(worker)
+        self._notify()
+
+    def _refill_later(self) -> None:
+        while not self._closed and self.size < self.config.size:
+            self._starting += 1  # counted now, so concurrent refills never overshoot
+            self._spawn(self._add_worker())
+
+    def _retire(self, worker: WorkerConnection) -> None:
+        self._busy.discard(worker)
+        self._spawn(worker.destroy())
+        self._refill_later()
+
+    def _release(self, worker: WorkerConnection, *, healthy: bool) -> None:
+        self._busy.discard(worker)
+        worker.calls += 1
+        if self._closed:
+            self._spawn(worker.destroy())
+        elif not healthy or worker.lost or worker.calls >= self.config.max_calls:
+            self._retire(worker)
+        else:
+            self._idle.append(worker)
+        self._notify()
+
+    async def _reclaim(self, worker: WorkerConnection) -> None:
+        """After a cancelled call: stop its child and keep the worker, or retire it."""
+        stdout = await worker.stop(self.config.kill_grace)
+        self._release(worker, healthy=stdout is not None)
+
+    async def _acquire(self, scope: str) -> WorkerConnection:
+        deadline = asyncio.get_running_loop().time() + self.config.queue_timeout
+        while True:
+            if self._closed:
+                raise PoolBusyError("the Python pool is closed")
+            worker = self._pick(scope)
+            if worker is not None:
+                worker.scope = scope
+                self._idle.remove(worker)
+                self._busy.add(worker)
+                return worker
+            other = next((w for w in self._idle if w.scope is not None), None)
+            if other is not None:  # bound to another scope: make room for a fresh worker
+                self._idle.remove(other)
+                self._retire(other)
+            waiter = asyncio.get_running_loop().create_future()
+            self._waiters.append(waiter)
+            try:
+                async with asyncio.timeout_at(deadline):
+                    await waiter
+            except TimeoutError:
+                reason = f"; last start-up error: {self._last_error}" if self._last_error else ""
+                raise PoolBusyError(
+                    f"all {self.config.size} Python workers stayed busy for "
+                    f"{self.config.queue_timeout:g} s{reason}"
+                ) from None
+            finally:
+                with contextlib.suppress(ValueError):
+                    self._waiters.remove(waiter)
+
+    def _pick(self, scope: str) -> WorkerConnection | None:
+        for wanted in (scope, None):
+            for worker in self._idle:
+                if worker.scope == wanted and not worker.lost:
+                    return worker
+        return None
+
+    def _notify(self) -> None:
+        waiters, self._waiters = self._waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+
+def _result(done: Mapping[str, Any], redactor: Redactor, duration_ms: float) -> RunResult:
+    stdout = redactor.text(str(done.get("stdout", "")))
+    if done.get("ok"):
+        value: JsonValue = json.loads(str(done["result_json"]))
+        return RunResult(True, redactor.value(value), stdout, None, duration_ms)
+    raw = done.get("error") or {}
+    line = raw.get("line")
+    error = ToolError(
+        type=str(raw.get("type", "Error")),
+        message=redactor.text(str(raw.get("message", ""))),
+        line=line if isinstance(line, int) else None,
+        traceback=redactor.text(str(raw.get("traceback", ""))),
+    )
+    return RunResult(False, None, stdout, error, duration_ms)

@@ -1,0 +1,65 @@
+"""The pool's configuration and what a tool call returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from polybox.config import Settings
+from polybox.sandbox.redaction import JsonValue
+
+
+@dataclass(frozen=True)
+class PoolConfig:
+    """Sizes and limits of the Python pool; `from_settings` maps the polybox settings."""
+
+    size: int = 4
+    max_calls: int = 500
+    call_timeout: float = 30.0
+    memory_mb: int = 512
+    output_limit: int = 65536
+    result_limit: int = 1_048_576
+    tmp_size_mb: int = 64
+    processes: int = 64
+    python: Path = Path("/usr/bin/python3")
+    packages_dir: Path | None = None
+    queue_timeout: float = 30.0
+    start_timeout: float = 10.0
+    kill_grace: float = 1.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> PoolConfig:
+        """The pool of a polybox process: approved packages live in `<data_dir>/packages`."""
+        return cls(
+            size=settings.pool_size,
+            max_calls=settings.worker_max_calls,
+            call_timeout=settings.call_timeout_seconds,
+            memory_mb=settings.call_memory_mb,
+            output_limit=settings.call_output_limit_bytes,
+            result_limit=settings.call_result_limit_bytes,
+            tmp_size_mb=settings.box_tmp_size_mb,
+            python=settings.sandbox_python,
+            packages_dir=settings.data_dir / "packages",
+        )
+
+
+@dataclass(frozen=True)
+class ToolError:
+    """Why a call failed. `line` is the line of the tool's code (None if not in its code);
+    `traceback` shows only the tool's own frames."""
+
+    type: str
+    message: str
+    line: int | None = None
+    traceback: str = ""
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """The outcome of one call, secrets already redacted. `result` is set only when `ok`."""
+
+    ok: bool
+    result: JsonValue
+    stdout: str
+    error: ToolError | None
+    duration_ms: float

@@ -1,0 +1,185 @@
+"""The polybox Python worker: the relay loop inside the Box; forks one child per tool call.
+
+Run as `python3 -I -S -c <program> <config json>` where the program is framing.py, toolhttp.py,
+child.py and this file, in that order (see `program.py`); standard library only. It speaks
+frames (framing.py) with the supervisor on stdin/stdout:
+
+supervisor -> worker   {"op": "run", "id", "code", "args", "secrets", "modules", "timeout",
+                        "memory_mb", "output_limit", "result_limit"}
+                       {"op": "kill", "id"}       stop that call's child now
+                       {"op": "http_result", "id", "rid", "response" | "error"}
+worker -> supervisor   {"op": "ready"}            once, after start-up
+                       {"op": "http", "id", "rid", "request"}
+                       {"op": "done", "id", "ok", "result_json" | "error", "stdout"}
+                       {"op": "killed", "id", "stdout"}   answer to "kill"; no "done" follows
+
+The child talks only to the worker (a socketpair); the worker relays its http frames and its
+final "done" and never gives it the supervisor's pipes. Printed output goes to shared memory
+(child.py), so it survives a child that is killed.
+"""
+
+import contextlib
+import gc
+import importlib
+import json
+import os
+import resource
+import selectors
+import signal
+import socket
+import sys
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from polybox.sandbox.python.child import read_output, reset_output, run_child
+    from polybox.sandbox.python.framing import FrameBuffer, FrameError, encode, write_all
+
+
+class Call:
+    """The call in progress: its child, the worker's end of the child's socket, its output."""
+
+    def __init__(self, frame: Mapping[str, Any], pid: int, sock: socket.socket, limit: int) -> None:
+        self.id = frame["id"]
+        self.pid = pid
+        self.sock = sock
+        self.frames = FrameBuffer(limit)
+        self.done = False
+
+
+class Worker:
+    """The relay loop between the supervisor (fds 0/1) and at most one child at a time."""
+
+    def __init__(self, config: Mapping[str, Any]) -> None:
+        self.frame_limit = int(config["frame_limit"])
+        self.own_pid_namespace = bool(config["own_pid_namespace"])
+        self.supervisor = FrameBuffer(self.frame_limit)
+        self.selector = selectors.DefaultSelector()
+        self.call: Call | None = None
+
+    def send(self, frame: Mapping[str, Any]) -> None:
+        write_all(1, encode(frame))
+
+    def serve(self) -> None:
+        os.set_blocking(0, False)
+        self.selector.register(0, selectors.EVENT_READ, None)
+        self.send({"op": "ready"})
+        while True:
+            for key, _ in self.selector.select():
+                if key.data is None:
+                    if not self.read_supervisor():
+                        return
+                else:
+                    self.read_child(key.data)
+
+    def read_supervisor(self) -> bool:
+        try:
+            chunk = os.read(0, 1 << 20)
+        except BlockingIOError:
+            return True
+        if not chunk:
+            return False
+        for frame in self.supervisor.feed(chunk):
+            self.handle(frame)
+        return True
+
+    def handle(self, frame: dict[str, Any]) -> None:
+        op, call = frame.get("op"), self.call
+        if op == "run":
+            if call is not None:
+                self.finish(call)
+            self.start(frame)
+        elif op == "kill":
+            stdout = self.finish(call)[1] if call is not None and call.id == frame["id"] else ""
+            self.send({"op": "killed", "id": frame["id"], "stdout": stdout})
+        elif op == "http_result" and call is not None and call.id == frame["id"]:
+            # A child that is gone or stuck is dealt with by read_child or "kill".
+            with contextlib.suppress(OSError):
+                call.sock.sendall(encode(frame))
+
+    def start(self, frame: dict[str, Any]) -> None:
+        reset_output(int(frame["output_limit"]))
+        parent, child = socket.socketpair()
+        pid = os.fork()
+        if pid == 0:  # the child never returns from here
+            status = 70
+            try:
+                parent.close()
+                self.selector.close()
+                run_child(child, frame)
+                status = 0
+            finally:
+                os._exit(status)
+        child.close()
+        with contextlib.suppress(OSError):  # the child already did it (or already exited)
+            os.setpgid(pid, pid)
+        parent.settimeout(5.0)
+        self.call = Call(frame, pid, parent, self.frame_limit)
+        self.selector.register(parent, selectors.EVENT_READ, self.call)
+
+    def read_child(self, call: Call) -> None:
+        try:
+            chunk = call.sock.recv(1 << 20)
+            frames = call.frames.feed(chunk) if chunk else []
+        except (OSError, FrameError):
+            chunk, frames = b"", []
+        done: dict[str, Any] | None = None
+        for frame in frames:
+            if frame.get("op") == "http":
+                request = {"op": "http", "id": call.id, "rid": frame.get("rid")}
+                self.send({**request, "request": frame.get("request")})
+            elif frame.get("op") == "done":
+                done = frame
+                break
+        if done is not None or not chunk:
+            status, stdout = self.finish(call)
+            if done is None:
+                error = {"type": "ToolProcessDied", "message": describe_exit(status)}
+                done = {"ok": False, "error": error}
+            self.send({**done, "op": "done", "id": call.id, "stdout": stdout})
+
+    def finish(self, call: Call) -> tuple[int, str]:
+        """Kill what the call left running, reap its child, forget it: (wait status, output)."""
+        with contextlib.suppress(OSError):
+            os.killpg(call.pid, signal.SIGKILL)
+        if self.own_pid_namespace:  # everything but us and the namespace's init
+            with contextlib.suppress(OSError):
+                os.kill(-1, signal.SIGKILL)
+        _, status = os.waitpid(call.pid, 0)
+        self.selector.unregister(call.sock)
+        call.sock.close()
+        self.call = None
+        return status, read_output()
+
+
+def describe_exit(status: int) -> str:
+    """Why the tool process ended without returning, in words for the tool's author."""
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        reasons: dict[int, str] = {
+            signal.SIGKILL: "it was killed (most often: it used more memory than allowed)",
+            signal.SIGXCPU: "it used more CPU time than allowed",
+            signal.SIGSEGV: "it crashed (segmentation fault)",
+            signal.SIGXFSZ: "it wrote a file larger than allowed",
+        }
+        name = signal.Signals(sig).name
+        return f"the tool process stopped before returning: {reasons.get(sig, name)} ({name})"
+    code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else status
+    return f"the tool process exited with status {code} before returning a result"
+
+
+def main() -> None:
+    config = json.loads(sys.argv[1])
+    if config.get("packages"):
+        sys.path.append(config["packages"])
+    for name in config["preload"]:
+        # Not in this interpreter: a tool importing it gets the real error.
+        with contextlib.suppress(ImportError):
+            importlib.import_module(name)
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    gc.freeze()  # children share the preloaded heap without copy-on-write churn from the GC
+    Worker(config).serve()
+
+
+if __name__ == "__main__":
+    main()
