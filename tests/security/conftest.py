@@ -1,0 +1,27 @@
+"""A real bwrap Box for the attack tests, and a helper running a Python snippet inside it."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from box_attacks import HOST_MARKER, MARKER_VALUE
+
+from polybox.config import Settings
+from polybox.sandbox.box import Box, BoxSpec, Limits
+from polybox.sandbox.bwrap import BwrapBackend, boxes_dir
+from polybox.sandbox.capabilities import bwrap_config
+
+
+@pytest.fixture
+async def box(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Box]:
+    """A bwrap Box; the supervisor's environment carries a marker no Box may see."""
+    monkeypatch.setenv(HOST_MARKER, MARKER_VALUE)
+    config = bwrap_config(Settings(data_dir=tmp_path))
+    backend = BwrapBackend(boxes_dir(tmp_path, config.account), config)
+    created = await backend.create(BoxSpec(limits=Limits(processes=32, tmp_size_mb=8)))
+    yield created
+    await backend.close()
+    assert os.environ[HOST_MARKER] == MARKER_VALUE  # the supervisor still has it
