@@ -1,0 +1,72 @@
+"""Engines and sessions for the store, tuned per backend, and a reachability check.
+
+SQLite gets WAL (readers never block the writer), enforced foreign keys, a busy timeout instead of
+instant "database is locked" errors, and synchronous=NORMAL (durable at checkpoints, safe with
+WAL). PostgreSQL gets pre-ping so connections killed by a server restart are replaced silently.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry
+
+from polybox.config import normalise_database_url
+from polybox.store.errors import StoreUnavailable, describe_connect_error
+
+SQLITE_BUSY_TIMEOUT_MS = 5000
+CONNECT_TIMEOUT_SECONDS = 10.0
+
+_SQLITE_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA foreign_keys=ON",
+    f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}",
+    "PRAGMA synchronous=NORMAL",
+)
+
+
+def store_url(url: str | URL) -> URL:
+    """The URL pinned to polybox's async driver (`sqlite+aiosqlite` or `postgresql+asyncpg`)."""
+    return normalise_database_url(url if isinstance(url, str) else url.render_as_string(False))
+
+
+def create_engine(url: str | URL, **kwargs: Any) -> AsyncEngine:
+    """An async engine for the store URL; `kwargs` go to SQLAlchemy (e.g. `pool_size`)."""
+    parsed = store_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        engine = _create_async_engine(parsed, **kwargs)
+        event.listen(engine.sync_engine, "connect", _configure_sqlite)
+        return engine
+    connect_args = {"timeout": CONNECT_TIMEOUT_SECONDS, **kwargs.pop("connect_args", {})}
+    return _create_async_engine(parsed, pool_pre_ping=True, connect_args=connect_args, **kwargs)
+
+
+def _configure_sqlite(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        for pragma in _SQLITE_PRAGMAS:
+            cursor.execute(pragma)
+    finally:
+        cursor.close()
+
+
+def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions whose objects stay readable after commit (no implicit reload in async code)."""
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def ping(engine: AsyncEngine) -> None:
+    """Prove the store answers a query.
+
+    Raises StoreUnavailable with one line: the URL (password hidden) and the reason, e.g.
+    "connection refused", "authentication failed for user 'polybox'".
+    """
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+    except Exception as exc:
+        raise StoreUnavailable(engine.url, describe_connect_error(exc, engine.url)) from exc

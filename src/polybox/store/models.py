@@ -1,0 +1,304 @@
+"""The store's tables. The same schema runs on SQLite and PostgreSQL; migrations build it.
+
+Relationships are loaded explicitly in async code (`selectinload`, or `awaitable_attrs`).
+Deletes cascade in the database (`ON DELETE`), so bulk deletes and plain SQL behave like the ORM;
+execution logs keep their denormalised names when the server or tool they ran is deleted.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    text,
+    true,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from polybox.store.base import Base, CreatedAt, Timestamps, UpdatedAt
+from polybox.store.enums import (
+    ActorKind,
+    AdminRole,
+    ExecutionStatus,
+    Requester,
+    RequestStatus,
+    ServerStatus,
+    SourceAuth,
+    SourceHealth,
+    SourceTransport,
+    ToolKind,
+    ToolStatus,
+    VersionAuthor,
+)
+from polybox.store.types import BigIntId, JSONType, state_enum
+
+_EMPTY_LIST = text("'[]'")
+_EMPTY_OBJECT = text("'{}'")
+
+# --- core (revision 0001): people, tokens, settings, servers, tools, secrets ------------------
+
+
+class AdminUser(CreatedAt, Base):
+    __tablename__ = "admin_users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))  # argon2id, encoded with its params
+    role: Mapped[AdminRole] = mapped_column(
+        state_enum(AdminRole, "role"), default=AdminRole.ADMIN, server_default=AdminRole.ADMIN
+    )
+    disabled: Mapped[bool] = mapped_column(default=False, server_default=false())
+    last_login_at: Mapped[datetime | None]
+
+
+class ApiToken(CreatedAt, Base):
+    """An admin-issued bearer token; only its hash is stored, `prefix` identifies it in the UI."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(128), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    scopes: Mapped[list[str]] = mapped_column(default=list, server_default=_EMPTY_LIST)
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("admin_users.id", ondelete="SET NULL")
+    )
+    expires_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class Setting(UpdatedAt, Base):
+    """A runtime setting changed from the admin UI (startup settings live in config.py)."""
+
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSONType)
+    updated_by: Mapped[str | None] = mapped_column(String(100))
+
+
+class Server(Timestamps, Base):
+    """A named group of tools sharing secrets, an egress allow-list and an import allow-list."""
+
+    __tablename__ = "servers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="", server_default="")
+    status: Mapped[ServerStatus] = mapped_column(
+        state_enum(ServerStatus, "status"),
+        default=ServerStatus.STOPPED,
+        server_default=ServerStatus.STOPPED,
+    )
+    allowed_hosts: Mapped[list[str]] = mapped_column(default=list, server_default=_EMPTY_LIST)
+    allowed_modules: Mapped[list[str]] = mapped_column(default=list, server_default=_EMPTY_LIST)
+
+    tools: Mapped[list[Tool]] = relationship(
+        back_populates="server", cascade="all, delete-orphan", passive_deletes=True
+    )
+    secrets: Mapped[list[ServerSecret]] = relationship(
+        back_populates="server", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class Tool(Timestamps, Base):
+    """A tool of a server. `current_version` is what is edited; `approved_version` is what runs."""
+
+    __tablename__ = "tools"
+    __table_args__ = (UniqueConstraint("server_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    server_id: Mapped[int] = mapped_column(ForeignKey("servers.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(64))
+    description: Mapped[str] = mapped_column(Text, default="", server_default="")
+    status: Mapped[ToolStatus] = mapped_column(
+        state_enum(ToolStatus, "status"), default=ToolStatus.DRAFT, server_default=ToolStatus.DRAFT
+    )
+    enabled: Mapped[bool] = mapped_column(default=True, server_default=true())
+    kind: Mapped[ToolKind] = mapped_column(
+        state_enum(ToolKind, "kind"), default=ToolKind.CODE, server_default=ToolKind.CODE
+    )
+    # tools <-> tool_versions is a cycle: these two keys are added after both tables exist.
+    current_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tool_versions.id", ondelete="SET NULL", use_alter=True)
+    )
+    approved_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tool_versions.id", ondelete="SET NULL", use_alter=True)
+    )
+    input_schema: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default=_EMPTY_OBJECT)
+    output_schema: Mapped[dict[str, Any] | None]
+    annotations: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default=_EMPTY_OBJECT)
+    review_note: Mapped[str | None] = mapped_column(Text)
+
+    server: Mapped[Server] = relationship(back_populates="tools")
+    versions: Mapped[list[ToolVersion]] = relationship(
+        back_populates="tool",
+        foreign_keys="ToolVersion.tool_id",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="ToolVersion.number",
+    )
+    current_version: Mapped[ToolVersion | None] = relationship(
+        foreign_keys=[current_version_id], post_update=True
+    )
+    approved_version: Mapped[ToolVersion | None] = relationship(
+        foreign_keys=[approved_version_id], post_update=True
+    )
+
+
+class ToolVersion(CreatedAt, Base):
+    """An immutable snapshot of a tool's code and schemas; `number` counts from 1 per tool."""
+
+    __tablename__ = "tool_versions"
+    __table_args__ = (UniqueConstraint("tool_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tool_id: Mapped[int] = mapped_column(ForeignKey("tools.id", ondelete="CASCADE"))
+    number: Mapped[int]
+    code: Mapped[str] = mapped_column(Text)
+    code_sha256: Mapped[str] = mapped_column(String(64))
+    description: Mapped[str] = mapped_column(Text, default="", server_default="")
+    input_schema: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default=_EMPTY_OBJECT)
+    output_schema: Mapped[dict[str, Any] | None]
+    author: Mapped[VersionAuthor] = mapped_column(state_enum(VersionAuthor, "author"))
+
+    tool: Mapped[Tool] = relationship(back_populates="versions", foreign_keys=[tool_id])
+
+
+class ServerSecret(Timestamps, Base):
+    """A secret of a server. `ciphertext` is nonce + AEAD ciphertext; NULL until a value is set."""
+
+    __tablename__ = "server_secrets"
+    __table_args__ = (UniqueConstraint("server_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    server_id: Mapped[int] = mapped_column(ForeignKey("servers.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(128))
+    description: Mapped[str] = mapped_column(Text, default="", server_default="")
+    ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+    server: Mapped[Server] = relationship(back_populates="secrets")
+
+
+# --- governance and logs (revision 0002) ------------------------------------------------------
+
+
+class _Decision:
+    """What an allow-list request shares: who asked, why, and the admin's decision."""
+
+    reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    status: Mapped[RequestStatus] = mapped_column(
+        state_enum(RequestStatus, "status"),
+        default=RequestStatus.PENDING,
+        server_default=RequestStatus.PENDING,
+    )
+    requested_by: Mapped[Requester] = mapped_column(state_enum(Requester, "requested_by"))
+    decision_note: Mapped[str | None] = mapped_column(Text)
+    decided_at: Mapped[datetime | None]
+    decided_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("admin_users.id", ondelete="SET NULL")
+    )
+
+
+class ModuleRequest(_Decision, CreatedAt, Base):
+    """A request to allow an import; `server_id` NULL asks for every server."""
+
+    __tablename__ = "module_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    server_id: Mapped[int | None] = mapped_column(ForeignKey("servers.id", ondelete="CASCADE"))
+    module: Mapped[str] = mapped_column(String(200))
+
+
+class NetworkRequest(_Decision, CreatedAt, Base):
+    """A request to add `host[:port]` to a server's egress allow-list."""
+
+    __tablename__ = "network_requests"
+    __table_args__ = (CheckConstraint("port BETWEEN 1 AND 65535", name="port_range"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    server_id: Mapped[int] = mapped_column(ForeignKey("servers.id", ondelete="CASCADE"))
+    host: Mapped[str] = mapped_column(String(255))
+    port: Mapped[int | None]
+
+
+class ExternalSource(CreatedAt, Base):
+    """A remote MCP server whose tools a server passes through."""
+
+    __tablename__ = "external_sources"
+    __table_args__ = (UniqueConstraint("server_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    server_id: Mapped[int] = mapped_column(ForeignKey("servers.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(64))
+    url: Mapped[str] = mapped_column(Text)
+    transport: Mapped[SourceTransport] = mapped_column(
+        state_enum(SourceTransport, "transport"),
+        default=SourceTransport.STREAMABLE_HTTP,
+        server_default=SourceTransport.STREAMABLE_HTTP,
+    )
+    auth_kind: Mapped[SourceAuth] = mapped_column(
+        state_enum(SourceAuth, "auth_kind"), default=SourceAuth.NONE, server_default=SourceAuth.NONE
+    )
+    auth_secret_key: Mapped[str | None] = mapped_column(String(128))  # a ServerSecret key
+    oauth_state_ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary)
+    health: Mapped[SourceHealth] = mapped_column(
+        state_enum(SourceHealth, "health"),
+        default=SourceHealth.UNKNOWN,
+        server_default=SourceHealth.UNKNOWN,
+    )
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_checked_at: Mapped[datetime | None]
+
+
+class ExecutionLog(CreatedAt, Base):
+    """One tool call. Names are copied so the log outlives the server and tool it ran."""
+
+    __tablename__ = "execution_logs"
+    __table_args__ = (
+        Index("ix_execution_logs_created_at", "created_at"),
+        Index("ix_execution_logs_tool_id_created_at", "tool_id", "created_at"),
+        Index("ix_execution_logs_server_id_created_at", "server_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
+    server_id: Mapped[int | None] = mapped_column(ForeignKey("servers.id", ondelete="SET NULL"))
+    tool_id: Mapped[int | None] = mapped_column(ForeignKey("tools.id", ondelete="SET NULL"))
+    server_name: Mapped[str] = mapped_column(String(64))
+    tool_name: Mapped[str] = mapped_column(String(64))
+    status: Mapped[ExecutionStatus] = mapped_column(state_enum(ExecutionStatus, "status"))
+    arguments: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default=_EMPTY_OBJECT)
+    result: Mapped[Any | None] = mapped_column(JSONType)
+    stdout: Mapped[str] = mapped_column(Text, default="", server_default="")
+    error: Mapped[dict[str, Any] | None]  # {"type": ..., "message": ...}
+    duration_ms: Mapped[float]
+    client_id: Mapped[str | None] = mapped_column(String(255))
+
+
+class ActivityLog(CreatedAt, Base):
+    """Who changed what: the audit trail of admin, LLM and system actions."""
+
+    __tablename__ = "activity_log"
+    __table_args__ = (
+        Index("ix_activity_log_created_at", "created_at"),
+        Index("ix_activity_log_target_kind_target_id", "target_kind", "target_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
+    actor_kind: Mapped[ActorKind] = mapped_column(state_enum(ActorKind, "actor_kind"))
+    actor_name: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(64))
+    target_kind: Mapped[str | None] = mapped_column(String(32))
+    target_id: Mapped[str | None] = mapped_column(String(64))
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default=_EMPTY_OBJECT)
