@@ -1,0 +1,57 @@
+"""Fixtures shared by the whole suite.
+
+- `anyio_backend`: async tests run on asyncio (`@pytest.mark.anyio`).
+- `postgres_server` (session): a PostgreSQL server, see tests/postgres_cluster.py. It is the
+  server named by POLYBOX_TEST_POSTGRES_URL, or a throwaway cluster started for this session
+  (stop()/start() it to test behaviour across a restart; `restartable` says whether you may).
+- `pg_url`: a fresh, empty database on that server (postgresql+asyncpg URL), dropped afterwards.
+- `db_url`: a fresh store migrated to head, once on SQLite and once on PostgreSQL; a test that
+  takes it runs on both backends (ids `[sqlite]` and `[postgresql]`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import URL
+
+from polybox.store.engine import store_url
+from polybox.store.migrate import upgrade_to_head
+from postgres_cluster import PostgresServer, PostgresUnavailable, run_sync, url_from_environment
+
+BACKENDS = [pytest.param("sqlite"), pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(scope="session")
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    external = url_from_environment()
+    try:
+        server = PostgresServer.external(external) if external else PostgresServer.throwaway()
+    except PostgresUnavailable as exc:
+        pytest.skip(f"PostgreSQL tests SKIPPED: {exc}")
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def pg_url(postgres_server: PostgresServer) -> Iterator[URL]:
+    url = postgres_server.create_database()
+    yield url
+    postgres_server.drop_database(url)
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> URL:
+    if request.param == "sqlite":
+        url = store_url(f"sqlite+aiosqlite:///{tmp_path / 'polybox.db'}")
+    else:
+        url = request.getfixturevalue("pg_url")
+    run_sync(upgrade_to_head(url))
+    return url
