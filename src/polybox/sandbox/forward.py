@@ -8,6 +8,7 @@ network namespace (see `relay.py`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 
 from polybox.sandbox.box import Forward
@@ -40,6 +41,7 @@ class LoopbackForward(Forward):
         self._on_close = on_close
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
 
     async def open(self) -> None:
         """Start listening; `host_port` is set afterwards."""
@@ -47,6 +49,9 @@ class LoopbackForward(Forward):
         self.host_port = self._server.sockets[0].getsockname()[1]
 
     async def _serve(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._tasks.add(task)
         self._writers.add(client_w)
         try:
             try:
@@ -57,11 +62,13 @@ class LoopbackForward(Forward):
             try:
                 await asyncio.gather(pipe(client_r, box_w), pipe(box_r, client_w))
             finally:
-                box_w.close()
+                await _close(box_w)
                 self._writers.discard(box_w)
         finally:
-            client_w.close()
+            await _close(client_w)
             self._writers.discard(client_w)
+            if task is not None:
+                self._tasks.discard(task)
 
     async def close(self) -> None:
         if self._server is None:
@@ -70,5 +77,12 @@ class LoopbackForward(Forward):
         server.close()
         for writer in list(self._writers):
             writer.transport.abort()  # the pipes see a reset and their tasks end
+        await asyncio.gather(*self._tasks, return_exceptions=True)
         await server.wait_closed()
         await self._on_close()
+
+
+async def _close(writer: asyncio.StreamWriter) -> None:
+    writer.close()
+    with contextlib.suppress(ConnectionError, OSError):
+        await writer.wait_closed()
