@@ -58,27 +58,39 @@ class PythonPool:
         self._tasks: set[asyncio.Task[None]] = set()
         self._last_error: str | None = None
         self._closed = False
-        isolated = backend.name != "unsafe-local"  # unsafe-local has no mount/pid namespace
-        packages = config.packages_dir
-        binds = ((packages, BOX_PACKAGES_DIR),) if packages is not None and isolated else ()
+        self._isolated = backend.name != "unsafe-local"  # unsafe-local: no mount/pid namespace
+        self._frame_limit = 8 * (config.result_limit + config.output_limit) + (1 << 20)
+        self._spec = BoxSpec()
+        self._argv: list[str] = []
+
+    def _prepare(self) -> None:
+        """Decide the workers' Box spec and command line (at start, when packages are known).
+
+        The packages dir is bound only when it holds something: with no approved packages
+        there is nothing to bind. Packages installed later reach workers started after the
+        next `start()` of a new pool.
+        """
+        packages = self.config.packages_dir
+        if packages is not None and not (packages.is_dir() and any(packages.iterdir())):
+            packages = None
+        box_packages = BOX_PACKAGES_DIR if self._isolated else str(packages)
         self._spec = BoxSpec(
             limits=Limits(
-                memory_mb=config.memory_mb + _WORKER_OVERHEAD_MB,
+                memory_mb=self.config.memory_mb + _WORKER_OVERHEAD_MB,
                 cpu_seconds=3600,
-                processes=config.processes,
-                tmp_size_mb=config.tmp_size_mb,
+                processes=self.config.processes,
+                tmp_size_mb=self.config.tmp_size_mb,
             ),
-            ro_binds=binds,
+            ro_binds=((packages, BOX_PACKAGES_DIR),) if packages and self._isolated else (),
         )
-        self._frame_limit = 8 * (config.result_limit + config.output_limit) + (1 << 20)
         worker_config = {
             "frame_limit": self._frame_limit,
-            "own_pid_namespace": isolated,
-            "packages": (BOX_PACKAGES_DIR if isolated else str(packages)) if packages else None,
+            "own_pid_namespace": self._isolated,
+            "packages": box_packages if packages else None,
             "preload": PRELOADED_MODULES,
         }
-        self._argv = [str(config.python), "-I", "-S", "-c", worker_program()]
-        self._argv.append(json.dumps(worker_config))
+        python = str(self.config.python)
+        self._argv = [python, "-I", "-S", "-c", worker_program(), json.dumps(worker_config)]
 
     @property
     def size(self) -> int:
@@ -87,6 +99,7 @@ class PythonPool:
 
     async def start(self) -> None:
         """Start `config.size` workers and wait until they are ready (raises if none can start)."""
+        self._prepare()
         count = self.config.size - self.size
         self._starting += count
         try:
@@ -99,6 +112,12 @@ class PythonPool:
         if not self._idle:
             raise BoxError(f"no Python worker could start: {self._last_error}")
         self._refill_later()
+
+    async def wait_until_full(self, seconds: float) -> None:
+        """Wait until `config.size` workers are ready or busy (after start-up or a loss)."""
+        async with asyncio.timeout(seconds):
+            while len(self._idle) + len(self._busy) < self.config.size:
+                await self._changed()
 
     async def close(self) -> None:
         """Stop every worker and background task; idempotent."""
@@ -178,6 +197,10 @@ class PythonPool:
                     box, process, frame_limit=self._frame_limit, broker=self.broker
                 )
                 await worker.wait_ready(self.config.start_timeout)
+            except FrameError as exc:
+                log = (await box.read_log(2048)).decode("utf-8", "replace").strip()
+                await box.destroy()
+                raise BoxError(f"the worker did not start ({exc}); its log: {log!r}") from None
             except BaseException:
                 await box.destroy()
                 raise
@@ -244,20 +267,15 @@ class PythonPool:
             if other is not None:  # bound to another scope: make room for a fresh worker
                 self._idle.remove(other)
                 self._retire(other)
-            waiter = asyncio.get_running_loop().create_future()
-            self._waiters.append(waiter)
             try:
                 async with asyncio.timeout_at(deadline):
-                    await waiter
+                    await self._changed()
             except TimeoutError:
                 reason = f"; last start-up error: {self._last_error}" if self._last_error else ""
                 raise PoolBusyError(
                     f"all {self.config.size} Python workers stayed busy for "
                     f"{self.config.queue_timeout:g} s{reason}"
                 ) from None
-            finally:
-                with contextlib.suppress(ValueError):
-                    self._waiters.remove(waiter)
 
     def _pick(self, scope: str) -> WorkerConnection | None:
         for wanted in (scope, None):
@@ -265,6 +283,16 @@ class PythonPool:
                 if worker.scope == wanted and not worker.lost:
                     return worker
         return None
+
+    async def _changed(self) -> None:
+        """Return at the next change of the pool (a worker freed, added or retired)."""
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            await waiter
+        finally:
+            with contextlib.suppress(ValueError):
+                self._waiters.remove(waiter)
 
     def _notify(self) -> None:
         waiters, self._waiters = self._waiters, []

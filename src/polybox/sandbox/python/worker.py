@@ -32,7 +32,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from polybox.sandbox.python.child import read_output, reset_output, run_child
+    from polybox.sandbox.python.child import prepare_loop, read_output, reset_output, run_child
     from polybox.sandbox.python.framing import FrameBuffer, FrameError, encode, write_all
 
 
@@ -131,12 +131,13 @@ class Worker:
             elif frame.get("op") == "done":
                 done = frame
                 break
-        if done is not None or not chunk:
+        if done is not None:  # answer first; reaping overlaps with the supervisor's work
+            self.send({**done, "op": "done", "id": call.id, "stdout": read_output()})
+            self.finish(call)
+        elif not chunk:
             status, stdout = self.finish(call)
-            if done is None:
-                error = {"type": "ToolProcessDied", "message": describe_exit(status)}
-                done = {"ok": False, "error": error}
-            self.send({**done, "op": "done", "id": call.id, "stdout": stdout})
+            error = {"type": "ToolProcessDied", "message": describe_exit(status)}
+            self.send({"op": "done", "id": call.id, "ok": False, "error": error, "stdout": stdout})
 
     def finish(self, call: Call) -> tuple[int, str]:
         """Kill what the call left running, reap its child, forget it: (wait status, output)."""
@@ -177,6 +178,7 @@ def main() -> None:
         with contextlib.suppress(ImportError):
             importlib.import_module(name)
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    prepare_loop()
     gc.freeze()  # children share the preloaded heap without copy-on-write churn from the GC
     Worker(config).serve()
 
