@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -124,8 +125,21 @@ class BoxCgroup:
                     with contextlib.suppress(ProcessLookupError):
                         os.kill(int(pid), signal.SIGKILL)
 
-    def remove(self) -> None:
-        """Remove the cgroup; a no-op for parts already gone or still busy."""
+    def remove(self, patience: float = 2.0) -> None:
+        """Remove the cgroup, killing stragglers; killed processes may take a moment to leave.
+
+        Blocking (call it from a thread). Gives up silently after `patience` seconds.
+        """
+        deadline = time.monotonic() + patience
         for directory in self.dirs:
-            with contextlib.suppress(FileNotFoundError, OSError):
-                directory.rmdir()
+            while True:
+                try:
+                    directory.rmdir()
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        break
+                    self.kill()
+                    time.sleep(0.01)

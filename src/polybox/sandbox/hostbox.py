@@ -97,7 +97,7 @@ class HostBox(Box):
         return full
 
     def release(self) -> None:
-        """Backend resources to free after every process is dead (e.g. a cgroup)."""
+        """Backend resources to free after every process is dead (e.g. a cgroup); may block."""
 
     def _check(self) -> None:
         if self._destroyed:
@@ -194,7 +194,7 @@ class HostBox(Box):
         for process in list(self._processes):
             await process.wait()
         self._processes.clear()
-        self.release()
+        await asyncio.to_thread(self.release)
         await asyncio.to_thread(shutil.rmtree, self.dir, True)
 
     def kill_rest(self) -> None:
