@@ -9,7 +9,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "src" / "polybox"
 
-# Rank of each top-level module or package of polybox; a module may import only equal or lower ranks.
+# Rank of each top-level module or package; a module may import only equal or lower ranks.
 LAYERS: dict[str, int] = {
     # infra
     "errors": 0,
@@ -56,7 +56,9 @@ def _imports(path: Path) -> set[str]:
 
 
 def _modules() -> list[Path]:
-    return sorted(p for p in PACKAGE.rglob("*.py") if p.name != "__init__.py" or p.parent != PACKAGE)
+    return sorted(
+        p for p in PACKAGE.rglob("*.py") if p.name != "__init__.py" or p.parent != PACKAGE
+    )
 
 
 @pytest.mark.parametrize("path", _modules(), ids=lambda p: str(p.relative_to(PACKAGE)))
