@@ -7,6 +7,7 @@ WAL). PostgreSQL gets pre-ping so connections killed by a server restart are rep
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, text
@@ -65,8 +66,19 @@ async def ping(engine: AsyncEngine) -> None:
     Raises StoreUnavailable with one line: the URL (password hidden) and the reason, e.g.
     "connection refused", "authentication failed for user 'polybox'".
     """
+    missing = _missing_sqlite_directory(engine.url)
+    if missing is not None:
+        # Checked up front: aiosqlite leaves a worker thread behind when it fails to open a file.
+        raise StoreUnavailable(engine.url, f"cannot open {engine.url.database}; {missing}")
     try:
         async with engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
     except Exception as exc:
         raise StoreUnavailable(engine.url, describe_connect_error(exc, engine.url)) from exc
+
+
+def _missing_sqlite_directory(url: URL) -> str | None:
+    if url.get_backend_name() != "sqlite" or not url.database:
+        return None
+    directory = Path(url.database).parent
+    return None if directory.is_dir() else f"directory {directory} does not exist"
