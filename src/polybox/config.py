@@ -103,7 +103,23 @@ class Settings(BaseSettings):
     )
     docker_image: str = Field(
         default="python:3.11-slim",
-        description="Image for Boxes of the docker backend.",
+        description=(
+            "Image for Boxes of the docker backend; it needs `python3` on PATH (polybox's "
+            "launcher inside the Box is a Python one-liner). Pulled on first use."
+        ),
+    )
+    docker_cpus: float = Field(
+        default=1.0,
+        gt=0,
+        le=64,
+        description="CPUs one docker Box may use at most (fractions allowed, e.g. `0.5`).",
+    )
+    docker_network: str = Field(
+        default="bridge",
+        description=(
+            "Docker network for Boxes that are given network access; every other docker Box "
+            "has network mode `none`."
+        ),
     )
     pool_size: int = Field(
         default=4, ge=1, le=64, description="Warm Python workers kept ready for tool calls."
