@@ -1,7 +1,8 @@
 """Choosing the Box backend from the settings: isolation unless explicitly waived.
 
-`auto` and `bwrap` need a working bubblewrap; without it polybox refuses to start rather than
-running tool code unisolated. Only POLYBOX_SANDBOX=unsafe-local runs code without a sandbox.
+`auto` and `bwrap` need a working bubblewrap, `docker` a reachable Docker engine; without them
+polybox refuses to start rather than running tool code unisolated. Only
+POLYBOX_SANDBOX=unsafe-local runs code without a sandbox.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from polybox.config import Settings, env_name
 from polybox.sandbox.box import BoxBackend, SandboxUnavailableError
 from polybox.sandbox.bwrap import BwrapBackend, boxes_dir
 from polybox.sandbox.capabilities import bwrap_config
+from polybox.sandbox.docker import DockerBackend
+from polybox.sandbox.dockerapi import connect
 from polybox.sandbox.local import LocalBackend
 
 
@@ -19,10 +22,7 @@ def create_backend(settings: Settings) -> BoxBackend:
     if settings.sandbox == "unsafe-local":
         return LocalBackend(settings.data_dir / "boxes")
     if settings.sandbox == "docker":
-        raise SandboxUnavailableError(
-            f"{setting}=docker: the docker backend is not available in this version; "
-            f"use {setting}=bwrap"
-        )
+        return DockerBackend(connect(), settings)
     try:
         config = bwrap_config(settings)
     except SandboxUnavailableError as exc:
