@@ -253,9 +253,9 @@ def ensure_data_dir(settings: Settings) -> Path:
     """Create the data dir (0700) if needed and prove it is a writable directory."""
     path = settings.data_dir
     name = env_name("data_dir")
-    if path.exists() and not path.is_dir():
-        raise ConfigError(f"invalid setting {name}: {path} exists and is not a directory")
     try:
+        if path.exists() and not path.is_dir():
+            raise ConfigError(f"invalid setting {name}: {path} exists and is not a directory")
         path.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError as exc:
         raise ConfigError(f"invalid setting {name}: cannot create {path}: {exc.strerror}") from exc

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import Literal
+from typing import Literal, TextIO
 
 import structlog
 
@@ -19,8 +19,10 @@ LogFormat = Literal["json", "console"]
 _QUIET_LOGGERS = ("uvicorn.access",)
 
 
-def configure_logging(level: str = "info", fmt: LogFormat = "json") -> None:
-    """Route every logger to stderr in the chosen format; safe to call more than once."""
+def configure_logging(
+    level: str = "info", fmt: LogFormat = "json", stream: TextIO | None = None
+) -> None:
+    """Route every logger to `stream` (stderr) in the chosen format; safe to call again."""
     shared: list[structlog.types.Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_logger_name,
@@ -39,7 +41,7 @@ def configure_logging(level: str = "info", fmt: LogFormat = "json") -> None:
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,
     )
-    handler = logging.StreamHandler(sys.stderr)
+    handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=shared,

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from polybox.store.engine import create_engine, store_url
+from polybox.store.engine import create_engine, ping, store_url
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 # Arbitrary, fixed key of the advisory lock ("polybox" in ASCII) shared by all replicas.
@@ -77,6 +77,7 @@ async def _run_command(url: str | URL, run: _Command) -> None:
     config = alembic_config(url)
     engine = create_engine(url)
     try:
+        await ping(engine)  # an unreachable store is a one-line StoreUnavailable, not a trace
         async with engine.connect() as connection:
             await _lock_against_other_replicas(connection)
             await connection.run_sync(_with_connection, config, run)
