@@ -262,6 +262,7 @@ class PythonPool:
                 worker.scope = scope
                 self._idle.remove(worker)
                 self._busy.add(worker)
+                self._notify()
                 return worker
             other = next((w for w in self._idle if w.scope is not None), None)
             if other is not None:  # bound to another scope: make room for a fresh worker
@@ -285,7 +286,7 @@ class PythonPool:
         return None
 
     async def _changed(self) -> None:
-        """Return at the next change of the pool (a worker freed, added or retired)."""
+        """Return at the next change of the pool (a worker taken, freed, added or retired)."""
         waiter = asyncio.get_running_loop().create_future()
         self._waiters.append(waiter)
         try:
