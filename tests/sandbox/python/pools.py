@@ -47,3 +47,9 @@ async def run(
     return await pool.run(
         code, args or {}, scope=scope, secrets=secrets or {}, egress=egress, timeout=timeout
     )
+
+
+def returned(result: RunResult) -> Any:
+    """The value main() returned (asserting the call succeeded), typed loosely for indexing."""
+    assert result.ok, result.error
+    return result.result
