@@ -1,0 +1,370 @@
+"""Change events between the parts of one process and between replicas.
+
+A service publishes a small event after it commits a change (`tool.added`, ids and names only);
+whoever caches that data (the MCP tool list, warm workers) subscribes and invalidates. With SQLite
+the bus is in-process; with PostgreSQL events also travel over LISTEN/NOTIFY, so every replica on
+the same database sees them.
+
+Delivery is best effort, and the bus says when it may have lost something: a subscriber then
+receives a `bus.resync` event and should reload whatever it caches. That happens when its queue
+overflowed (a slow subscriber never blocks publishers: the oldest events are dropped) and after the
+PostgreSQL listener reconnected (events published meanwhile by other replicas are gone).
+Publishers always deliver to local subscribers at once; a replica ignores its own events coming
+back from PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import uuid
+from abc import ABC, abstractmethod
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from types import TracebackType
+from typing import Any, Self
+
+import asyncpg  # type: ignore[import-untyped]
+from sqlalchemy.engine import URL
+
+from polybox.store.engine import store_url
+from polybox.store.errors import StoreUnavailable, describe_connect_error
+from polybox.store.types import utcnow
+
+logger = logging.getLogger(__name__)
+
+CHANNEL = "polybox_events"
+# PostgreSQL refuses NOTIFY payloads of 8000 bytes or more; the limit holds on every backend so
+# code tested on SQLite does not break on PostgreSQL.
+MAX_PAYLOAD_BYTES = 7999
+DEFAULT_QUEUE_SIZE = 1000
+_OPERATION_TIMEOUT = 5.0  # seconds for connect, NOTIFY and health checks on the listener
+
+Scalar = str | int | float | bool | None
+
+
+class EventKind(StrEnum):
+    TOOL_ADDED = "tool.added"
+    TOOL_CHANGED = "tool.changed"  # code, schema, description, enabled
+    TOOL_REMOVED = "tool.removed"
+    SERVER_STARTED = "server.started"
+    SERVER_STOPPED = "server.stopped"
+    SERVER_CHANGED = "server.changed"  # allow-lists, secrets, settings of a server
+    SERVER_REMOVED = "server.removed"
+    APPROVAL_CHANGED = "approval.changed"  # tool, module or network approval decided
+    SETTINGS_CHANGED = "settings.changed"
+    RESYNC = "bus.resync"  # local only: events may have been lost, reload what you cache
+
+
+class EventTooLarge(ValueError):
+    """The event does not fit a NOTIFY payload; send ids, not content."""
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One change: what happened (`kind`), to what (`data`: ids and names), where, when."""
+
+    kind: EventKind
+    data: Mapping[str, Scalar]
+    origin: str  # replica id of the publisher
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    at: datetime = field(default_factory=utcnow)
+
+    def to_json(self) -> str:
+        body = {
+            "kind": self.kind.value,
+            "data": dict(self.data),
+            "origin": self.origin,
+            "id": self.id,
+            "at": self.at.isoformat(),
+        }
+        return json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> Event:
+        """Parse a payload; ValueError (incl. KeyError/TypeError causes) if it is not an event."""
+        try:
+            body = json.loads(text)
+            return cls(
+                kind=EventKind(body["kind"]),
+                data=dict(body["data"]),
+                origin=str(body["origin"]),
+                id=str(body["id"]),
+                at=datetime.fromisoformat(body["at"]),
+            )
+        except (KeyError, TypeError) as exc:
+            raise ValueError(f"not a polybox event: {text[:200]!r}") from exc
+
+
+class Subscription:
+    """A bounded queue of events for one consumer; iterate it with `async for`.
+
+    When full, the oldest event is dropped and the consumer gets a `bus.resync` event (with the
+    number dropped) before the remaining ones. Iteration ends when the subscription or the bus
+    is closed.
+    """
+
+    def __init__(self, bus: EventBus, maxsize: int) -> None:
+        if maxsize < 1:
+            raise ValueError("a subscription needs room for at least one event")
+        self._bus = bus
+        self._queue: deque[Event] = deque(maxlen=maxsize)
+        self._unreported_drops = 0
+        self._wakeup = asyncio.Event()
+        self._closed = False
+        self.dropped = 0  # events lost to overflow over the subscription's life
+
+    def push(self, event: Event) -> None:
+        """Queue an event without ever waiting (called by the bus)."""
+        if self._closed:
+            return
+        if len(self._queue) == self._queue.maxlen:
+            self.dropped += 1
+            self._unreported_drops += 1
+        self._queue.append(event)
+        self._wakeup.set()
+
+    def close(self) -> None:
+        self._closed = True
+        self._bus.unsubscribe(self)
+        self._wakeup.set()
+
+    def __aiter__(self) -> Self:
+        return self
+
+    async def __anext__(self) -> Event:
+        while True:
+            if self._unreported_drops:
+                dropped, self._unreported_drops = self._unreported_drops, 0
+                data: dict[str, Scalar] = {"reason": "overflow", "dropped": dropped}
+                return Event(EventKind.RESYNC, data, origin=self._bus.replica_id)
+            if self._queue:
+                return self._queue.popleft()
+            if self._closed:
+                raise StopAsyncIteration
+            self._wakeup.clear()
+            await self._wakeup.wait()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        _type: type[BaseException] | None,
+        _exc: BaseException | None,
+        _tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class EventBus(ABC):
+    """Publish/subscribe of change events. `start()` before use, `close()` at shutdown."""
+
+    def __init__(self, replica_id: str | None = None) -> None:
+        self.replica_id = replica_id or uuid.uuid4().hex[:12]
+        self._subscriptions: set[Subscription] = set()
+
+    @abstractmethod
+    async def start(self) -> None:
+        """Connect whatever the backend needs; raises StoreUnavailable if it cannot."""
+
+    async def close(self) -> None:
+        """Stop delivering; every subscription's iteration ends."""
+        for subscription in list(self._subscriptions):
+            subscription.close()
+
+    def subscribe(self, maxsize: int = DEFAULT_QUEUE_SIZE) -> Subscription:
+        """A new subscription receiving every event published from now on."""
+        subscription = Subscription(self, maxsize)
+        self._subscriptions.add(subscription)
+        return subscription
+
+    def unsubscribe(self, subscription: Subscription) -> None:
+        self._subscriptions.discard(subscription)
+
+    async def publish(
+        self, kind: EventKind | str, data: Mapping[str, Scalar] | None = None
+    ) -> Event:
+        """Deliver an event locally at once, then to other replicas (backend permitting).
+
+        Raises EventTooLarge if it would not fit a NOTIFY payload, ValueError for an unknown
+        kind or `bus.resync` (which only the bus emits).
+        """
+        event = Event(EventKind(kind), dict(data or {}), origin=self.replica_id)
+        if event.kind is EventKind.RESYNC:
+            raise ValueError("bus.resync is emitted by the bus itself, not published")
+        payload = event.to_json()
+        size = len(payload.encode())
+        if size > MAX_PAYLOAD_BYTES:
+            raise EventTooLarge(
+                f"{event.kind} event is {size} bytes; the limit is {MAX_PAYLOAD_BYTES}"
+            )
+        self._deliver(event)
+        await self._send(payload)
+        return event
+
+    def _deliver(self, event: Event) -> None:
+        for subscription in list(self._subscriptions):
+            subscription.push(event)
+
+    def _resync(self, reason: str) -> None:
+        self._deliver(Event(EventKind.RESYNC, {"reason": reason}, origin=self.replica_id))
+
+    @abstractmethod
+    async def _send(self, payload: str) -> None:
+        """Hand a serialised event to the other replicas."""
+
+
+class InProcessEventBus(EventBus):
+    """The bus of a single process (SQLite): local subscribers only."""
+
+    async def start(self) -> None:
+        return None
+
+    async def _send(self, payload: str) -> None:
+        return None
+
+
+class PostgresEventBus(EventBus):
+    """LISTEN/NOTIFY on one dedicated connection, reconnected with backoff when it drops.
+
+    Events published while the connection is down are kept (up to `outbox_size`) and sent once
+    it is back; local subscribers get `bus.resync` after every reconnect.
+    """
+
+    def __init__(
+        self,
+        url: str | URL,
+        *,
+        replica_id: str | None = None,
+        channel: str = CHANNEL,
+        health_interval: float = 10.0,
+        reconnect_delays: tuple[float, float] = (0.1, 5.0),
+        outbox_size: int = 1000,
+    ) -> None:
+        super().__init__(replica_id)
+        self.url = store_url(url)
+        self.channel = channel
+        self._health_interval = health_interval
+        self._first_delay, self._max_delay = reconnect_delays
+        self._outbox: deque[str] = deque(maxlen=outbox_size)
+        self._connection: Any = None
+        self._lock = asyncio.Lock()  # one operation at a time on the asyncpg connection
+        self._lost = asyncio.Event()
+        self._supervisor: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        try:
+            self._connection = await self._open()
+        except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+            raise StoreUnavailable(self.url, describe_connect_error(exc, self.url)) from exc
+        self._supervisor = asyncio.create_task(self._supervise(), name="polybox-event-listener")
+
+    async def close(self) -> None:
+        if self._supervisor is not None:
+            self._supervisor.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._supervisor
+            self._supervisor = None
+        if self._connection is not None:
+            try:
+                await self._connection.close(timeout=2)
+            except (OSError, TimeoutError, asyncpg.InterfaceError):
+                self._connection.terminate()
+            self._connection = None
+        await super().close()
+
+    async def _send(self, payload: str) -> None:
+        async with self._lock:
+            if self._connection is not None and not self._connection.is_closed():
+                try:
+                    notify = "SELECT pg_notify($1, $2)"
+                    await self._connection.execute(
+                        notify, self.channel, payload, timeout=_OPERATION_TIMEOUT
+                    )
+                    return
+                except (
+                    OSError,
+                    TimeoutError,
+                    asyncpg.PostgresError,
+                    asyncpg.InterfaceError,
+                ) as exc:
+                    logger.warning("event bus: NOTIFY failed, will resend: %s", exc)
+            self._outbox.append(payload)
+            self._lost.set()
+
+    async def _open(self) -> Any:
+        dsn = self.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        connection = await asyncpg.connect(dsn, timeout=_OPERATION_TIMEOUT)
+        connection.add_termination_listener(self._on_terminated)
+        await connection.add_listener(self.channel, self._on_notification)
+        return connection
+
+    def _on_terminated(self, _connection: object) -> None:
+        self._lost.set()
+
+    def _on_notification(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
+        try:
+            event = Event.from_json(payload)
+        except ValueError:
+            logger.warning("event bus: ignored a malformed payload on %s", self.channel)
+            return
+        if event.origin != self.replica_id:
+            self._deliver(event)
+
+    async def _supervise(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._lost.wait(), self._health_interval)
+            if not self._lost.is_set() and await self._healthy():
+                continue
+            logger.warning("event bus: lost the PostgreSQL listener; reconnecting")
+            await self._reconnect()
+            self._lost.clear()
+            await self._flush_outbox()
+            self._resync("reconnected")
+            logger.info("event bus: listening again on %s", self.channel)
+
+    async def _healthy(self) -> bool:
+        async with self._lock:
+            try:
+                await self._connection.execute("SELECT 1", timeout=_OPERATION_TIMEOUT)
+            except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
+                return False
+            return True
+
+    async def _reconnect(self) -> None:
+        """Replace the connection, retrying with backoff; publishers meanwhile use the outbox."""
+        async with self._lock:
+            lost, self._connection = self._connection, None
+        if lost is not None:
+            lost.terminate()
+        delay = self._first_delay
+        while True:
+            try:
+                connection = await self._open()
+                break
+            except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
+                reason = describe_connect_error(exc, self.url)
+                logger.warning("event bus: reconnect failed (%s); retrying in %.1fs", reason, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, self._max_delay)
+        async with self._lock:
+            self._connection = connection
+
+    async def _flush_outbox(self) -> None:
+        while self._outbox and not self._lost.is_set():
+            await self._send(self._outbox.popleft())
+
+
+def create_event_bus(url: str | URL, *, replica_id: str | None = None) -> EventBus:
+    """The bus matching the store: LISTEN/NOTIFY on PostgreSQL, in-process on SQLite."""
+    parsed = store_url(url)
+    if parsed.get_backend_name() == "postgresql":
+        return PostgresEventBus(parsed, replica_id=replica_id)
+    return InProcessEventBus(replica_id)
