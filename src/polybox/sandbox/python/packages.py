@@ -1,0 +1,64 @@
+"""Installing approved third-party packages into the packages dir that Boxes see read-only.
+
+An admin action: `pip install --only-binary :all: --target <packages dir> <requirement>`. Wheels
+only, so installing never runs a package's build code on the host. The Box interpreter and the
+supervisor are both CPython 3.11, so wheels pip picks here import inside the Box. Workers started
+after the install see the package (the pool binds the dir when its Boxes are made).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sys
+from pathlib import Path
+
+# A PEP 508 name with an optional version constraint; no URLs, paths, extras or options.
+_REQUIREMENT = re.compile(
+    r"[A-Za-z0-9][A-Za-z0-9._-]*(\s*(==|>=|<=|~=|!=|>|<)\s*[A-Za-z0-9.*+!_-]+)?"
+)
+_OUTPUT_TAIL = 4000
+
+
+class PackageInstallError(Exception):
+    """pip refused or failed; the message carries the end of its output."""
+
+
+async def install_package(
+    requirement: str,
+    packages_dir: Path,
+    *,
+    find_links: Path | None = None,
+    time_limit: float = 300.0,
+) -> str:
+    """Install `requirement` (e.g. `requests==2.32.3`) and its dependencies as wheels.
+
+    `find_links` installs from that folder of wheels only (offline, and in tests). Returns pip's
+    output; raises PackageInstallError with pip's own explanation when it fails.
+    """
+    if not _REQUIREMENT.fullmatch(requirement.strip()):
+        raise PackageInstallError(
+            f"{requirement!r} is not a package name with an optional version (e.g. name==1.2)"
+        )
+    argv = [sys.executable, "-m", "pip", "install", "--only-binary", ":all:", "--no-input"]
+    argv += ["--disable-pip-version-check", "--upgrade", "--target", str(packages_dir)]
+    if find_links is not None:
+        argv += ["--no-index", "--find-links", str(find_links)]
+    process = await asyncio.create_subprocess_exec(
+        *argv,
+        requirement.strip(),
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    try:
+        async with asyncio.timeout(time_limit):
+            output, _ = await process.communicate()
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+        raise PackageInstallError(f"pip did not finish within {time_limit:g} s") from None
+    text = output.decode("utf-8", "replace")
+    if process.returncode != 0:
+        raise PackageInstallError(f"pip could not install {requirement}: {text[-_OUTPUT_TAIL:]}")
+    return text
