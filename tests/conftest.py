@@ -6,7 +6,8 @@
   (stop()/start() it to test behaviour across a restart; `restartable` says whether you may).
 - `pg_url`: a fresh, empty database on that server (postgresql+asyncpg URL), dropped afterwards.
 - `db_url`: a fresh store migrated to head, once on SQLite and once on PostgreSQL; a test that
-  takes it runs on both backends (ids `[sqlite]` and `[postgresql]`).
+  takes it runs on both backends (ids `[sqlite]` and `[postgresql]`). On PostgreSQL it is a copy
+  of `pg_head_template`, migrated once per session.
 """
 
 from __future__ import annotations
@@ -47,11 +48,23 @@ def pg_url(postgres_server: PostgresServer) -> Iterator[URL]:
     postgres_server.drop_database(url)
 
 
+@pytest.fixture(scope="session")
+def pg_head_template(postgres_server: PostgresServer) -> Iterator[URL]:
+    """A database migrated to head once per session; `db_url` copies it (faster than migrating)."""
+    url = postgres_server.create_database()
+    run_sync(upgrade_to_head(url))
+    yield url
+    postgres_server.drop_database(url)
+
+
 @pytest.fixture(params=BACKENDS)
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> URL:
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[URL]:
     if request.param == "sqlite":
         url = store_url(f"sqlite+aiosqlite:///{tmp_path / 'polybox.db'}")
-    else:
-        url = request.getfixturevalue("pg_url")
-    run_sync(upgrade_to_head(url))
-    return url
+        run_sync(upgrade_to_head(url))
+        yield url
+        return
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    url = server.create_database(template=request.getfixturevalue("pg_head_template"))
+    yield url
+    server.drop_database(url)

@@ -103,10 +103,14 @@ class PostgresServer:
         """Start the server again on the same port; returns once it accepts connections."""
         self._require_cluster().start()
 
-    def create_database(self) -> URL:
-        """A new empty database (unique name) and its postgresql+asyncpg URL."""
+    def create_database(self, template: URL | None = None) -> URL:
+        """A new database (unique name) and its postgresql+asyncpg URL.
+
+        Empty, or a copy of `template` (a database nobody is connected to).
+        """
         name = f"polybox_test_{uuid.uuid4().hex[:12]}"
-        run_sync(self._execute(f'CREATE DATABASE "{name}"'))
+        copy = f' TEMPLATE "{template.database}"' if template is not None else ""
+        run_sync(self._execute(f'CREATE DATABASE "{name}"{copy}'))
         return self.admin_url.set(database=name)
 
     def drop_database(self, url: URL) -> None:
