@@ -20,6 +20,7 @@ import json
 import logging
 import time
 from collections.abc import Coroutine, Mapping, Set
+from dataclasses import dataclass
 from typing import Any
 
 from polybox.sandbox.box import BoxBackend, BoxError, BoxSpec, Limits
@@ -38,6 +39,14 @@ _WORKER_OVERHEAD_MB = 256  # the worker's own interpreter on top of one call's m
 _RETRY_DELAY = 1.0
 
 
+@dataclass(eq=False)
+class _Claim:
+    """A call waiting for a worker of `scope`."""
+
+    scope: str
+    future: asyncio.Future[WorkerConnection]
+
+
 class PoolBusyError(Exception):
     """No worker became free before the queue deadline (the message says why, if known)."""
 
@@ -54,6 +63,7 @@ class PythonPool:
         self._idle: list[WorkerConnection] = []
         self._busy: set[WorkerConnection] = set()
         self._starting = 0
+        self._queue: list[_Claim] = []
         self._waiters: list[asyncio.Future[None]] = []
         self._tasks: set[asyncio.Task[None]] = set()
         self._last_error: str | None = None
@@ -124,6 +134,10 @@ class PythonPool:
         self._closed = True
         for task in list(self._tasks):
             task.cancel()
+        for claim in self._queue:
+            if not claim.future.done():
+                claim.future.set_exception(PoolBusyError("the Python pool is closed"))
+        self._queue.clear()
         workers = [*self._idle, *self._busy]
         self._idle.clear()
         self._busy.clear()
@@ -224,7 +238,7 @@ class PythonPool:
             await worker.destroy()
             return
         self._idle.append(worker)
-        self._notify()
+        self._dispatch()
 
     def _refill_later(self) -> None:
         while not self._closed and self.size < self.config.size:
@@ -245,7 +259,7 @@ class PythonPool:
             self._retire(worker)
         else:
             self._idle.append(worker)
-        self._notify()
+        self._dispatch()
 
     async def _reclaim(self, worker: WorkerConnection) -> None:
         """After a cancelled call: stop its child and keep the worker, or retire it."""
@@ -253,30 +267,59 @@ class PythonPool:
         self._release(worker, healthy=stdout is not None)
 
     async def _acquire(self, scope: str) -> WorkerConnection:
-        deadline = asyncio.get_running_loop().time() + self.config.queue_timeout
-        while True:
-            if self._closed:
-                raise PoolBusyError("the Python pool is closed")
-            worker = self._pick(scope)
-            if worker is not None:
-                worker.scope = scope
-                self._idle.remove(worker)
-                self._busy.add(worker)
-                self._notify()
-                return worker
-            other = next((w for w in self._idle if w.scope is not None), None)
-            if other is not None:  # bound to another scope: make room for a fresh worker
-                self._idle.remove(other)
-                self._retire(other)
-            try:
-                async with asyncio.timeout_at(deadline):
-                    await self._changed()
-            except TimeoutError:
+        """Queue for a worker usable for `scope`; first come, first served."""
+        if self._closed:
+            raise PoolBusyError("the Python pool is closed")
+        claim = _Claim(scope, asyncio.get_running_loop().create_future())
+        self._queue.append(claim)
+        self._dispatch()
+        try:
+            async with asyncio.timeout(self.config.queue_timeout):
+                return await asyncio.shield(claim.future)
+        except BaseException as exc:
+            with contextlib.suppress(ValueError):
+                self._queue.remove(claim)
+            if (
+                claim.future.done()
+                and not claim.future.cancelled()
+                and not claim.future.exception()
+            ):
+                self._give_back(claim.future.result())  # assigned just as we gave up
+            claim.future.cancel()
+            if isinstance(exc, TimeoutError):
                 reason = f"; last start-up error: {self._last_error}" if self._last_error else ""
                 raise PoolBusyError(
                     f"all {self.config.size} Python workers stayed busy for "
                     f"{self.config.queue_timeout:g} s{reason}"
                 ) from None
+            raise
+
+    def _dispatch(self) -> None:
+        """Hand idle workers to queued claims in order, and make room for stuck claims.
+
+        A claim finds nothing when every idle worker is bound to another scope; one such idle
+        worker is retired per stuck claim (beyond workers already starting) so that a fresh
+        one replaces it.
+        """
+        for claim in list(self._queue):
+            worker = None if claim.future.done() else self._pick(claim.scope)
+            if claim.future.done() or worker is not None:
+                self._queue.remove(claim)
+            if worker is not None:
+                self._idle.remove(worker)
+                self._busy.add(worker)
+                worker.scope = claim.scope
+                claim.future.set_result(worker)
+        spare = [w for w in self._idle if w.scope is not None]
+        for worker in spare[: max(0, len(self._queue) - self._starting)]:
+            self._idle.remove(worker)
+            self._retire(worker)
+        self._notify()
+
+    def _give_back(self, worker: WorkerConnection) -> None:
+        self._busy.discard(worker)
+        self._idle.append(worker)
+        self._dispatch()
 
     def _pick(self, scope: str) -> WorkerConnection | None:
         for wanted in (scope, None):
