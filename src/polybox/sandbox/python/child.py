@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from polybox.sandbox.python.framing import encode
+    from polybox.sandbox.python.framing import FrameBuffer, encode
     from polybox.sandbox.python.toolhttp import Channel, HttpClient
 
 TOOL_FILE = "<tool>"
@@ -33,14 +33,19 @@ _OUTPUT_HEADER = struct.Struct(">QB")  # bytes kept, cut flag
 
 # --- printed output, shared with the worker ------------------------------------------------
 
-OUTPUT = mmap.mmap(-1, 1 << 16)  # MAP_SHARED: the worker reads what a killed child printed
+OUTPUT = mmap.mmap(-1, _OUTPUT_HEADER.size)  # sized by allocate_output before any fork
 
 
-def reset_output(limit: int) -> None:
-    global OUTPUT  # noqa: PLW0603 - one shared buffer per worker, grown on demand
-    if _OUTPUT_HEADER.size + limit > len(OUTPUT):
-        OUTPUT.close()
-        OUTPUT = mmap.mmap(-1, _OUTPUT_HEADER.size + limit)
+def allocate_output(limit: int) -> None:
+    """Make the shared output buffer (MAP_SHARED: the worker reads what a killed child printed).
+
+    Done once at start-up: a standby child keeps the buffer that existed when it was forked.
+    """
+    global OUTPUT  # noqa: PLW0603 - one shared buffer per worker, inherited by every child
+    OUTPUT = mmap.mmap(-1, _OUTPUT_HEADER.size + limit)
+
+
+def reset_output() -> None:
     _OUTPUT_HEADER.pack_into(OUTPUT, 0, 0, 0)
 
 
@@ -113,18 +118,26 @@ def _close_fds_except(keep: set[int]) -> None:
             start = fd + 1
 
 
-def run_child(sock: socket.socket, frame: dict[str, Any]) -> None:
-    """Everything the forked child does: confine itself, run the tool, send "done"."""
+def run_child(sock: socket.socket, frame_limit: int) -> None:
+    """Everything the forked child does: detach, wait for its call, confine itself, run it.
+
+    The worker forks this child ahead of time (a standby), so the fork and the set-up above the
+    wait are not paid by the call; the call's own frame arrives over `sock`.
+    """
     os.setpgid(0, 0)
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)
     _close_fds_except({sock.fileno(), *_LOOP_FDS})
+    frame = _receive(sock, frame_limit)
+    if frame is None:
+        return  # the worker went away before giving us a call
     memory = int(frame["memory_mb"]) << 20
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     cpu = math.ceil(float(frame["timeout"])) + 1
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
-    sys.stdout = sys.stderr = CappedOutput(int(frame["output_limit"]))
+    capacity = len(OUTPUT) - _OUTPUT_HEADER.size
+    sys.stdout = sys.stderr = CappedOutput(min(int(frame["output_limit"]), capacity))
     loop = _LOOP or asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     try:
@@ -133,6 +146,15 @@ def run_child(sock: socket.socket, frame: dict[str, Any]) -> None:
         done = {"ok": False, "error": describe_error(exc)}
     sock.setblocking(True)
     sock.sendall(encode({"op": "done", **done}))
+
+
+def _receive(sock: socket.socket, frame_limit: int) -> dict[str, Any] | None:
+    frames = FrameBuffer(frame_limit)
+    while chunk := sock.recv(1 << 20):
+        received = frames.feed(chunk)
+        if received:
+            return received[0]
+    return None
 
 
 async def _run_tool(sock: socket.socket, frame: dict[str, Any]) -> dict[str, Any]:

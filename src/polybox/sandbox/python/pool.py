@@ -95,6 +95,7 @@ class PythonPool:
         )
         worker_config = {
             "frame_limit": self._frame_limit,
+            "output_limit": self.config.output_limit,
             "own_pid_namespace": self._isolated,
             "packages": box_packages if packages else None,
             "preload": PRELOADED_MODULES,

@@ -32,7 +32,13 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from polybox.sandbox.python.child import prepare_loop, read_output, reset_output, run_child
+    from polybox.sandbox.python.child import (
+        allocate_output,
+        prepare_loop,
+        read_output,
+        reset_output,
+        run_child,
+    )
     from polybox.sandbox.python.framing import FrameBuffer, FrameError, encode, write_all
 
 
@@ -56,6 +62,7 @@ class Worker:
         self.supervisor = FrameBuffer(self.frame_limit)
         self.selector = selectors.DefaultSelector()
         self.call: Call | None = None
+        self.standby: tuple[int, socket.socket] | None = None
 
     def send(self, frame: Mapping[str, Any]) -> None:
         write_all(1, encode(frame))
@@ -63,6 +70,7 @@ class Worker:
     def serve(self) -> None:
         os.set_blocking(0, False)
         self.selector.register(0, selectors.EVENT_READ, None)
+        self.standby = self.fork_standby()
         self.send({"op": "ready"})
         while True:
             for key, _ in self.selector.select():
@@ -97,8 +105,8 @@ class Worker:
             with contextlib.suppress(OSError):
                 call.sock.sendall(encode(frame))
 
-    def start(self, frame: dict[str, Any]) -> None:
-        reset_output(int(frame["output_limit"]))
+    def fork_standby(self) -> tuple[int, socket.socket]:
+        """Fork the child for the next call now, so that the call does not wait for the fork."""
         parent, child = socket.socketpair()
         pid = os.fork()
         if pid == 0:  # the child never returns from here
@@ -106,16 +114,25 @@ class Worker:
             try:
                 parent.close()
                 self.selector.close()
-                run_child(child, frame)
+                run_child(child, self.frame_limit)
                 status = 0
             finally:
                 os._exit(status)
         child.close()
-        with contextlib.suppress(OSError):  # the child already did it (or already exited)
+        with contextlib.suppress(OSError):  # the child already did it
             os.setpgid(pid, pid)
         parent.settimeout(5.0)
-        self.call = Call(frame, pid, parent, self.frame_limit)
-        self.selector.register(parent, selectors.EVENT_READ, self.call)
+        return pid, parent
+
+    def start(self, frame: dict[str, Any]) -> None:
+        pid, sock = self.standby or self.fork_standby()
+        self.standby = None
+        reset_output()
+        self.call = Call(frame, pid, sock, self.frame_limit)
+        self.selector.register(sock, selectors.EVENT_READ, self.call)
+        # A standby that died already shows up as end-of-file in read_child.
+        with contextlib.suppress(OSError):
+            sock.sendall(encode(frame))
 
     def read_child(self, call: Call) -> None:
         try:
@@ -150,7 +167,9 @@ class Worker:
         self.selector.unregister(call.sock)
         call.sock.close()
         self.call = None
-        return status, read_output()
+        output = read_output()
+        self.standby = self.fork_standby()  # after the kill above, which would take it too
+        return status, output
 
 
 def describe_exit(status: int) -> str:
@@ -179,6 +198,7 @@ def main() -> None:
             importlib.import_module(name)
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     prepare_loop()
+    allocate_output(int(config["output_limit"]))
     gc.freeze()  # children share the preloaded heap without copy-on-write churn from the GC
     Worker(config).serve()
 
