@@ -32,7 +32,9 @@ _SQLITE_PRAGMAS = (
 
 def store_url(url: str | URL) -> URL:
     """The URL pinned to polybox's async driver (`sqlite+aiosqlite` or `postgresql+asyncpg`)."""
-    return normalise_database_url(url if isinstance(url, str) else url.render_as_string(False))
+    return normalise_database_url(
+        url if isinstance(url, str) else url.render_as_string(hide_password=False)
+    )
 
 
 def create_engine(url: str | URL, **kwargs: Any) -> AsyncEngine:
