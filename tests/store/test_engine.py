@@ -1,17 +1,20 @@
-"""Engines: per-backend tuning, and `ping` failing with one clear line."""
+"""Engines: per-backend tuning, concurrent writers, and `ping` failing with one clear line."""
 
 from __future__ import annotations
 
 import socket
 from pathlib import Path
 
+import anyio
 import asyncpg  # type: ignore[import-untyped]
 import pytest
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 from sqlalchemy.engine import URL
 
-from polybox.store.engine import create_engine, ping
+from polybox.store.engine import create_engine, create_session_factory, ping
+from polybox.store.enums import ActorKind
 from polybox.store.errors import StoreUnavailable
+from polybox.store.models import ActivityLog
 from postgres_cluster import PostgresServer
 
 
@@ -114,3 +117,28 @@ async def test_ping_of_sqlite_in_a_missing_directory_says_what_to_check(tmp_path
     message = await _ping_error(f"sqlite:///{path}")
 
     assert message.endswith(f"cannot open {path}; directory {path.parent} does not exist")
+
+
+@pytest.mark.anyio
+async def test_concurrent_read_then_write_sessions_all_commit(db_url: URL) -> None:
+    """The pattern of every service call; on SQLite it must wait for the lock, not fail."""
+    engine = create_engine(db_url)
+    sessions = create_session_factory(engine)
+
+    async def record(number: int) -> None:
+        async with sessions() as session:
+            await session.scalar(select(func.count()).select_from(ActivityLog))
+            session.add(
+                ActivityLog(actor_kind=ActorKind.SYSTEM, actor_name="t", action=str(number))
+            )
+            await session.commit()
+
+    try:
+        async with anyio.create_task_group() as group:
+            for number in range(20):
+                group.start_soon(record, number)
+        async with sessions() as session:
+            actions = set(await session.scalars(select(ActivityLog.action)))
+    finally:
+        await engine.dispose()
+    assert actions == {str(number) for number in range(20)}
