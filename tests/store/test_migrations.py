@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 from polybox.store.base import Base
 from polybox.store.engine import create_engine, create_session_factory, store_url
 from polybox.store.enums import ExecutionStatus, Requester, ServerStatus, ToolStatus
+from polybox.store.errors import StoreUnavailable
 from polybox.store.migrate import (
     alembic_config,
     current_revision,
@@ -192,6 +193,14 @@ async def test_replicas_starting_together_migrate_once_without_racing(pg_url: UR
             group.start_soon(upgrade_to_head, pg_url)
 
     assert await current_revision(pg_url) == head_revision()
+
+
+@pytest.mark.anyio
+async def test_a_store_migrated_by_a_newer_polybox_is_refused_with_one_line(db_url: URL) -> None:
+    await _execute(db_url, "UPDATE alembic_version SET version_num = '0099'")
+
+    with pytest.raises(StoreUnavailable, match="revision '0099', newer than this polybox knows"):
+        await upgrade_to_head(db_url)
 
 
 @pytest.mark.anyio

@@ -19,6 +19,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from polybox.store.engine import create_engine, ping, store_url
+from polybox.store.errors import StoreUnavailable
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 # Arbitrary, fixed key of the advisory lock ("polybox" in ASCII) shared by all replicas.
@@ -93,5 +94,18 @@ async def _lock_against_other_replicas(connection: AsyncConnection) -> None:
 
 
 def _with_connection(connection: Connection, config: Config, run: _Command) -> None:
+    _refuse_unknown_revision(connection)
     config.attributes["connection"] = connection
     run(config)
+
+
+def _refuse_unknown_revision(connection: Connection) -> None:
+    """A newer polybox migrated this database: say so instead of Alembic's lookup error."""
+    current = _current_revision(connection)
+    known = {script.revision for script in ScriptDirectory(str(MIGRATIONS_DIR)).walk_revisions()}
+    if current is not None and current not in known:
+        raise StoreUnavailable(
+            connection.engine.url,
+            f"its schema is at revision {current!r}, newer than this polybox knows "
+            f"(newest: {head_revision()!r}); run a newer polybox or restore a backup",
+        )
