@@ -1,0 +1,43 @@
+"""The ASGI application: health, readiness and metrics, with the other surfaces mounted under it.
+
+`/healthz` says the process is alive; `/readyz` says it can do its job (the database answers and
+the sandbox is usable); `/metrics` is the Prometheus scrape. `/mcp`, `/api` and `/` (the built UI)
+are mounted by their own packages as they are built.
+"""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from polybox import __version__
+from polybox.instance import Instance
+from polybox.metrics import CONTENT_TYPE
+from polybox.middleware import RequestContextMiddleware
+
+
+def create_app(instance: Instance) -> Starlette:
+    """Build the HTTP app around a started instance (the caller owns its lifetime)."""
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"status": "ok", "version": __version__})
+
+    async def readyz(request: Request) -> Response:
+        report = await instance.readiness()
+        return JSONResponse(report.as_dict(), status_code=200 if report.ready else 503)
+
+    async def metrics(request: Request) -> Response:
+        return Response(instance.metrics.render(), media_type=CONTENT_TYPE)
+
+    routes = [
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+        Route("/metrics", metrics, methods=["GET"]),
+    ]
+    return Starlette(
+        routes=routes,
+        middleware=[Middleware(RequestContextMiddleware, metrics=instance.metrics)],
+    )

@@ -1,0 +1,108 @@
+"""One running polybox instance: the settings and the long-lived resources built from them.
+
+`Instance.start` is the only place that turns settings into live resources (the data dir, the
+database engine and its migrations, the event bus, the sandbox assessment); every surface — the
+HTTP app, stdio, the CLI — receives an `Instance` instead of building its own.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from polybox.config import Settings, ensure_data_dir
+from polybox.events import EventBus, create_event_bus
+from polybox.metrics import Metrics
+from polybox.sandbox.box import BoxBackend
+from polybox.sandbox.status import SandboxStatus, open_backend
+from polybox.store.engine import create_engine, create_session_factory, ping
+from polybox.store.errors import StoreUnavailable
+from polybox.store.migrate import upgrade_to_head
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """Whether this instance can serve requests now, and why not."""
+
+    database: str | None  # None when reachable, else the reason
+    sandbox: SandboxStatus
+
+    @property
+    def ready(self) -> bool:
+        return self.database is None and self.sandbox.usable
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "ready": self.ready,
+            "database": {"ok": self.database is None, "detail": self.database or "reachable"},
+            "sandbox": self.sandbox.as_dict(),
+        }
+
+
+@dataclass
+class Instance:
+    """The live resources of one process; close it when done."""
+
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    events: EventBus
+    sandbox: SandboxStatus
+    backend: BoxBackend | None
+    metrics: Metrics = field(default_factory=Metrics)
+    id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+
+    @classmethod
+    async def start(cls, settings: Settings) -> Instance:
+        """Prepare the data dir, reach and migrate the database, start the event bus.
+
+        Raises UserError subclasses (ConfigError, StoreUnavailable) for what the operator can fix.
+        """
+        ensure_data_dir(settings)
+        engine = create_engine(settings.database)
+        try:
+            await ping(engine)
+            await upgrade_to_head(settings.database)
+            events = create_event_bus(settings.database)
+            await events.start()
+        except BaseException:
+            await engine.dispose()
+            raise
+        backend, sandbox = open_backend(settings)
+        return cls(
+            settings=settings,
+            engine=engine,
+            sessions=create_session_factory(engine),
+            events=events,
+            sandbox=sandbox,
+            backend=backend,
+        )
+
+    @classmethod
+    @asynccontextmanager
+    async def running(cls, settings: Settings) -> AsyncIterator[Instance]:
+        """Start an instance for the length of a block (CLI commands, tests)."""
+        instance = await cls.start(settings)
+        try:
+            yield instance
+        finally:
+            await instance.close()
+
+    async def readiness(self) -> Readiness:
+        """Check the database now; the sandbox assessment is fixed at start."""
+        try:
+            await ping(self.engine)
+        except StoreUnavailable as exc:
+            return Readiness(database=str(exc), sandbox=self.sandbox)
+        return Readiness(database=None, sandbox=self.sandbox)
+
+    async def close(self) -> None:
+        if self.backend is not None:
+            await self.backend.close()
+        await self.events.close()
+        await self.engine.dispose()

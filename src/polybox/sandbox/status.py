@@ -1,0 +1,51 @@
+"""Which sandbox this process runs tool code in, said plainly for doctor, /readyz and the UI.
+
+The backend is opened once at start. When no isolation is available the process still starts (the
+admin can see and fix things) but has no backend, so tool calls are refused; `unsafe-local` is
+usable but flagged, never silent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from polybox.config import Settings
+from polybox.sandbox.backends import create_backend
+from polybox.sandbox.box import BoxBackend, SandboxUnavailableError
+from polybox.sandbox.bwrap import BwrapBackend
+from polybox.sandbox.capabilities import bwrap_layers
+
+
+@dataclass(frozen=True)
+class SandboxStatus:
+    """The outcome of opening the configured backend."""
+
+    backend: str  # the backend in use, or "none"
+    usable: bool
+    isolated: bool
+    layers: tuple[str, ...] = ()
+    problem: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.usable,
+            "backend": self.backend,
+            "isolated": self.isolated,
+            "layers": list(self.layers),
+            "detail": self.problem
+            or ("isolated" if self.isolated else "UNSAFE: tool code runs without a sandbox"),
+        }
+
+
+def open_backend(settings: Settings) -> tuple[BoxBackend | None, SandboxStatus]:
+    """Open the configured backend, or explain why there is none."""
+    try:
+        backend = create_backend(settings)
+    except SandboxUnavailableError as exc:
+        return None, SandboxStatus(backend="none", usable=False, isolated=False, problem=str(exc))
+    layers = tuple(bwrap_layers(backend.config)) if isinstance(backend, BwrapBackend) else ()
+    isolated = settings.sandbox != "unsafe-local"
+    return backend, SandboxStatus(
+        backend=backend.name, usable=True, isolated=isolated, layers=layers
+    )
