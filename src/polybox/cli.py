@@ -1,0 +1,143 @@
+"""The `polybox` command: serve, doctor, db, admin, version.
+
+A surface: each subcommand turns its arguments into one call of a lower layer and prints the
+answer. Problems the user can fix (a bad setting, an unreachable database) end in one line on
+stderr and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from polybox import __version__
+from polybox.auth.admins import create_admin
+from polybox.config import ConfigError, Settings, ensure_data_dir, load_settings
+from polybox.doctor import is_required, render, run_checks
+from polybox.errors import UserError
+from polybox.instance import Instance
+from polybox.server import serve
+from polybox.store.migrate import current_revision, upgrade_to_head
+
+EXIT_USAGE = 2
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    asyncio.run(serve(settings))
+    return 0
+
+
+def _doctor(args: argparse.Namespace, settings: Settings) -> int:
+    checks = asyncio.run(run_checks(settings, fix=args.fix))
+    sys.stdout.write(render(checks))
+    return 0 if all(check.ok or not is_required(check) for check in checks) else 1
+
+
+def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    ensure_data_dir(settings)
+    asyncio.run(upgrade_to_head(settings.database))
+    revision = asyncio.run(current_revision(settings.database))
+    print(f"database at revision {revision}")
+    return 0
+
+
+def _admin_create(args: argparse.Namespace, settings: Settings) -> int:
+    password = _read_password(args)
+
+    async def create() -> None:
+        async with Instance.running(settings) as instance, instance.sessions.begin() as session:
+            await create_admin(session, args.username, password)
+
+    asyncio.run(create())
+    print(f"admin {args.username!r} created")
+    return 0
+
+
+def _version(args: argparse.Namespace, settings: Settings) -> int:
+    print(f"polybox {__version__}")
+    return 0
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    """The new admin's password, never from argv (it would show in `ps` and shell history)."""
+    if args.password_file:
+        try:
+            text = Path(args.password_file).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise UserError(
+                f"--password-file: cannot read {args.password_file}: {exc.strerror}"
+            ) from exc
+    else:
+        text = sys.stdin.read()
+    password = text.rstrip("\r\n")
+    if not password:
+        raise UserError("no password given: pipe it on stdin or pass --password-file FILE")
+    return password
+
+
+Handler = Callable[[argparse.Namespace, Settings], int]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser; also the source of the CLI reference in the docs."""
+    parser = argparse.ArgumentParser(
+        prog="polybox",
+        description="Self-hosted MCP server: sandboxes for LLMs and a forge for their tools.",
+    )
+    parser.add_argument(
+        "--config", type=Path, metavar="FILE", help="TOML settings file (or POLYBOX_CONFIG)"
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="serve HTTP: MCP at /mcp, admin API and UI")
+    serve.add_argument("--host", help="listen address (default: POLYBOX_HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="listen port (default: POLYBOX_PORT or 8765)")
+    serve.set_defaults(handler=_serve)
+
+    doctor = commands.add_parser("doctor", help="check what this host offers, with fixes")
+    doctor.add_argument(
+        "--fix", action="store_true", help="apply safe fixes (create the sandbox user)"
+    )
+    doctor.set_defaults(handler=_doctor)
+
+    db = commands.add_parser("db", help="database maintenance")
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="COMMAND")
+    db_commands.add_parser("upgrade", help="apply pending migrations").set_defaults(
+        handler=_db_upgrade
+    )
+
+    admin = commands.add_parser("admin", help="admin accounts")
+    admin_commands = admin.add_subparsers(dest="admin_command", required=True, metavar="COMMAND")
+    create = admin_commands.add_parser(
+        "create", help="create an admin (password from stdin or --password-file)"
+    )
+    create.add_argument("--username", required=True)
+    create.add_argument("--password-file", metavar="FILE")
+    create.set_defaults(handler=_admin_create)
+
+    commands.add_parser("version", help="print the version").set_defaults(handler=_version)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `polybox` console script."""
+    args = build_parser().parse_args(argv)
+    overrides = {
+        name: value for name in ("host", "port") if (value := getattr(args, name, None)) is not None
+    }
+    try:
+        settings = load_settings(args.config, **overrides)
+        handler: Handler = args.handler
+        return handler(args, settings)
+    except (ConfigError, UserError) as exc:
+        print(f"polybox: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

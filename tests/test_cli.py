@@ -1,0 +1,140 @@
+"""The `polybox` command as an operator meets it: real processes, exit codes, one-line errors."""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from polybox import __version__
+
+EXIT_USAGE = 2
+
+
+def run_cli(
+    *args: str, env: dict[str, str] | None = None, stdin: str = "", user: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run `python -m polybox ARGS` with a clean POLYBOX_* environment, optionally as `user`."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith("POLYBOX_")}
+    command = [sys.executable, "-m", "polybox", *args]
+    if user is not None:
+        setpriv = shutil.which("setpriv")
+        assert setpriv is not None
+        account = pwd.getpwnam(user)
+        ids = [f"--reuid={account.pw_uid}", f"--regid={account.pw_gid}", "--clear-groups"]
+        command = [setpriv, *ids, *command]
+    return subprocess.run(
+        command,
+        env={**base, **(env or {})},
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess[str], *needles: str) -> None:
+    assert result.returncode == EXIT_USAGE, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("polybox: ")
+    for needle in needles:
+        assert needle in lines[0]
+
+
+def test_version_prints_the_package_version() -> None:
+    result = run_cli("version")
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"polybox {__version__}"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "needle"),
+    [
+        ("POLYBOX_PORT", "not-a-port", "POLYBOX_PORT"),
+        ("POLYBOX_LOG_LEVEL", "loud", "POLYBOX_LOG_LEVEL"),
+        ("POLYBOX_DATABASE_URL", "oracle://db/x", "POLYBOX_DATABASE_URL"),
+    ],
+)
+def test_invalid_setting_is_one_line_and_exit_2(
+    tmp_path: Path, variable: str, value: str, needle: str
+) -> None:
+    result = run_cli("db", "upgrade", env={"POLYBOX_DATA_DIR": str(tmp_path), variable: value})
+    assert_one_line_error(result, needle)
+
+
+def test_unreadable_data_dir_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    if os.geteuid() != 0:
+        pytest.skip("needs root to run the CLI as another user against a root-owned dir")
+    private = tmp_path / "private"
+    private.mkdir(mode=0o700)
+    result = run_cli(
+        "db", "upgrade", env={"POLYBOX_DATA_DIR": str(private / "data")}, user="nobody"
+    )
+    assert_one_line_error(result, "POLYBOX_DATA_DIR")
+
+
+def test_unreachable_database_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    url = "postgresql+asyncpg://polybox:s3cret-pw@127.0.0.1:1/polybox"
+    result = run_cli(
+        "db", "upgrade", env={"POLYBOX_DATA_DIR": str(tmp_path), "POLYBOX_DATABASE_URL": url}
+    )
+    assert_one_line_error(result, "127.0.0.1:1")
+    assert "s3cret-pw" not in result.stderr
+
+
+def test_db_upgrade_reports_the_revision(tmp_path: Path) -> None:
+    result = run_cli("db", "upgrade", env={"POLYBOX_DATA_DIR": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("database at revision ")
+    assert (tmp_path / "polybox.db").is_file()
+
+
+def test_admin_create_then_duplicate_is_refused(tmp_path: Path) -> None:
+    env = {"POLYBOX_DATA_DIR": str(tmp_path)}
+    created = run_cli(
+        "admin", "create", "--username", "alice", env=env, stdin="correct horse battery\n"
+    )
+    assert created.returncode == 0, created.stderr
+    assert "admin 'alice' created" in created.stdout
+    again = run_cli(
+        "admin", "create", "--username", "alice", env=env, stdin="correct horse battery\n"
+    )
+    assert_one_line_error(again, "already exists")
+
+
+@pytest.mark.parametrize(
+    ("username", "password", "needle"),
+    [
+        ("alice", "short", "at least 12 characters"),
+        ("Alice!", "correct horse battery", "username 'Alice!' is invalid"),
+        ("alice", "", "no password given"),
+    ],
+)
+def test_admin_create_refuses_bad_input(
+    tmp_path: Path, username: str, password: str, needle: str
+) -> None:
+    env = {"POLYBOX_DATA_DIR": str(tmp_path)}
+    result = run_cli("admin", "create", "--username", username, env=env, stdin=password)
+    assert_one_line_error(result, needle)
+
+
+def test_admin_create_reads_a_password_file(tmp_path: Path) -> None:
+    secret = tmp_path / "pw"
+    secret.write_text("correct horse battery\n")
+    env = {"POLYBOX_DATA_DIR": str(tmp_path / "data")}
+    result = run_cli(
+        "admin", "create", "--username", "bob", "--password-file", str(secret), env=env
+    )
+    assert result.returncode == 0, result.stderr
+    missing = run_cli(
+        "admin", "create", "--username", "carol", "--password-file", str(tmp_path / "x"), env=env
+    )
+    assert_one_line_error(missing, "--password-file: cannot read")
