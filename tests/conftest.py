@@ -1,6 +1,7 @@
 """Fixtures shared by the whole suite.
 
 - `anyio_backend`: async tests run on asyncio (`@pytest.mark.anyio`).
+- `sandbox_account` (session, automatic): as root, the sandbox user exists, as after installing.
 - `postgres_server` (session): a PostgreSQL server, see tests/postgres_cluster.py. It is the
   server named by POLYBOX_TEST_POSTGRES_URL, or a throwaway cluster started for this session
   (stop()/start() it to test behaviour across a restart; `restartable` says whether you may).
@@ -12,12 +13,15 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import URL
 
+from polybox.config import Settings
+from polybox.sandbox.accounts import ensure_sandbox_user
 from polybox.store.engine import store_url
 from polybox.store.migrate import upgrade_to_head
 from postgres_cluster import PostgresServer, PostgresUnavailable, run_sync, url_from_environment
@@ -28,6 +32,13 @@ BACKENDS = [pytest.param("sqlite"), pytest.param("postgresql", marks=pytest.mark
 @pytest.fixture(scope="session")
 def anyio_backend() -> str:
     return "asyncio"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def sandbox_account() -> None:
+    """As root, create the sandbox account first, as installing polybox does (doctor --fix)."""
+    if os.geteuid() == 0:
+        ensure_sandbox_user(Settings.model_fields["sandbox_user"].default)
 
 
 @pytest.fixture(scope="session")

@@ -12,6 +12,7 @@ import sys
 
 from polybox.config import ConfigError, Settings, ensure_data_dir
 from polybox.sandbox.accounts import ensure_sandbox_user
+from polybox.sandbox.box import SandboxUnavailableError
 from polybox.sandbox.capabilities import Check, check_host
 from polybox.sandbox.status import open_backend
 from polybox.store.engine import create_engine, ping
@@ -63,7 +64,10 @@ async def _sandbox_check(settings: Settings) -> Check:
 async def run_checks(settings: Settings, *, fix: bool = False) -> list[Check]:
     """All checks, in the order a person fixes them; with `fix`, create the sandbox user first."""
     if fix and os.geteuid() == 0:
-        ensure_sandbox_user(settings.sandbox_user)
+        try:
+            ensure_sandbox_user(settings.sandbox_user)
+        except SandboxUnavailableError as exc:
+            return [Check("sandbox user", False, str(exc), "create it with useradd --system")]
     checks = [_python_check(), _data_dir_check(settings)]
     if checks[-1].ok:
         checks.append(await _database_check(settings))

@@ -7,10 +7,12 @@ usable but flagged, never silent.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any
 
 from polybox.config import Settings
+from polybox.sandbox.accounts import ensure_sandbox_user
 from polybox.sandbox.backends import create_backend
 from polybox.sandbox.box import BoxBackend, SandboxUnavailableError
 from polybox.sandbox.bwrap import BwrapBackend
@@ -39,8 +41,14 @@ class SandboxStatus:
 
 
 def open_backend(settings: Settings) -> tuple[BoxBackend | None, SandboxStatus]:
-    """Open the configured backend, or explain why there is none."""
+    """Open the configured backend, or explain why there is none.
+
+    Run as root with bwrap wanted, this first creates the unprivileged sandbox account (the
+    install step `polybox doctor --fix` also performs), so a fresh host works without it.
+    """
     try:
+        if os.geteuid() == 0 and settings.sandbox in ("auto", "bwrap"):
+            ensure_sandbox_user(settings.sandbox_user)
         backend = create_backend(settings)
     except SandboxUnavailableError as exc:
         return None, SandboxStatus(backend="none", usable=False, isolated=False, problem=str(exc))
