@@ -138,3 +138,30 @@ def test_admin_create_reads_a_password_file(tmp_path: Path) -> None:
         "admin", "create", "--username", "carol", "--password-file", str(tmp_path / "x"), env=env
     )
     assert_one_line_error(missing, "--password-file: cannot read")
+
+
+def test_doctor_prints_one_line_per_capability(tmp_path: Path) -> None:
+    result = run_cli("doctor", env={"POLYBOX_DATA_DIR": str(tmp_path)})
+    lines = result.stdout.splitlines()
+    names = [line.split()[1] for line in lines]
+    assert names[:3] == ["python", "data", "database"]
+    assert {"bubblewrap", "seccomp", "cgroups", "landlock", "docker", "sandbox"} <= set(names)
+    for line in lines:
+        assert line.startswith(("ok ", "missing "))
+        if line.startswith("missing"):
+            assert "(fix: " in line
+    sandbox_ok = lines[-1].startswith("ok")
+    assert result.returncode == (0 if sandbox_ok else 1)
+
+
+def test_doctor_names_the_fix_when_bubblewrap_is_missing(tmp_path: Path) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    env = {"POLYBOX_DATA_DIR": str(tmp_path / "data"), "PATH": str(bin_dir)}
+    result = run_cli("doctor", env=env)
+    assert result.returncode == 1
+    missing = [line for line in result.stdout.splitlines() if line.startswith("missing")]
+    assert any(
+        "bubblewrap" in line and "(fix: apt-get install bubblewrap)" in line for line in missing
+    )
+    assert any(line.split()[1] == "sandbox" for line in missing)
