@@ -16,9 +16,14 @@ worker -> supervisor   {"op": "ready"}            once, after start-up
 The child talks only to the worker (a socketpair); the worker relays its http frames and its
 final "done" and never gives it the supervisor's pipes. Printed output goes to shared memory
 (child.py), so it survives a child that is killed.
+
+The worker makes itself non-dumpable before anything else: the child runs tool code as the same
+uid, and a dumpable worker's /proc/<pid>/fd, mem and environ would be open to it (mem even for
+writing). Children inherit the flag; a child that resets its own changes nothing for the worker.
 """
 
 import contextlib
+import ctypes
 import gc
 import importlib
 import json
@@ -40,6 +45,8 @@ if TYPE_CHECKING:
         run_child,
     )
     from polybox.sandbox.python.framing import FrameBuffer, FrameError, encode, write_all
+
+_PR_SET_DUMPABLE = 4
 
 
 class Call:
@@ -172,6 +179,17 @@ class Worker:
         return status, output
 
 
+def make_undumpable() -> None:
+    """prctl(PR_SET_DUMPABLE, 0): our /proc files become off-limits to other processes of our uid.
+
+    Raises OSError if the kernel refuses, so a worker never serves calls without it.
+    """
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0) != 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, f"prctl(PR_SET_DUMPABLE, 0) failed: {os.strerror(errno)}")
+
+
 def describe_exit(status: int) -> str:
     """Why the tool process ended without returning, in words for the tool's author."""
     if os.WIFSIGNALED(status):
@@ -189,6 +207,7 @@ def describe_exit(status: int) -> str:
 
 
 def main() -> None:
+    make_undumpable()
     config = json.loads(sys.argv[1])
     if config.get("packages"):
         sys.path.append(config["packages"])
