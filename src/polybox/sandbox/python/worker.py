@@ -20,6 +20,8 @@ final "done" and never gives it the supervisor's pipes. Printed output goes to s
 The worker makes itself non-dumpable before anything else: the child runs tool code as the same
 uid, and a dumpable worker's /proc/<pid>/fd, mem and environ would be open to it (mem even for
 writing). Children inherit the flag; a child that resets its own changes nothing for the worker.
+In its own pid namespace the worker is also the subreaper of everything a call starts, so after
+a call it reaps them all: the next call starts with no leftovers, not even zombies.
 """
 
 import contextlib
@@ -47,6 +49,7 @@ if TYPE_CHECKING:
     from polybox.sandbox.python.framing import FrameBuffer, FrameError, encode, write_all
 
 _PR_SET_DUMPABLE = 4
+_PR_SET_CHILD_SUBREAPER = 36
 
 
 class Call:
@@ -171,6 +174,10 @@ class Worker:
             with contextlib.suppress(OSError):
                 os.kill(-1, signal.SIGKILL)
         _, status = os.waitpid(call.pid, 0)
+        if self.own_pid_namespace:  # the killed orphans are ours to reap (subreaper)
+            with contextlib.suppress(ChildProcessError):
+                while True:
+                    os.waitpid(-1, 0)
         self.selector.unregister(call.sock)
         call.sock.close()
         self.call = None
@@ -179,15 +186,12 @@ class Worker:
         return status, output
 
 
-def make_undumpable() -> None:
-    """prctl(PR_SET_DUMPABLE, 0): our /proc files become off-limits to other processes of our uid.
-
-    Raises OSError if the kernel refuses, so a worker never serves calls without it.
-    """
+def prctl(option: int, value: int) -> None:
+    """prctl(option, value), or OSError: the worker never runs without what it asked for."""
     libc = ctypes.CDLL(None, use_errno=True)
-    if libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0) != 0:
+    if libc.prctl(option, value, 0, 0, 0) != 0:
         errno = ctypes.get_errno()
-        raise OSError(errno, f"prctl(PR_SET_DUMPABLE, 0) failed: {os.strerror(errno)}")
+        raise OSError(errno, f"prctl({option}, {value}) failed: {os.strerror(errno)}")
 
 
 def describe_exit(status: int) -> str:
@@ -207,8 +211,10 @@ def describe_exit(status: int) -> str:
 
 
 def main() -> None:
-    make_undumpable()
+    prctl(_PR_SET_DUMPABLE, 0)
     config = json.loads(sys.argv[1])
+    if config["own_pid_namespace"]:
+        prctl(_PR_SET_CHILD_SUBREAPER, 1)
     if config.get("packages"):
         sys.path.append(config["packages"])
     for name in config["preload"]:
