@@ -1,0 +1,79 @@
+"""What forge services return: plain pydantic models, never ORM rows.
+
+Surfaces render these as they are (MCP structured content, REST bodies). Nothing here ever holds
+a secret's value.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from polybox.store.enums import Requester, RequestStatus, ServerStatus
+
+
+class Out(BaseModel):
+    """Base of the output models: immutable, unknown fields refused."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+# --- servers, secrets, requests (helper A) ----------------------------------------------------
+
+
+class ServerOut(Out):
+    """A server with its allow-lists and how many tools it has in each approval state."""
+
+    id: int
+    name: str
+    description: str
+    status: ServerStatus
+    allowed_hosts: list[str]
+    allowed_modules: list[str]
+    tool_counts: dict[str, int]  # every ToolStatus value, zero when none
+    created_at: datetime
+    updated_at: datetime
+
+
+class SecretOut(Out):
+    """A secret's key and whether an admin has set its value; the value never leaves the store."""
+
+    key: str
+    description: str
+    has_value: bool
+    updated_at: datetime
+
+
+RequestKind = Literal["module", "network"]
+
+
+class RequestOut(Out):
+    """A module or network allow-list request and its decision.
+
+    `module` is set for module requests (`server` None asks for every server); `host`/`port` for
+    network requests.
+    """
+
+    kind: RequestKind
+    id: int
+    server: str | None
+    module: str | None = None
+    host: str | None = None
+    port: int | None = None
+    reason: str
+    status: RequestStatus
+    requested_by: Requester
+    decision_note: str | None
+    created_at: datetime
+    decided_at: datetime | None
+
+
+class AllowedModulesOut(Out):
+    """The import allow-list: global entries, a server's own entries, and their union."""
+
+    server: str | None
+    global_modules: list[str]
+    server_modules: list[str]
+    effective: list[str]
