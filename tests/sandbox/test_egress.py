@@ -155,6 +155,19 @@ async def test_an_allowed_name_resolving_to_a_private_address_is_refused() -> No
         await EgressBroker(resolver=resolver).fetch(get("https://api.example.com/"), ALLOW_API)
 
 
+async def test_allow_public_admits_unlisted_hosts_but_keeps_every_address_check() -> None:
+    lookups: list[tuple[str, int]] = []
+
+    async def resolver(host: str, port: int) -> list[str]:
+        lookups.append((host, port))
+        return ["10.0.0.5"]
+
+    policy = EgressPolicy(allow_public=True, private_hosts=frozenset({"intranet.example"}))
+    with pytest.raises(EgressError, match=r"resolves to 10\.0\.0\.5, a private address"):
+        await EgressBroker(resolver=resolver).fetch(get("http://intranet.example:8080/"), policy)
+    assert lookups == [("intranet.example", 8080)]  # past the allow-list, stopped by the address
+
+
 # --- real HTTP on 127.0.0.1 -----------------------------------------------------------------
 
 
@@ -188,6 +201,17 @@ async def test_loopback_is_refused_unless_approved_as_a_private_host(server: Ser
     with pytest.raises(EgressError, match="a loopback address"):
         await EgressBroker().fetch(get(f"http://127.0.0.1:{server.port}/echo"), policy)
     assert server.recorder.requests == []
+
+
+async def test_allow_public_reaches_an_approved_private_host_only_when_it_is_listed(
+    server: Server,
+) -> None:
+    url = f"http://127.0.0.1:{server.port}/echo"
+    unlisted = local_policy(server, allowed_hosts=frozenset(), allow_public=True)
+    with pytest.raises(EgressError, match="a loopback address"):
+        await EgressBroker().fetch(get(url), unlisted)
+    response = await EgressBroker().fetch(get(url), local_policy(server, allow_public=True))
+    assert response.status_code == 200
 
 
 async def test_a_redirect_to_a_host_outside_the_list_is_refused(server: Server) -> None:

@@ -61,12 +61,16 @@ class EgressPolicy:
 
     `allowed_hosts` holds `host` (default ports 80/443 only) or `host:port` entries. A host that
     resolves to a loopback, private or CGNAT address is refused unless it is also listed in
-    `private_hosts` (the admin's explicit approval). Link-local, multicast, reserved and tunnelling
-    addresses are refused for every host.
+    `private_hosts` (the admin's explicit approval) and in `allowed_hosts`. Link-local, multicast,
+    reserved and tunnelling addresses are refused for every host.
+
+    `allow_public` admits every host on any port whose addresses are all public, listed or not
+    (the admin's "allow all public hosts" policy); the address checks stay exactly the same.
     """
 
     allowed_hosts: frozenset[str] = frozenset()
     private_hosts: frozenset[str] = frozenset()
+    allow_public: bool = False
     timeout: float = 15.0
     max_response_bytes: int = 10_485_760
 
@@ -350,12 +354,13 @@ class EgressBroker:
         if not 0 < port < 65536:
             raise EgressError(f"port {port} is not a valid TCP port")
         entry = _allowed_entry(host, port, scheme)
-        if not _is_allowed(host, port, policy.allowed_hosts):
+        listed = _is_allowed(host, port, policy.allowed_hosts)
+        if not (listed or policy.allow_public):
             raise EgressError(
                 f"host {entry} is not in this server's allowed hosts; ask with "
                 f"{REQUEST_NETWORK_TOOL}"
             )
-        private_ok = host in {name.strip().lower() for name in policy.private_hosts}
+        private_ok = listed and host in {name.strip().lower() for name in policy.private_hosts}
         if literal is not None:
             addresses = [literal]
         else:
