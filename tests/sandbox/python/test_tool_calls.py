@@ -154,3 +154,31 @@ async def test_each_call_starts_from_fresh_module_state(pool: PythonPool) -> Non
     first = await run(pool, code)
     second = await run(pool, "import json\ndef main():\n    return hasattr(json, 'polluted')\n")
     assert (first.result, second.result) == (1, False)
+
+
+@pytest.mark.parametrize("redact", [True, False])
+async def test_redaction_of_result_output_and_error_follows_the_redact_flag(
+    pool: PythonPool, redact: bool
+) -> None:
+    secret = "s3cret-value-42"
+    code = (
+        "async def main(fail: bool):\n"
+        "    print(secrets['KEY'])\n"
+        "    if fail:\n"
+        "        raise ValueError(secrets['KEY'])\n"
+        "    return {'key': secrets['KEY']}\n"
+    )
+    ok, failed = [
+        await pool.run(
+            code,
+            {"fail": fail},
+            scope="s",
+            secrets={"KEY": secret},
+            egress=NO_EGRESS,
+            redact=redact,
+        )
+        for fail in (False, True)
+    ]
+    assert failed.error is not None
+    shown = [str(ok.result), ok.stdout, failed.stdout, failed.error.message]
+    assert all((secret in text) is not redact for text in shown), shown

@@ -9,7 +9,8 @@ Each worker is one process in its own Box, forking a child per call (worker.py).
   a timed-out child killed on request is normal and the worker stays;
 - refills in the background to `size` workers; calls wait for a free worker up to
   `queue_timeout` and then fail with PoolBusyError;
-- redacts the call's secrets from the result, output and error before returning them.
+- redacts the call's secrets from the result, output and error before returning them (unless
+  the caller asks it not to: the admin's `redact_secrets_in_output` setting).
 """
 
 from __future__ import annotations
@@ -156,14 +157,16 @@ class PythonPool:
         egress: EgressPolicy,
         allowed_modules: Set[str] = DEFAULT_ALLOWED_MODULES,
         timeout: float | None = None,  # noqa: ASYNC109 - the tool's limit, enforced in the Box
+        redact: bool = True,
     ) -> RunResult:
         """Run tool `code`'s `main(**args)` in a warm worker bound to `scope`.
 
         The outcome is always a RunResult (tool errors, time-outs and lost workers included),
-        with every secret value redacted. Raises PoolBusyError when no worker frees up in time.
+        with every secret value redacted unless `redact` is False. Raises PoolBusyError when no
+        worker frees up in time.
         """
         limit = timeout or self.config.call_timeout
-        redactor = Redactor(secrets.values())
+        redactor = Redactor(secrets.values() if redact else ())
         worker = await self._acquire(scope)
         started = time.perf_counter()
         frame = {

@@ -56,7 +56,8 @@ class ToolError:
 
 @dataclass(frozen=True)
 class RunResult:
-    """The outcome of one call, secrets already redacted. `result` is set only when `ok`."""
+    """The outcome of one call, secrets redacted unless the caller said not to. `result` is set
+    only when `ok`."""
 
     ok: bool
     result: JsonValue
