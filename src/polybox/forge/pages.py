@@ -39,7 +39,7 @@ def check_page(page: int, page_size: int) -> None:
 
 async def paginate(
     session: AsyncSession,
-    query: Select[tuple[Row]],
+    query: Select[Row],
     convert: Callable[[Row], T],
     *,
     page: int = 1,
