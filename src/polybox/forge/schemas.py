@@ -7,7 +7,7 @@ a secret's value.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -77,3 +77,41 @@ class AllowedModulesOut(Out):
     global_modules: list[str]
     server_modules: list[str]
     effective: list[str]
+
+
+# --- code analysis, tools and versions (helper B) ---------------------------------------------
+
+
+class CodeIssue(Out):
+    """One problem in submitted code; `line`/`column` are 1-based, None when not tied to a place."""
+
+    line: int | None
+    column: int | None = None
+    message: str
+
+    def __str__(self) -> str:
+        return self.message if self.line is None else f"line {self.line}: {self.message}"
+
+
+class CodeReport(Out):
+    """What static analysis found in tool code (the code is never run to find it).
+
+    `errors` make the code unusable (it cannot be saved); disallowed imports and hosts are listed
+    (and repeated as `warnings` with their lines) because a draft may use them until the admin
+    allows them. `ok` means nothing stands in the way of running it. `output_wrapped` says the
+    return type is not an object: its `output_schema` is `{"result": <schema>}` and the runner
+    wraps each result the same way, because MCP requires an object output schema.
+    """
+
+    ok: bool
+    errors: list[CodeIssue]
+    warnings: list[CodeIssue]
+    description: str | None  # first line of main's docstring
+    input_schema: dict[str, Any] | None
+    output_schema: dict[str, Any] | None
+    output_wrapped: bool
+    annotations: dict[str, Any]  # MCP tool annotations declared in TOOL_ANNOTATIONS
+    imports: list[str]
+    disallowed_imports: list[str]
+    hosts: list[str]
+    disallowed_hosts: list[str]

@@ -75,15 +75,13 @@ class PythonPool:
         self._argv: list[str] = []
 
     def _prepare(self) -> None:
-        """Decide the workers' Box spec and command line (at start, when packages are known).
+        """Decide the workers' Box spec and command line (once, at start).
 
-        The packages dir is bound only when it holds something: with no approved packages
-        there is nothing to bind. Packages installed later reach workers started after the
-        next `start()` of a new pool.
+        The packages dir (which must exist) is bound even while empty: a bind shows the
+        directory's current contents, so packages installed later are importable by the next
+        call of every running worker.
         """
         packages = self.config.packages_dir
-        if packages is not None and not (packages.is_dir() and any(packages.iterdir())):
-            packages = None
         box_packages = BOX_PACKAGES_DIR if self._isolated else str(packages)
         self._spec = BoxSpec(
             limits=Limits(
