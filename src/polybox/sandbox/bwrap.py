@@ -8,37 +8,34 @@ read-only system directories bound one by one — the host's /root, /home, /work
 data dir do not exist inside. /workspace is the Box's own directory.
 
 bwrap resolves bind sources as the sandbox uid, so Box directories must be reachable by it: as
-root they live under `SANDBOX_ROOT` (root-owned, mode 0711: traversable, not listable), not in
-the data dir, which stays closed to the sandbox uid. `spec.ro_binds` sources must be readable
-and traversable by the sandbox uid too.
+root they live under `hostdirs.SANDBOX_ROOT` (root-owned, mode 0711: traversable, not listable),
+not in the data dir, which stays closed to the sandbox uid. `spec.ro_binds` sources must be
+readable and traversable by the sandbox uid too (`hostdirs.sandbox_dir` makes such dirs).
 """
 
 from __future__ import annotations
 
 import asyncio
 import ctypes
-import hashlib
 import os
 import resource
 import signal
-import stat
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from polybox.sandbox.accounts import Account
-from polybox.sandbox.box import WORKSPACE, BoxError, BoxSpec, Limits, SandboxUnavailableError
+from polybox.sandbox.box import WORKSPACE, BoxError, BoxSpec, Limits
 from polybox.sandbox.cgroups import BoxCgroup, CgroupLayout
 from polybox.sandbox.forward import Connector
 from polybox.sandbox.hostbox import Cleanup, HostBackend, HostBox
+from polybox.sandbox.hostdirs import sandbox_dir
 from polybox.sandbox.limits import rlimits
 from polybox.sandbox.netns import create_netns, join_netns
 from polybox.sandbox.processes import HostCommand
 from polybox.sandbox.relay import RELAY_SOURCE
 from polybox.sandbox.seccomp import filter_fd
 
-SANDBOX_ROOT = Path("/var/lib/polybox-sandbox")
-"""Parent of the Box directories when polybox runs as root (see the module docstring)."""
 RUN_DIR = "/run/polybox"
 """Inside the Box: where forward relays put their unix sockets."""
 
@@ -219,22 +216,12 @@ def _preexec(
 
 
 def boxes_dir(data_dir: Path, account: Account | None) -> Path:
-    """Where Box directories go: in the data dir when unprivileged, else under SANDBOX_ROOT.
+    """Where Box directories go: `<data_dir>/boxes` unprivileged, else under SANDBOX_ROOT.
 
-    As root, each level is created root-owned with mode 0711 and checked not to be a symlink, so
-    the sandbox uid can reach its workspace by path but cannot list or replace anything.
+    As root it is mode 0711 (see `hostdirs.sandbox_dir`): the sandbox uid reaches its own
+    workspace by path but cannot list the other Boxes.
     """
-    if account is None:
-        return data_dir / "boxes"
-    digest = hashlib.sha256(str(data_dir).encode()).hexdigest()[:12]
-    path = SANDBOX_ROOT / digest
-    for level in (SANDBOX_ROOT, path):
-        level.mkdir(mode=0o711, exist_ok=True)
-        info = level.lstat()
-        if not stat.S_ISDIR(info.st_mode) or info.st_uid != 0:
-            raise SandboxUnavailableError(f"{level} must be a directory owned by root")
-        level.chmod(0o711)
-    return path
+    return sandbox_dir(data_dir, "boxes", privileged=account is not None, mode=0o711)
 
 
 class BwrapBackend(HostBackend):

@@ -2,61 +2,80 @@
 
 from __future__ import annotations
 
-import tempfile
+import os
+import shutil
+import stat
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from polybox.sandbox.python import DEFAULT_ALLOWED_MODULES
-from polybox.sandbox.python.packages import PackageInstallError, install_package
+from polybox.sandbox.python import DEFAULT_ALLOWED_MODULES, PythonPool, RunResult
+from polybox.sandbox.python.packages import PackageInstallError, install_package, packages_dir_of
 from sandbox.python.pools import NO_EGRESS, bwrap_pool
 
 pytestmark = pytest.mark.anyio
 
+USE_POLYTINY = "import polytiny\ndef main():\n    return polytiny.shout('hi')\n"
 
-def build_wheel(directory: Path) -> Path:
-    """A minimal pure-Python wheel `polytiny` 1.0, written by hand (no build tool, no network)."""
-    wheel = directory / "polytiny-1.0-py3-none-any.whl"
+
+def build_wheel(directory: Path, version: str = "1.0", suffix: str = "!") -> Path:
+    """A minimal pure-Python wheel `polytiny`, written by hand (no build tool, no network)."""
+    directory.mkdir(exist_ok=True)
+    wheel = directory / f"polytiny-{version}-py3-none-any.whl"
+    info = f"polytiny-{version}.dist-info"
     files = {
-        "polytiny/__init__.py": "def shout(text):\n    return text.upper() + '!'\n",
-        "polytiny-1.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: polytiny\nVersion: 1.0\n",
-        "polytiny-1.0.dist-info/WHEEL": (
+        "polytiny/__init__.py": f"def shout(text):\n    return text.upper() + {suffix!r}\n",
+        f"{info}/METADATA": f"Metadata-Version: 2.1\nName: polytiny\nVersion: {version}\n",
+        f"{info}/WHEEL": (
             "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
         ),
     }
-    record = "".join(f"{name},,\n" for name in files) + "polytiny-1.0.dist-info/RECORD,,\n"
+    record = "".join(f"{name},,\n" for name in files) + f"{info}/RECORD,,\n"
     with zipfile.ZipFile(wheel, "w") as archive:
         for name, text in files.items():
             archive.writestr(name, text)
-        archive.writestr("polytiny-1.0.dist-info/RECORD", record)
+        archive.writestr(f"{info}/RECORD", record)
     return wheel
 
 
 @pytest.fixture
-def packages_dir() -> Iterator[Path]:
-    """Outside the 0700 pytest tmp tree: the sandbox user must be able to reach the bind source."""
-    with tempfile.TemporaryDirectory(prefix="polybox-packages-") as name:
-        path = Path(name)
-        path.chmod(0o755)
-        yield path / "packages"
+def data_dir(tmp_path: Path) -> Iterator[Path]:
+    """A data dir under a 0700 parent, as in production (e.g. under /root).
+
+    As root its sandbox-visible dirs live outside it; they are removed afterwards.
+    """
+    private = tmp_path / "private"
+    private.mkdir(mode=0o700)
+    data = private / "data"
+    yield data
+    outside = packages_dir_of(data).parent
+    if not outside.is_relative_to(data):
+        shutil.rmtree(outside)
 
 
-async def test_an_installed_wheel_is_importable_by_a_tool_allowed_to_use_it(
-    tmp_path: Path, packages_dir: Path
+async def use_polytiny(pool: PythonPool) -> RunResult:
+    allowed = DEFAULT_ALLOWED_MODULES | {"polytiny"}
+    return await pool.run(
+        USE_POLYTINY, {}, scope="s", secrets={}, egress=NO_EGRESS, allowed_modules=allowed
+    )
+
+
+async def test_a_package_installed_in_the_production_location_imports_in_a_box(
+    tmp_path: Path, data_dir: Path
 ) -> None:
-    build_wheel(tmp_path)
-    await install_package("polytiny==1.0", packages_dir, find_links=tmp_path)
-    assert (packages_dir / "polytiny" / "__init__.py").is_file()
-    async with bwrap_pool(tmp_path / "data", size=1, packages_dir=packages_dir) as pool:
-        code = "import polytiny\ndef main():\n    return polytiny.shout('hi')\n"
-        allowed = DEFAULT_ALLOWED_MODULES | {"polytiny"}
-        result = await pool.run(
-            code, {}, scope="s", secrets={}, egress=NO_EGRESS, allowed_modules=allowed
-        )
-        assert result.result == "HI!"
-        refused = await pool.run(code, {}, scope="s", secrets={}, egress=NO_EGRESS)
+    build_wheel(tmp_path / "wheels")
+    packages = packages_dir_of(data_dir)
+    if os.geteuid() == 0:  # reachable by the sandbox uid, writable by root only
+        assert not packages.is_relative_to(data_dir)
+        info = packages.stat()
+        assert (info.st_uid, stat.S_IMODE(info.st_mode)) == (0, 0o755)
+    await install_package("polytiny==1.0", packages, find_links=tmp_path / "wheels")
+    async with bwrap_pool(data_dir, size=1) as pool:
+        assert pool.config.packages_dir == packages
+        assert (await use_polytiny(pool)).result == "HI!"
+        refused = await pool.run(USE_POLYTINY, {}, scope="s", secrets={}, egress=NO_EGRESS)
         assert refused.error is not None
         assert "'polytiny'" in refused.error.message
 

@@ -2,16 +2,20 @@
 
 An admin action: `pip install --only-binary :all: --target <packages dir> <requirement>`. Wheels
 only, so installing never runs a package's build code on the host. The Box interpreter and the
-supervisor are both CPython 3.11, so wheels pip picks here import inside the Box. Workers started
-after the install see the package (the pool binds the dir when its Boxes are made).
+supervisor are both CPython 3.11, so wheels pip picks here import inside the Box. Running
+workers see a package as soon as the install returns: their Boxes bind the directory itself,
+and each call's imports look at its current contents.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import sys
 from pathlib import Path
+
+from polybox.sandbox.hostdirs import sandbox_dir
 
 # A PEP 508 name with an optional version constraint; no URLs, paths, extras or options.
 _REQUIREMENT = re.compile(
@@ -22,6 +26,15 @@ _OUTPUT_TAIL = 4000
 
 class PackageInstallError(Exception):
     """pip refused or failed; the message carries the end of its output."""
+
+
+def packages_dir_of(data_dir: Path) -> Path:
+    """The packages dir of this data dir; it exists when this returns.
+
+    As root it is outside the data dir (`hostdirs.sandbox_dir`), root-owned, mode 0755: the
+    sandbox uid can read and import from it but not change it.
+    """
+    return sandbox_dir(data_dir, "packages", privileged=os.geteuid() == 0, mode=0o755)
 
 
 async def install_package(
@@ -50,6 +63,7 @@ async def install_package(
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
+        umask=0o022,  # files the sandbox uid can read, whatever polybox's own umask is
     )
     try:
         async with asyncio.timeout(time_limit):

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from polybox.config import Settings
+from polybox.sandbox.python.packages import packages_dir_of
 from polybox.sandbox.redaction import JsonValue
 
 
@@ -29,7 +30,7 @@ class PoolConfig:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> PoolConfig:
-        """The pool of a polybox process: approved packages live in `<data_dir>/packages`."""
+        """The pool of a polybox process; approved packages are in `packages_dir_of(data_dir)`."""
         return cls(
             size=settings.pool_size,
             max_calls=settings.worker_max_calls,
@@ -39,7 +40,7 @@ class PoolConfig:
             result_limit=settings.call_result_limit_bytes,
             tmp_size_mb=settings.box_tmp_size_mb,
             python=settings.sandbox_python,
-            packages_dir=settings.data_dir / "packages",
+            packages_dir=packages_dir_of(settings.data_dir),
         )
 
 
