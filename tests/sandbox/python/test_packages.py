@@ -80,6 +80,22 @@ async def test_a_package_installed_in_the_production_location_imports_in_a_box(
         assert "'polytiny'" in refused.error.message
 
 
+async def test_a_package_installed_while_workers_run_is_importable_by_their_next_call(
+    tmp_path: Path, data_dir: Path
+) -> None:
+    wheels = tmp_path / "wheels"
+    async with bwrap_pool(data_dir, size=1) as pool:  # one worker: it serves every call
+        missing = await use_polytiny(pool)
+        assert missing.error is not None
+        assert missing.error.type == "ModuleNotFoundError"
+        build_wheel(wheels)
+        await install_package("polytiny==1.0", packages_dir_of(data_dir), find_links=wheels)
+        assert (await use_polytiny(pool)).result == "HI!"
+        build_wheel(wheels, version="2.0", suffix="!!")
+        await install_package("polytiny==2.0", packages_dir_of(data_dir), find_links=wheels)
+        assert (await use_polytiny(pool)).result == "HI!!"
+
+
 async def test_a_requirement_that_is_not_a_plain_name_is_refused(tmp_path: Path) -> None:
     for bad in ("--index-url=http://evil/ x", "git+https://x/y.git", "../local", "x; rm -rf /"):
         with pytest.raises(PackageInstallError, match="not a package name"):
