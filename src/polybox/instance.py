@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from polybox.config import Settings, ensure_data_dir
+from polybox.crypto import SecretBox, load_secret_box
 from polybox.events import EventBus, create_event_bus
 from polybox.metrics import Metrics
 from polybox.sandbox.box import BoxBackend
@@ -54,16 +55,18 @@ class Instance:
     events: EventBus
     sandbox: SandboxStatus
     backend: BoxBackend | None
+    secret_box: SecretBox
     metrics: Metrics = field(default_factory=Metrics)
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
 
     @classmethod
     async def start(cls, settings: Settings) -> Instance:
-        """Prepare the data dir, reach and migrate the database, start the event bus.
+        """Prepare the data dir and secret key, reach and migrate the database, start the bus.
 
         Raises UserError subclasses (ConfigError, StoreUnavailable) for what the operator can fix.
         """
         ensure_data_dir(settings)
+        secret_box = load_secret_box(settings)
         engine = create_engine(settings.database)
         try:
             await ping(engine)
@@ -81,6 +84,7 @@ class Instance:
             events=events,
             sandbox=sandbox,
             backend=backend,
+            secret_box=secret_box,
         )
 
     @classmethod
