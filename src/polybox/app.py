@@ -1,11 +1,15 @@
 """The ASGI application: health, readiness and metrics, with the other surfaces mounted under it.
 
 `/healthz` says the process is alive; `/readyz` says it can do its job (the database answers and
-the sandbox is usable); `/metrics` is the Prometheus scrape. `/mcp`, `/api` and `/` (the built UI)
-are mounted by their own packages as they are built.
+the sandbox is usable); `/metrics` is the Prometheus scrape; `/mcp` is MCP over Streamable HTTP
+(its session manager and change watcher run for the app's lifespan). `/api` and `/` (the built
+UI) are mounted by their own packages as they are built.
 """
 
 from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -15,6 +19,8 @@ from starlette.routing import Route
 
 from polybox import __version__
 from polybox.instance import Instance
+from polybox.mcp.http import McpHttp
+from polybox.mcp.server import McpSurface
 from polybox.metrics import CONTENT_TYPE
 from polybox.middleware import RequestContextMiddleware
 
@@ -32,12 +38,21 @@ def create_app(instance: Instance) -> Starlette:
     async def metrics(request: Request) -> Response:
         return Response(instance.metrics.render(), media_type=CONTENT_TYPE)
 
+    mcp = McpHttp(McpSurface(instance), instance.settings)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with mcp.running():
+            yield
+
     routes = [
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
+        Route("/mcp", mcp.endpoint),
     ]
     return Starlette(
         routes=routes,
         middleware=[Middleware(RequestContextMiddleware, metrics=instance.metrics)],
+        lifespan=lifespan,
     )

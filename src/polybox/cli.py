@@ -1,4 +1,4 @@
-"""The `polybox` command: serve, doctor, db, admin, version.
+"""The `polybox` command: serve, stdio, doctor, db, admin, version.
 
 A surface: each subcommand turns its arguments into one call of a lower layer and prints the
 answer. Problems the user can fix (a bad setting, an unreachable database) end in one line on
@@ -19,7 +19,7 @@ from polybox.config import ConfigError, Settings, ensure_data_dir, load_settings
 from polybox.doctor import is_required, render, run_checks
 from polybox.errors import UserError
 from polybox.instance import Instance
-from polybox.server import serve
+from polybox.server import serve, stdio
 from polybox.store.migrate import current_revision, upgrade_to_head
 
 EXIT_USAGE = 2
@@ -27,6 +27,11 @@ EXIT_USAGE = 2
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     asyncio.run(serve(settings))
+    return 0
+
+
+def _stdio(args: argparse.Namespace, settings: Settings) -> int:
+    asyncio.run(stdio(settings))
     return 0
 
 
@@ -96,6 +101,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="listen address (default: POLYBOX_HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="listen port (default: POLYBOX_PORT or 8765)")
     serve.set_defaults(handler=_serve)
+
+    commands.add_parser(
+        "stdio", help="serve MCP over stdin/stdout (one local client, same store as serve)"
+    ).set_defaults(handler=_stdio)
 
     doctor = commands.add_parser("doctor", help="check what this host offers, with fixes")
     doctor.add_argument(

@@ -8,6 +8,8 @@ from polybox.app import create_app
 from polybox.config import Settings
 from polybox.instance import Instance
 from polybox.logs import configure_logging, get_logger
+from polybox.mcp.server import McpSurface
+from polybox.mcp.stdio import serve_stdio
 
 _log = get_logger("polybox.server")
 
@@ -36,3 +38,10 @@ async def serve(settings: Settings) -> None:
         await uvicorn.Server(config).serve()
     finally:
         await instance.close()
+
+
+async def stdio(settings: Settings) -> None:
+    """Serve MCP on stdin/stdout against the same store as `serve`; logs go to stderr."""
+    configure_logging(settings.log_level, settings.log_format)
+    async with Instance.running(settings) as instance:
+        await serve_stdio(McpSurface(instance))

@@ -1,0 +1,10 @@
+"""The management tools, in the order tools/list shows them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from polybox.mcp.management import servers
+from polybox.mcp.management.base import ManagementTool
+
+MANAGEMENT_TOOLS: list[ManagementTool[Any]] = [*servers.TOOLS]

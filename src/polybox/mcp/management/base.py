@@ -1,0 +1,129 @@
+"""The frame every management tool (`polybox_*`) is built on.
+
+A management tool is a table row: name, description, a pydantic input model (its JSON schema is
+the tool's `inputSchema`), an optional output model (`outputSchema`), behaviour hints, and a
+handler that makes ONE forge service call. `call_management_tool` validates the arguments
+(listing every bad field at once), enforces which tools remote clients may use, runs the
+handler and renders the result; the rules themselves live in the services.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+import mcp_types as types
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from polybox.forge.actors import Actor
+from polybox.forge.errors import ForbiddenError, ForgeError
+from polybox.forge.pages import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from polybox.forge.settings import get_settings
+from polybox.forge.unit import transaction
+from polybox.instance import Instance
+from polybox.mcp.results import failure, success, unexpected
+
+
+class Input(BaseModel):
+    """Base of the input models: unknown arguments are refused, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class PageInput(Input):
+    page: int = Field(1, ge=1, description="1-based page number.")
+    page_size: int = Field(DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE, description="Items per page.")
+
+
+@dataclass(frozen=True)
+class Call:
+    """What a handler gets besides its arguments: the instance and who is calling."""
+
+    instance: Instance
+    actor: Actor
+
+    def transaction(self) -> AbstractAsyncContextManager[AsyncSession]:
+        """One unit of work: commits, then publishes the events the service queued."""
+        return transaction(self.instance.sessions, self.instance.events)
+
+
+InputT = TypeVar("InputT", bound=Input)
+
+
+@dataclass(frozen=True)
+class ManagementTool(Generic[InputT]):
+    name: str
+    description: str
+    input: type[InputT]
+    handler: Callable[[Call, InputT], Awaitable[BaseModel]]
+    output: type[BaseModel] | None = None
+    read_only: bool = False  # also: remote clients may call it under remote_tool_editing=read_only
+    destructive: bool = False
+    idempotent: bool = False
+
+    def listing(self) -> types.Tool:
+        """The `tools/list` entry."""
+        output_schema = (
+            None if self.output is None else self.output.model_json_schema(mode="serialization")
+        )
+        return types.Tool(
+            name=self.name,
+            description=self.description,
+            input_schema=self.input.model_json_schema(),
+            output_schema=output_schema,
+            annotations=types.ToolAnnotations(
+                read_only_hint=self.read_only,
+                destructive_hint=self.destructive,
+                idempotent_hint=self.idempotent,
+                open_world_hint=False,
+            ),
+        )
+
+
+def describe_validation_error(tool: str, exc: ValidationError) -> str:
+    """One sentence naming every bad argument, so the model can fix them all in one retry."""
+    problems = []
+    for error in exc.errors(include_url=False):
+        where = ".".join(str(part) for part in error["loc"]) or "arguments"
+        problems.append(f"{where}: {error['msg']}")
+    return f"invalid arguments for {tool}: " + "; ".join(problems)
+
+
+async def check_remote_access(tool: ManagementTool[Any], call: Call) -> None:
+    """Refuse a remote client what `remote_tool_editing` does not allow it.
+
+    `all`: every management tool; `read_only`: the read-only ones (list/get/validate/status/
+    logs); `none`: no management tool at all. Local clients (stdio, loopback) are never limited.
+    """
+    if not call.actor.remote:
+        return
+    async with call.transaction() as session:
+        policy = (await get_settings(session)).remote_tool_editing
+    if policy == "all" or (policy == "read_only" and tool.read_only):
+        return
+    allowed = "only read-only management tools" if policy == "read_only" else "no management tools"
+    raise ForbiddenError(
+        f"{tool.name} is not available to remote clients: remote_tool_editing is {policy!r} "
+        f"({allowed}). Use a local client (stdio or loopback) or ask the admin to change it."
+    )
+
+
+async def call_management_tool(
+    tool: ManagementTool[Any], call: Call, arguments: Mapping[str, Any] | None
+) -> types.CallToolResult:
+    """Validate, authorise, run and render one management tool call."""
+    try:
+        args = tool.input.model_validate(dict(arguments or {}))
+    except ValidationError as exc:
+        return failure(describe_validation_error(tool.name, exc))
+    try:
+        await check_remote_access(tool, call)
+        result = await tool.handler(call, args)
+    except ForgeError as exc:
+        return failure(exc.message)
+    except Exception as exc:  # the edge: log it, never leak a trace to the client
+        return unexpected(tool.name, exc)
+    return success(result.model_dump(mode="json"))

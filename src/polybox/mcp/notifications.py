@@ -1,0 +1,116 @@
+"""`notifications/tools/list_changed` to every connected client, on every replica.
+
+A forge change (tool added/changed/removed, approval decided, server started/stopped/removed)
+is published on the instance's event bus; with PostgreSQL it reaches every replica. The watcher
+here, one per MCP surface, turns each such event into: invalidate the tool catalog cache, then
+tell every client connected to THIS process that the tool list changed.
+
+Clients come in two eras. Handshake-era clients (2025-xx, stdio or stateful Streamable HTTP)
+have a long-lived connection: we remember each one while it is open and notify it on its
+standalone channel. 2026-07-28 clients are sessionless and open a `subscriptions/listen` stream
+to hear about changes; the SDK's `ListenHandler` serves those streams from a subscription bus
+we publish to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import anyio
+from anyio.abc import TaskStatus
+from mcp.server.connection import Connection
+from mcp.server.context import HandlerResult, ServerRequestContext
+from mcp.server.session import ServerSession
+from mcp.server.subscriptions import InMemorySubscriptionBus, ListenHandler, ToolsListChanged
+from mcp_types.version import MODERN_PROTOCOL_VERSIONS
+
+from polybox.events import EventBus, EventKind
+from polybox.logs import get_logger
+
+_log = get_logger("polybox.mcp")
+
+# Events after which tools/list may read differently.
+LIST_CHANGING = frozenset(
+    {
+        EventKind.TOOL_ADDED,
+        EventKind.TOOL_CHANGED,
+        EventKind.TOOL_REMOVED,
+        EventKind.SERVER_STARTED,
+        EventKind.SERVER_STOPPED,
+        EventKind.SERVER_REMOVED,
+        EventKind.APPROVAL_CHANGED,
+        EventKind.RESYNC,
+    }
+)
+# A client that does not drain its stream must not hold up the others.
+_SEND_TIMEOUT = 2.0
+
+CallNext = Callable[[ServerRequestContext[Any, Any]], Awaitable[HandlerResult]]
+
+
+def _connection_of(session: ServerSession) -> Connection:
+    # SDK 2.3 gives low-level handlers no public path to their Connection: the `Context` that
+    # has `.connection` is not yet what the runner builds (TODO(L54) in the SDK). The
+    # notification tests fail if this attribute goes away.
+    connection: Connection = session._connection
+    return connection
+
+
+class ListChangedFanout:
+    """The open handshake-era connections and the listen streams of this process.
+
+    Install `track` as server middleware (it registers each connection once and forgets it
+    when the connection closes) and `listen_handler` as the `subscriptions/listen` handler.
+    """
+
+    def __init__(self) -> None:
+        self._connections: set[Connection] = set()
+        self._bus = InMemorySubscriptionBus()
+        self.listen_handler = ListenHandler(self._bus)
+
+    @property
+    def connection_count(self) -> int:
+        return len(self._connections)
+
+    async def track(
+        self, ctx: ServerRequestContext[Any, Any], call_next: CallNext
+    ) -> HandlerResult:
+        """Middleware: remember the connection of every handshake-era message."""
+        if ctx.protocol_version not in MODERN_PROTOCOL_VERSIONS:
+            connection = _connection_of(ctx.session)
+            if connection not in self._connections:
+                self._connections.add(connection)
+                connection.exit_stack.callback(self._connections.discard, connection)
+        return await call_next(ctx)
+
+    async def tools_changed(self) -> None:
+        """Tell every client of this process to re-read tools/list."""
+        for connection in list(self._connections):
+            with anyio.move_on_after(_SEND_TIMEOUT) as scope:
+                await connection.send_tool_list_changed()
+            if scope.cancelled_caught:
+                _log.warning("mcp client too slow for list_changed", session=connection.session_id)
+        await self._bus.publish(ToolsListChanged())
+
+    def close(self) -> None:
+        """End the listen streams gracefully (shutdown)."""
+        self.listen_handler.close()
+
+
+async def watch_tool_changes(
+    events: EventBus,
+    on_change: Callable[[], Awaitable[None]],
+    *,
+    task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED,
+) -> None:
+    """Call `on_change` after every event that may change tools/list, until cancelled.
+
+    Start it with `task_group.start`: it reports started once subscribed, so no later event is
+    missed.
+    """
+    async with events.subscribe() as subscription:
+        task_status.started()
+        async for event in subscription:
+            if event.kind in LIST_CHANGING:
+                await on_change()

@@ -1,0 +1,107 @@
+"""The MCP server of one instance: tools/list, tools/call and change notifications.
+
+`McpSurface` owns the SDK's low-level `Server` (named "polybox", with instructions that teach
+the forge workflow), the management-tool table, and the list_changed fan-out. Transports use
+it: `http.py` mounts it at `/mcp`, `stdio.py` serves it on stdin/stdout. `running()` must be
+entered for the length of the serve: it watches the event bus for forge changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import anyio
+import mcp_types as types
+from mcp.server.context import ServerRequestContext
+from mcp.server.lowlevel.server import NotificationOptions, Server
+from mcp.server.models import InitializationOptions
+
+from polybox import __version__
+from polybox.instance import Instance
+from polybox.mcp.caller import actor_of
+from polybox.mcp.management import MANAGEMENT_TOOLS
+from polybox.mcp.management.base import Call, call_management_tool
+from polybox.mcp.notifications import ListChangedFanout, watch_tool_changes
+from polybox.mcp.results import failure
+
+INSTRUCTIONS = """\
+polybox lets you build your own MCP tools in Python; an admin approves them before they run.
+Workflow: polybox_create_server (a group of tools) -> polybox_create_server_secret for any API
+key (the admin fills in the value; you never see it) -> write `async def main(...)` with typed
+parameters and a docstring, check it with polybox_validate_code -> polybox_create_tool ->
+polybox_request_publish -> once the admin approves and the server runs, the tool appears as
+`<server>__<tool>` (you get notifications/tools/list_changed). Inside the code use
+`secrets["KEY"]` and `await http.get(...)`; hosts and imports must be allowed — ask with
+polybox_request_network_access / polybox_request_module. Changing code needs approval again.
+"""
+
+
+class _PolyboxServer(Server[Any]):
+    """The SDK server, advertising `tools.listChanged` to handshake-era clients.
+
+    The Streamable HTTP session manager builds the initialize answer from
+    `create_initialization_options()` without arguments, so the flag is set here.
+    """
+
+    def create_initialization_options(
+        self,
+        notification_options: NotificationOptions | None = None,
+        experimental_capabilities: dict[str, dict[str, Any]] | None = None,
+        extensions: dict[str, dict[str, Any]] | None = None,
+    ) -> InitializationOptions:
+        return super().create_initialization_options(
+            notification_options or NotificationOptions(tools_changed=True),
+            experimental_capabilities,
+            extensions,
+        )
+
+
+class McpSurface:
+    """One instance's MCP server; transports share it."""
+
+    def __init__(self, instance: Instance) -> None:
+        self.instance = instance
+        self.fanout = ListChangedFanout()
+        self._management = {tool.name: tool for tool in MANAGEMENT_TOOLS}
+        self._management_listing = [tool.listing() for tool in MANAGEMENT_TOOLS]
+        self.server = _PolyboxServer(
+            "polybox",
+            version=__version__,
+            title="polybox",
+            instructions=INSTRUCTIONS,
+            on_list_tools=self._list_tools,
+            on_call_tool=self._call_tool,
+            on_subscriptions_listen=self.fanout.listen_handler,
+        )
+        self.server.middleware.append(self.fanout.track)
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        """Watch forge changes and notify clients, for the length of the block."""
+        async with anyio.create_task_group() as tasks:
+            await tasks.start(watch_tool_changes, self.instance.events, self.tools_changed)
+            try:
+                yield
+            finally:
+                self.fanout.close()
+                tasks.cancel_scope.cancel()
+
+    async def tools_changed(self) -> None:
+        """Forget cached tool listings and tell every client to list again."""
+        await self.fanout.tools_changed()
+
+    async def _list_tools(
+        self, ctx: ServerRequestContext[Any, Any], params: types.PaginatedRequestParams | None
+    ) -> types.ListToolsResult:
+        return types.ListToolsResult(tools=list(self._management_listing))
+
+    async def _call_tool(
+        self, ctx: ServerRequestContext[Any, Any], params: types.CallToolRequestParams
+    ) -> types.CallToolResult:
+        call = Call(self.instance, actor_of(ctx))
+        tool = self._management.get(params.name)
+        if tool is not None:
+            return await call_management_tool(tool, call, params.arguments)
+        return failure(f"unknown tool {params.name!r}; call tools/list for the available tools")

@@ -1,0 +1,66 @@
+"""Official MCP clients for the tests, recording the notifications they receive."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+
+import anyio
+import mcp_types as types
+from mcp import Client
+from mcp.client.session import IncomingMessage
+from mcp.client.stdio import StdioServerParameters
+
+from polybox.config import Settings
+
+
+class Notifications:
+    """The server notifications one client received, waitable."""
+
+    def __init__(self) -> None:
+        self.received: list[types.ServerNotification] = []
+        self._changed = anyio.Event()
+
+    async def handle(self, message: IncomingMessage) -> None:
+        if isinstance(message, types.ServerNotification):
+            self.received.append(message)
+            self._changed.set()
+
+    def count(self, method: str) -> int:
+        return sum(1 for n in self.received if n.method == method)
+
+    async def wait_for(self, method: str, count: int = 1, within: float = 10) -> None:
+        """Return once `count` notifications of `method` arrived; fail after `within` seconds."""
+        with anyio.fail_after(within):
+            while self.count(method) < count:
+                self._changed = anyio.Event()
+                await self._changed.wait()
+
+
+Connect = Callable[..., AbstractAsyncContextManager[tuple[Client, Notifications]]]
+
+
+def client_for(
+    server: str | object, *, name: str = "pytest-agent", mode: str = "legacy"
+) -> tuple[Client, Notifications]:
+    """An official MCP client (no response cache) that records its notifications."""
+    notifications = Notifications()
+    client = Client(
+        server,  # type: ignore[arg-type]
+        mode=mode,
+        cache=None,
+        client_info=types.Implementation(name=name, version="1.0"),
+        message_handler=notifications.handle,
+    )
+    return client, notifications
+
+
+def stdio_server(settings: Settings) -> StdioServerParameters:
+    """`python -m polybox stdio` against the store and data dir of `settings`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("POLYBOX_")}
+    env["POLYBOX_DATA_DIR"] = str(settings.data_dir)
+    if settings.database_url is not None:
+        env["POLYBOX_DATABASE_URL"] = settings.database_url
+    return StdioServerParameters(command=sys.executable, args=["-m", "polybox", "stdio"], env=env)
