@@ -45,7 +45,7 @@ def engine_socket(tmp_path: Path) -> Iterator[Path]:
 
     path = tmp_path / "engine.sock"
     with socketserver.UnixStreamServer(str(path), Ping) as server:
-        thread = threading.Thread(target=server.serve_forever)
+        thread = threading.Thread(target=server.serve_forever, args=(0.02,))
         thread.start()
         yield path
         server.shutdown()
