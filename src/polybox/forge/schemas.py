@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from polybox.store.enums import Requester, RequestStatus, ServerStatus
+from polybox.store.enums import Requester, RequestStatus, ServerStatus, ToolStatus, VersionAuthor
 
 
 class Out(BaseModel):
@@ -114,4 +114,70 @@ class CodeReport(Out):
     imports: list[str]
     disallowed_imports: list[str]
     hosts: list[str]
+    disallowed_hosts: list[str]
+
+
+class ToolOut(Out):
+    """A tool as listed: approval state, schemas, which version is edited and which one runs.
+
+    `code` (the current version's) and `analysis` (of that code under the server's current
+    allow-lists) are filled by get_tool and by the calls that save code, not by lists.
+    `approved_version` is set exactly when `status` is approved.
+    """
+
+    id: int
+    server: str
+    name: str
+    public_name: str  # `<server>__<tool>`, the MCP name once callable
+    description: str
+    status: ToolStatus
+    enabled: bool
+    input_schema: dict[str, Any]
+    output_schema: dict[str, Any] | None
+    annotations: dict[str, Any]
+    current_version: int | None
+    approved_version: int | None
+    review_note: str | None
+    created_at: datetime
+    updated_at: datetime
+    code: str | None = None
+    analysis: CodeReport | None = None
+
+
+class ToolVersionOut(Out):
+    """One saved version of a tool's code (without the code, for lists)."""
+
+    number: int
+    author: VersionAuthor
+    code_sha256: str
+    description: str
+    created_at: datetime
+    is_current: bool
+    is_approved: bool
+
+
+class ToolVersionDetailOut(ToolVersionOut):
+    """One version with its code, schemas and a unified diff from it to the current code."""
+
+    code: str
+    input_schema: dict[str, Any]
+    output_schema: dict[str, Any] | None
+    diff_against_current: str  # empty when this is the current version's code
+
+
+class ToolStatusOut(Out):
+    """Where a tool stands and, when clients cannot call it, every reason why."""
+
+    server: str
+    tool: str
+    public_name: str
+    status: ToolStatus
+    enabled: bool
+    server_status: ServerStatus
+    current_version: int | None
+    approved_version: int | None
+    review_note: str | None
+    callable: bool
+    blockers: list[str]
+    disallowed_imports: list[str]
     disallowed_hosts: list[str]
