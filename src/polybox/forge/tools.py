@@ -369,6 +369,18 @@ async def get_tool_status(
     )
 
 
+async def validate_code(session: AsyncSession, server: str | int, code: str) -> CodeReport:
+    """`code` analysed under the server's allow-lists without storing or running anything.
+
+    InvalidInputError when the code is over the size limit (it is not analysed then).
+    """
+    owner = await find_server(session, server)
+    too_big = code_problem("code", code)
+    if too_big is not None:
+        raise InvalidInputError.of_fields("the code cannot be checked", [too_big])
+    return await _analysis(session, owner, code)
+
+
 # --- shared steps -----------------------------------------------------------------------------
 
 
