@@ -21,7 +21,6 @@ from typing import cast
 import pytest
 from docker import APIClient
 from docker.errors import APIError
-from docker_fake import BOX, Entry, FakeDocker
 
 from polybox.config import Settings
 from polybox.sandbox.box import (
@@ -41,6 +40,7 @@ from polybox.sandbox.docker import (
 )
 from polybox.sandbox.dockerapi import connect
 from polybox.sandbox.dockerexec import KILLER, LAUNCHER
+from sandbox.docker_fake import BOX, Entry, FakeDocker
 
 pytestmark = pytest.mark.anyio
 MB = 1024 * 1024

@@ -7,12 +7,12 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from box_attacks import HOST_MARKER, MARKER_VALUE
 
 from polybox.config import Settings
 from polybox.sandbox.box import Box, BoxSpec, Limits
 from polybox.sandbox.bwrap import BwrapBackend, boxes_dir
 from polybox.sandbox.capabilities import bwrap_config
+from security.box_attacks import HOST_MARKER, MARKER_VALUE
 
 
 @pytest.fixture

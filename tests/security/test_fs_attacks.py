@@ -7,9 +7,9 @@ import os
 from pathlib import Path
 
 import pytest
-from box_attacks import MARKER_VALUE, run_py
 
 from polybox.sandbox.box import Box, PathEscapeError
+from security.box_attacks import MARKER_VALUE, run_py
 
 pytestmark = pytest.mark.anyio
 

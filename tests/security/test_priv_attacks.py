@@ -6,10 +6,10 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from box_attacks import run_py
 
 from polybox.sandbox.box import Box
 from polybox.sandbox.hostbox import HostBox
+from security.box_attacks import run_py
 
 pytestmark = pytest.mark.anyio
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 
 import pytest
-from box_attacks import run_py
 
 from polybox.sandbox.box import Box
+from security.box_attacks import run_py
 
 pytestmark = pytest.mark.anyio
 
