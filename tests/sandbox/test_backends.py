@@ -11,7 +11,6 @@ from pathlib import Path
 
 import docker
 import pytest
-from docker_fake import FakeDocker
 
 from polybox.config import Settings
 from polybox.sandbox.backends import create_backend
@@ -19,6 +18,7 @@ from polybox.sandbox.box import SandboxUnavailableError
 from polybox.sandbox.bwrap import BwrapBackend
 from polybox.sandbox.docker import DockerBackend, instance_id
 from polybox.sandbox.local import LocalBackend
+from sandbox.docker_fake import FakeDocker
 
 pytestmark = pytest.mark.anyio
 
