@@ -11,7 +11,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from polybox.store.enums import Requester, RequestStatus, ServerStatus, ToolStatus, VersionAuthor
+from polybox.store.enums import (
+    ExecutionStatus,
+    Requester,
+    RequestStatus,
+    ServerStatus,
+    ToolStatus,
+    VersionAuthor,
+)
 
 
 class Out(BaseModel):
@@ -181,3 +188,61 @@ class ToolStatusOut(Out):
     blockers: list[str]
     disallowed_imports: list[str]
     disallowed_hosts: list[str]
+
+
+# --- tool calls, test runs and execution logs (helper C) --------------------------------------
+
+
+class CallOutcome(Out):
+    """A forged tool call as MCP returns it.
+
+    `structured` is the result as an object (non-object results, and results of tools whose
+    output schema wraps them, are `{"result": value}`); `text` is that object as JSON. On
+    failure `ok` is false, `structured` None and `error` (= `text`) a short message such as
+    "ValueError: bad city (line 4)". `log_id` is None only when the log is still waiting for
+    the store.
+    """
+
+    ok: bool
+    structured: dict[str, Any] | None
+    text: str
+    error: str | None
+    duration_ms: float
+    log_id: int | None
+
+
+class ErrorDetail(Out):
+    """Why a test run failed: exception type, message, line in the tool's code, its traceback."""
+
+    type: str
+    message: str
+    line: int | None
+    traceback: str
+
+
+class TestCodeResult(Out):
+    """A `polybox_test_code` run: what `main` returned (as returned), its output and time."""
+
+    __test__ = False  # a result model, not a pytest test class
+
+    ok: bool
+    result: Any
+    stdout: str
+    duration_ms: float
+    error: ErrorDetail | None
+
+
+class ExecutionLogOut(Out):
+    """One logged call; arguments, result and stdout are capped (a cut one says so)."""
+
+    id: int
+    server: str
+    tool: str
+    status: ExecutionStatus
+    arguments: dict[str, Any]
+    result: Any
+    stdout: str
+    error: dict[str, Any] | None
+    duration_ms: float
+    client_id: str | None
+    created_at: datetime
