@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from polybox.events import EventKind
 from polybox.forge.actors import SYSTEM, Actor
-from polybox.forge.allowlists import EntryError, check_module, parse_host_entry
+from polybox.forge.allowlists import EntryError, HostEntry, check_module, parse_host_entry
 from polybox.forge.errors import (
     ConflictError,
     FieldError,
@@ -255,7 +255,7 @@ async def _decide(
         else:
             await extend_server_list(session, actor, row, "allowed_modules", [request.module])
     elif approve and isinstance(request, NetworkRequest) and row is not None:
-        entry = str(parse_host_entry(request.host, port=request.port, private_ok=True))
+        entry = str(HostEntry(request.host, request.port))
         await extend_server_list(session, actor, row, "allowed_hosts", [entry])
     kind = "module" if isinstance(request, ModuleRequest) else "network"
     _record(session, actor, f"{kind}.{request.status}", request, row, note=note)
