@@ -234,3 +234,13 @@ async def test_allowed_modules_show_global_server_and_effective_lists(
     assert set(shown.effective) == set(shown.global_modules) | {"yaml"}
     assert (everywhere.server, everywhere.server_modules) == (None, [])
     assert "yaml" not in everywhere.effective
+
+
+async def test_a_granted_ipv6_entry_is_written_the_way_the_broker_compares_it(
+    sessions: Sessions, server_id: int
+) -> None:
+    async with transaction(sessions, None) as session:
+        granted = await request_network_access(session, ROOT, "weather", "[::1]", port=8080)
+    assert (granted.host, granted.port) == ("::1", 8080)
+    async with sessions() as session:
+        assert (await get_server(session, "weather")).allowed_hosts == ["[::1]:8080"]
