@@ -1,8 +1,9 @@
 """One running polybox instance: the settings and the long-lived resources built from them.
 
 `Instance.start` is the only place that turns settings into live resources (the data dir, the
-database engine and its migrations, the event bus, the sandbox assessment); every surface — the
-HTTP app, stdio, the CLI — receives an `Instance` instead of building its own.
+database engine and its migrations, the event bus, the sandbox assessment, the tool runner and
+its warm Python workers); every surface — the HTTP app, stdio, the CLI — receives an `Instance`
+instead of building its own.
 """
 
 from __future__ import annotations
@@ -18,8 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from polybox.config import Settings, ensure_data_dir
 from polybox.crypto import SecretBox, load_secret_box
 from polybox.events import EventBus, create_event_bus
+from polybox.forge.runner import ToolRunner
 from polybox.metrics import Metrics
 from polybox.sandbox.box import BoxBackend
+from polybox.sandbox.python import PoolConfig, PythonPool
 from polybox.sandbox.status import SandboxStatus, open_backend
 from polybox.store.engine import create_engine, create_session_factory, ping
 from polybox.store.errors import StoreUnavailable
@@ -56,6 +59,7 @@ class Instance:
     sandbox: SandboxStatus
     backend: BoxBackend | None
     secret_box: SecretBox
+    runner: ToolRunner
     metrics: Metrics = field(default_factory=Metrics)
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
 
@@ -77,6 +81,14 @@ class Instance:
             await engine.dispose()
             raise
         backend, sandbox = open_backend(settings)
+        try:
+            pool = await _start_pool(backend, settings)
+        except BaseException:
+            if backend is not None:
+                await backend.close()
+            await events.close()
+            await engine.dispose()
+            raise
         return cls(
             settings=settings,
             engine=engine,
@@ -85,6 +97,7 @@ class Instance:
             sandbox=sandbox,
             backend=backend,
             secret_box=secret_box,
+            runner=ToolRunner(pool, secret_box, settings, sandbox_problem=sandbox.problem),
         )
 
     @classmethod
@@ -106,7 +119,22 @@ class Instance:
         return Readiness(database=None, sandbox=self.sandbox)
 
     async def close(self) -> None:
+        if self.runner.pool is not None:
+            await self.runner.pool.close()
         if self.backend is not None:
             await self.backend.close()
         await self.events.close()
         await self.engine.dispose()
+
+
+async def _start_pool(backend: BoxBackend | None, settings: Settings) -> PythonPool | None:
+    """The warm Python workers for tool calls; None without a sandbox backend."""
+    if backend is None:
+        return None
+    pool = PythonPool(backend, PoolConfig.from_settings(settings))
+    try:
+        await pool.start()
+    except BaseException:
+        await pool.close()
+        raise
+    return pool

@@ -21,10 +21,10 @@ from mcp.server.models import InitializationOptions
 from polybox import __version__
 from polybox.instance import Instance
 from polybox.mcp.caller import actor_of
+from polybox.mcp.forged import ForgedTools
 from polybox.mcp.management import MANAGEMENT_TOOLS
 from polybox.mcp.management.base import Call, call_management_tool
 from polybox.mcp.notifications import ListChangedFanout, watch_tool_changes
-from polybox.mcp.results import failure
 
 INSTRUCTIONS = """\
 polybox lets you build your own MCP tools in Python; an admin approves them before they run.
@@ -64,6 +64,7 @@ class McpSurface:
     def __init__(self, instance: Instance) -> None:
         self.instance = instance
         self.fanout = ListChangedFanout()
+        self.forged = ForgedTools(instance, instance.runner)
         self._management = {tool.name: tool for tool in MANAGEMENT_TOOLS}
         self._management_listing = [tool.listing() for tool in MANAGEMENT_TOOLS]
         self.server = _PolyboxServer(
@@ -90,18 +91,25 @@ class McpSurface:
 
     async def tools_changed(self) -> None:
         """Forget cached tool listings and tell every client to list again."""
+        self.forged.catalog.invalidate()
         await self.fanout.tools_changed()
 
     async def _list_tools(
         self, ctx: ServerRequestContext[Any, Any], params: types.PaginatedRequestParams | None
     ) -> types.ListToolsResult:
-        return types.ListToolsResult(tools=list(self._management_listing))
+        forged = await self.forged.listings()
+        return types.ListToolsResult(tools=[*self._management_listing, *forged])
 
     async def _call_tool(
         self, ctx: ServerRequestContext[Any, Any], params: types.CallToolRequestParams
     ) -> types.CallToolResult:
-        call = Call(self.instance, actor_of(ctx))
+        actor = actor_of(ctx)
         tool = self._management.get(params.name)
         if tool is not None:
-            return await call_management_tool(tool, call, params.arguments)
-        return failure(f"unknown tool {params.name!r}; call tools/list for the available tools")
+            result = await call_management_tool(tool, Call(self.instance, actor), params.arguments)
+            if not tool.read_only:
+                # The caller sees its own change in its next tools/list, even before the
+                # change event has made its way round the bus.
+                self.forged.catalog.invalidate()
+            return result
+        return await self.forged.call(actor, params.name, params.arguments)

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from polybox.mcp.management import servers
+from polybox.mcp.management import develop, governance, secrets, servers, tools
 from polybox.mcp.management.base import ManagementTool
 
-MANAGEMENT_TOOLS: list[ManagementTool[Any]] = [*servers.TOOLS]
+MANAGEMENT_TOOLS: list[ManagementTool[Any]] = [
+    *servers.TOOLS,
+    *tools.TOOLS,
+    *develop.TOOLS,
+    *secrets.TOOLS,
+    *governance.TOOLS,
+    *develop.OBSERVE,
+]

@@ -38,6 +38,12 @@ class PageInput(Input):
     page_size: int = Field(DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE, description="Items per page.")
 
 
+class Deleted(BaseModel):
+    """What a delete answers: the name of what is gone."""
+
+    deleted: str
+
+
 @dataclass(frozen=True)
 class Call:
     """What a handler gets besides its arguments: the instance and who is calling."""

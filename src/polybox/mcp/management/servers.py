@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from polybox.forge import servers
 from polybox.forge.pages import Page
 from polybox.forge.schemas import ServerOut
-from polybox.mcp.management.base import Call, Input, ManagementTool, PageInput
+from polybox.mcp.management.base import Call, Deleted, Input, ManagementTool, PageInput
 
 SERVER_NAME = Field(description="Server name, e.g. 'weather'.")
 
@@ -23,10 +23,6 @@ class CreateServer(Input):
         description="New server name: 1-48 of a-z, 0-9 and '_', starting with a letter."
     )
     description: str = Field("", description="What the server's tools are for (max 2000 chars).")
-
-
-class Deleted(BaseModel):
-    deleted: str
 
 
 async def _list(call: Call, args: PageInput) -> Page[ServerOut]:

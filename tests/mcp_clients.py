@@ -1,4 +1,4 @@
-"""Official MCP clients for the tests, recording the notifications they receive."""
+"""Official MCP clients for the MCP tests (tests/mcp), recording the notifications they receive."""
 
 from __future__ import annotations
 
