@@ -100,6 +100,12 @@ async def test_box_container_is_read_only_unprivileged_and_limited(
     assert fake.containers_by_name[box.container].running
 
 
+async def test_backend_reports_the_layers_its_containers_get(backend: DockerBackend) -> None:
+    layers = backend.isolation_layers()
+    for layer in ("read-only root filesystem", "no capabilities", "no-new-privileges"):
+        assert layer in layers
+
+
 async def test_a_box_with_network_joins_the_configured_network(
     fake: FakeDocker, tmp_path: Path
 ) -> None:

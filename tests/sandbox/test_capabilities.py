@@ -12,7 +12,8 @@ import pytest
 
 from polybox.config import Settings
 from polybox.sandbox.box import SandboxUnavailableError
-from polybox.sandbox.capabilities import bwrap_config, bwrap_layers, check_host, landlock_abi
+from polybox.sandbox.bwrap import BwrapBackend
+from polybox.sandbox.capabilities import bwrap_config, check_host, landlock_abi
 
 as_root = pytest.mark.skipif(os.geteuid() != 0, reason="the sandbox user only matters as root")
 
@@ -69,9 +70,9 @@ def test_landlock_abi_is_a_version_number() -> None:
 
 def test_bwrap_layers_name_every_layer_in_use(tmp_path: Path) -> None:
     config = bwrap_config(Settings(data_dir=tmp_path))
-    layers = bwrap_layers(config)
-    assert layers[:3] == ["user/pid/ipc/uts/mount namespaces", "no capabilities",
-                          "read-only system dirs"]  # fmt: skip
+    layers = BwrapBackend(tmp_path / "boxes", config).isolation_layers()
+    assert layers[:3] == ("user/pid/ipc/uts/mount namespaces", "no capabilities",
+                          "read-only system dirs")  # fmt: skip
     assert "seccomp" in layers
     assert ("own network namespace" in layers) == (config.account is not None)
 

@@ -224,3 +224,7 @@ class BoxBackend(ABC):
     @abstractmethod
     async def close(self) -> None:
         """Destroy every Box this backend created and release its resources; idempotent."""
+
+    def isolation_layers(self) -> tuple[str, ...]:
+        """The isolation layers its Boxes have, for doctor and /readyz; empty means none."""
+        return ()

@@ -236,3 +236,19 @@ class BwrapBackend(HostBackend):
 
     def new_box(self, box_id: str, spec: BoxSpec, box_dir: Path) -> HostBox:
         return BwrapBox(box_id, spec, box_dir, self.config, self._mounts[spec.network])
+
+    def isolation_layers(self) -> tuple[str, ...]:
+        config = self.config
+        layers = ["user/pid/ipc/uts/mount namespaces", "no capabilities", "read-only system dirs"]
+        layers.append(
+            "own network namespace" if config.account else "network namespace per process"
+        )
+        layers.append("rlimits")
+        layers.append(f"runs as uid {config.account.uid}" if config.account else "runs as own uid")
+        if config.seccomp:
+            layers.append("seccomp")
+        if config.disable_userns:
+            layers.append("nested user namespaces disabled")
+        if config.cgroups is not None:
+            layers.append(f"cgroup v{2 if config.cgroups.v2 else 1} memory+pids")
+        return tuple(layers)

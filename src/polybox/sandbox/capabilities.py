@@ -1,8 +1,7 @@
 """What isolation this host offers, checked for real (bwrap is actually started).
 
 `polybox doctor` and the health endpoint show `check_host()`; `bwrap_config()` turns the same
-facts into the configuration of the bwrap backend or refuses with the fix; `bwrap_layers()` says
-which layers a bwrap Box will actually have here, so nothing degrades silently.
+facts into the configuration of the bwrap backend or refuses with the fix.
 """
 
 from __future__ import annotations
@@ -181,18 +180,3 @@ def bwrap_config(settings: Settings) -> BwrapConfig:
         disable_userns=version >= _DISABLE_USERNS_SINCE,
         cgroups=detect_layout()[0],
     )
-
-
-def bwrap_layers(config: BwrapConfig) -> list[str]:
-    """The isolation layers a bwrap Box has with this configuration, for doctor and health."""
-    layers = ["user/pid/ipc/uts/mount namespaces", "no capabilities", "read-only system dirs"]
-    layers.append("own network namespace" if config.account else "network namespace per process")
-    layers.append("rlimits")
-    layers.append(f"runs as uid {config.account.uid}" if config.account else "runs as own uid")
-    if config.seccomp:
-        layers.append("seccomp")
-    if config.disable_userns:
-        layers.append("nested user namespaces disabled")
-    if config.cgroups is not None:
-        layers.append(f"cgroup v{2 if config.cgroups.v2 else 1} memory+pids")
-    return layers

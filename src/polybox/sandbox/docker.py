@@ -277,6 +277,17 @@ class DockerBackend(BoxBackend):
         self._cpus = settings.docker_cpus
         self._boxes: dict[str, DockerBox] = {}
 
+    def isolation_layers(self) -> tuple[str, ...]:
+        return (
+            "container per Box",
+            "read-only root filesystem",
+            "non-root user 65534",
+            "no capabilities",
+            "no-new-privileges",
+            f"network none unless a Box asks (then {self._network!r})",
+            "memory, CPU and pids limits",
+        )
+
     async def create(self, spec: BoxSpec | None = None) -> Box:
         spec = spec or BoxSpec()
         box_id = new_box_id()

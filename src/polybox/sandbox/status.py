@@ -15,8 +15,6 @@ from polybox.config import Settings
 from polybox.sandbox.accounts import ensure_sandbox_user
 from polybox.sandbox.backends import create_backend
 from polybox.sandbox.box import BoxBackend, SandboxUnavailableError
-from polybox.sandbox.bwrap import BwrapBackend
-from polybox.sandbox.capabilities import bwrap_layers
 
 
 @dataclass(frozen=True)
@@ -52,7 +50,7 @@ def open_backend(settings: Settings) -> tuple[BoxBackend | None, SandboxStatus]:
         backend = create_backend(settings)
     except SandboxUnavailableError as exc:
         return None, SandboxStatus(backend="none", usable=False, isolated=False, problem=str(exc))
-    layers = tuple(bwrap_layers(backend.config)) if isinstance(backend, BwrapBackend) else ()
+    layers = backend.isolation_layers()
     isolated = settings.sandbox != "unsafe-local"
     return backend, SandboxStatus(
         backend=backend.name, usable=True, isolated=isolated, layers=layers
