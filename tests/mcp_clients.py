@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import os
+import socket
 import sys
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 import anyio
 import mcp_types as types
+import uvicorn
 from mcp import Client
 from mcp.client.session import IncomingMessage
 from mcp.client.stdio import StdioServerParameters
+from starlette.applications import Starlette
 
 from polybox.config import Settings
 
@@ -64,3 +67,18 @@ def stdio_server(settings: Settings) -> StdioServerParameters:
     if settings.database_url is not None:
         env["POLYBOX_DATABASE_URL"] = settings.database_url
     return StdioServerParameters(command=sys.executable, args=["-m", "polybox", "stdio"], env=env)
+
+
+@asynccontextmanager
+async def serving(app: Starlette, address: str) -> AsyncIterator[str]:
+    """Serve `app` with uvicorn on `address`; yields the /mcp URL (the socket listens first)."""
+    sock = socket.socket()
+    sock.bind((address, 0))
+    sock.listen(64)
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_config=None, lifespan="on"))
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(server.serve, [sock])
+        yield f"http://{address}:{port}/mcp"
+        server.should_exit = True
+    sock.close()

@@ -51,8 +51,10 @@ def create_app(instance: Instance) -> Starlette:
         Route("/metrics", metrics, methods=["GET"]),
         Route("/mcp", mcp.endpoint),
     ]
-    return Starlette(
+    app = Starlette(
         routes=routes,
         middleware=[Middleware(RequestContextMiddleware, metrics=instance.metrics)],
         lifespan=lifespan,
     )
+    app.state.mcp = mcp
+    return app

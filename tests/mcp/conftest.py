@@ -9,18 +9,16 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-import anyio
 import pytest
-import uvicorn
 from mcp import Client
-from mcp_clients import Connect, Notifications, client_for
 from sqlalchemy.engine import URL
+from starlette.applications import Starlette
 
+from mcp_clients import Connect, Notifications, client_for, serving
 from polybox.app import create_app
 from polybox.config import Settings, load_settings
 from polybox.instance import Instance
@@ -38,18 +36,14 @@ async def instance(settings: Settings) -> AsyncIterator[Instance]:
 
 
 @pytest.fixture
-async def mcp_url(instance: Instance) -> AsyncIterator[str]:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(64)
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(create_app(instance), log_config=None, lifespan="on")
-    server = uvicorn.Server(config)
-    async with anyio.create_task_group() as tasks:
-        tasks.start_soon(server.serve, [sock])
-        yield f"http://127.0.0.1:{port}/mcp"
-        server.should_exit = True
-    sock.close()
+def app(instance: Instance) -> Starlette:
+    return create_app(instance)
+
+
+@pytest.fixture
+async def mcp_url(app: Starlette) -> AsyncIterator[str]:
+    async with serving(app, "127.0.0.1") as url:
+        yield url
 
 
 @pytest.fixture
