@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import pytest
-from mcp_clients import Connect, client_for, stdio_server
 
+from mcp_clients import Connect, client_for, stdio_server
 from polybox.config import Settings
 from polybox.forge.servers import get_server
 from polybox.forge.unit import transaction
@@ -70,3 +72,27 @@ async def test_polybox_stdio_serves_both_eras_against_the_same_store(
     ):
         stored = await get_server(session, "weather")
     assert stored.description == "forecasts"
+
+
+async def test_a_2025_06_18_client_is_served_in_its_own_version(mcp_url: str) -> None:
+    initialize = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-06-18",
+            "capabilities": {},
+            "clientInfo": {"name": "old-client", "version": "0"},
+        },
+    }
+    headers = {"Accept": "application/json, text/event-stream"}
+    async with (
+        httpx.AsyncClient() as http,
+        http.stream("POST", mcp_url, json=initialize, headers=headers) as response,
+    ):
+        assert response.status_code == 200
+        assert response.headers["mcp-session-id"]
+        body = "".join([chunk async for chunk in response.aiter_text()])
+    data = json.loads(next(line[5:] for line in body.splitlines() if line.startswith("data:")))
+    assert data["result"]["protocolVersion"] == "2025-06-18"
+    assert data["result"]["capabilities"]["tools"]["listChanged"] is True
