@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
 from polybox.forge.code import analyze_code
 from polybox.forge.names import MAX_CODE_BYTES
 from polybox.forge.schemas import CodeReport
+from polybox.sandbox.egress import host_entry, is_host_allowed
 from polybox.sandbox.python import DEFAULT_ALLOWED_MODULES
 
 HEADER = (
@@ -308,6 +310,31 @@ def test_a_host_entry_without_port_allows_only_the_default_ports() -> None:
     code = "async def main():\n    await http.get('https://api.example.com:8443/')\n"
     assert analyze(code, hosts=("api.example.com",)).disallowed_hosts == ["api.example.com:8443"]
     assert analyze(code, hosts=("api.example.com:8443",)).disallowed_hosts == []
+
+
+@pytest.mark.parametrize(
+    ("url", "allowed"),
+    [
+        ("http://api.example.com:443/", ("api.example.com",)),
+        ("https://api.example.com:80/", ("api.example.com:80",)),
+        ("https://[2001:db8::1]:8443/", ("[2001:db8::1]:8443",)),
+        ("http://api.example.com:8080/", ("api.example.com",)),
+    ],
+)
+def test_the_analysis_applies_the_egress_brokers_host_rule(
+    url: str, allowed: tuple[str, ...]
+) -> None:
+    """One rule: the analysis judges and names a URL's host exactly as the broker does."""
+    parts = urlsplit(url)
+    scheme, host, port = parts.scheme, parts.hostname or "", parts.port or 0
+    code = f"async def main():\n    await http.get({url!r})\n"
+
+    report = analyze(code, hosts=allowed)
+
+    entry = host_entry(host, port, scheme)
+    assert report.hosts == [entry]
+    expected = [] if is_host_allowed(host, port, allowed) else [entry]
+    assert report.disallowed_hosts == expected
 
 
 def test_tool_annotations_are_read_from_a_literal() -> None:

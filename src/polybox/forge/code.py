@@ -19,7 +19,12 @@ from polybox.forge import signature
 from polybox.forge.names import MAX_CODE_BYTES
 from polybox.forge.schemas import CodeIssue, CodeReport
 from polybox.forge.signature import SignatureProblem, TypingNames, issue_at, json_literal
-from polybox.sandbox.egress import REQUEST_NETWORK_TOOL
+from polybox.sandbox.egress import (
+    DEFAULT_PORTS,
+    REQUEST_NETWORK_TOOL,
+    host_entry,
+    is_host_allowed,
+)
 
 MAIN = "main"
 ANNOTATIONS_NAME = "TOOL_ANNOTATIONS"
@@ -33,7 +38,6 @@ _TOOL_ANNOTATION_KEYS = {
 }
 _URL = re.compile(r"https?://[^\s\"'<>\\]+", re.IGNORECASE)
 _HOST = re.compile(r"[a-z0-9.\-:]+")
-_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def analyze_code(
@@ -179,14 +183,15 @@ def _imports(
 
 
 def _hosts(tree: ast.Module, allowed: Sequence[str]) -> tuple[dict[str, bool], list[CodeIssue]]:
-    """Hosts of the http(s) URLs written in string constants (host -> allowed), and warnings."""
-    entries = {entry.strip().lower() for entry in allowed}
+    """Hosts of the http(s) URLs written in string constants (entry -> allowed), and warnings.
+
+    Allowed means what the egress broker would decide for the same URL (`is_host_allowed`).
+    """
     found: dict[str, bool] = {}
     notes: list[CodeIssue] = []
-    for node, host, port in _urls(tree):
-        shown = f"[{host}]" if ":" in host else host
-        ok = f"{shown}:{port}" in entries or (port in _DEFAULT_PORTS.values() and shown in entries)
-        entry = shown if port in _DEFAULT_PORTS.values() else f"{shown}:{port}"
+    for node, host, port, scheme in _urls(tree):
+        ok = is_host_allowed(host, port, allowed)
+        entry = host_entry(host, port, scheme)
         if entry not in found and not ok:
             message = (
                 f"host {entry!r} is not in this server's allowed hosts; ask with "
@@ -197,19 +202,20 @@ def _hosts(tree: ast.Module, allowed: Sequence[str]) -> tuple[dict[str, bool], l
     return found, notes
 
 
-def _urls(tree: ast.Module) -> Iterator[tuple[ast.Constant, str, int]]:
+def _urls(tree: ast.Module) -> Iterator[tuple[ast.Constant, str, int, str]]:
     for node in ast.walk(tree):
         if not (isinstance(node, ast.Constant) and isinstance(node.value, str)):
             continue
         for match in _URL.finditer(node.value):
             parts = urlsplit(match.group())
+            scheme = parts.scheme.lower()
             try:
-                port = parts.port or _DEFAULT_PORTS[parts.scheme.lower()]
+                port = parts.port or DEFAULT_PORTS[scheme]
             except ValueError:
                 continue  # a template such as "https://{host}:{port}/" names no host
             host = parts.hostname or ""
             if host and _HOST.fullmatch(host):
-                yield node, host, port
+                yield node, host, port, scheme
 
 
 def _tool_annotations(tree: ast.Module) -> tuple[dict[str, Any], list[CodeIssue]]:

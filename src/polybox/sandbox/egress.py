@@ -29,7 +29,7 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver = Callable[[str, int], Awaitable[list[str]]]
 """Async (host, port) -> IP address strings; injectable so tests can play a rebinding DNS."""
 
-_DEFAULT_PORTS = {"http": 80, "https": 443}
+DEFAULT_PORTS = {"http": 80, "https": 443}
 _REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
 # A label made only of digits or 0x-hex is read as a number by inet_aton-style parsers.
 _NUMERIC_LABEL = re.compile(r"^(0x[0-9a-f]*|[0-9]+)$", re.IGNORECASE)
@@ -180,17 +180,27 @@ def check_host_spelling(host: str) -> IPAddress | None:
     return None
 
 
-def _allowed_entry(host: str, port: int, scheme: str) -> str:
+def host_entry(host: str, port: int, scheme: str) -> str:
+    """The allow-list entry that admits `host` on `port`: bare for the scheme's default port.
+
+    IPv6 literals are bracketed (`[::1]:8080`). Messages that tell an author what to request,
+    here and in the static analysis of tool code, name this entry.
+    """
     shown = f"[{host}]" if ":" in host else host
-    return shown if _DEFAULT_PORTS[scheme] == port else f"{shown}:{port}"
+    return shown if DEFAULT_PORTS[scheme] == port else f"{shown}:{port}"
 
 
-def _is_allowed(host: str, port: int, allowed: Iterable[str]) -> bool:
+def is_host_allowed(host: str, port: int, allowed: Iterable[str]) -> bool:
+    """Whether an allow-list admits (host, port): `host:port` exactly, or a bare `host` on 80/443.
+
+    The one rule for allowed hosts: the broker applies it to every request and redirect hop,
+    the static analysis of tool code to the URLs the code spells out. `host` is lower-case.
+    """
     shown = f"[{host}]" if ":" in host else host
     entries = {entry.strip().lower() for entry in allowed}
     if f"{shown}:{port}" in entries:
         return True
-    return port in _DEFAULT_PORTS.values() and shown in entries
+    return port in DEFAULT_PORTS.values() and shown in entries
 
 
 class _PinnedBackend(httpcore.AsyncNetworkBackend):
@@ -341,7 +351,7 @@ class EgressBroker:
 
     async def _check(self, url: httpx.URL, policy: EgressPolicy) -> _Target:
         scheme = url.scheme
-        if scheme not in _DEFAULT_PORTS:
+        if scheme not in DEFAULT_PORTS:
             raise EgressError(f"only http and https URLs can be fetched (got {scheme!r})")
         if url.userinfo:
             raise EgressError(
@@ -350,11 +360,11 @@ class EgressBroker:
             )
         host = url.raw_host.decode("ascii").lower()
         literal = check_host_spelling(host)
-        port = url.port or _DEFAULT_PORTS[scheme]
+        port = url.port or DEFAULT_PORTS[scheme]
         if not 0 < port < 65536:
             raise EgressError(f"port {port} is not a valid TCP port")
-        entry = _allowed_entry(host, port, scheme)
-        listed = _is_allowed(host, port, policy.allowed_hosts)
+        entry = host_entry(host, port, scheme)
+        listed = is_host_allowed(host, port, policy.allowed_hosts)
         if not (listed or policy.allow_public):
             raise EgressError(
                 f"host {entry} is not in this server's allowed hosts; ask with "
