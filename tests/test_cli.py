@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import pwd
 import shutil
@@ -12,6 +13,8 @@ from pathlib import Path
 import pytest
 
 from polybox import __version__
+from polybox.cli import main
+from polybox.instance import Instance
 
 EXIT_USAGE = 2
 
@@ -108,6 +111,31 @@ def test_admin_create_then_duplicate_is_refused(tmp_path: Path) -> None:
         "admin", "create", "--username", "alice", env=env, stdin="correct horse battery\n"
     )
     assert_one_line_error(again, "already exists")
+
+
+def test_admin_create_opens_no_sandbox_and_starts_no_workers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In-process, to see the instance the command builds: it only touches the store."""
+    for name in [name for name in os.environ if name.startswith("POLYBOX_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("POLYBOX_DATA_DIR", str(tmp_path))
+    monkeypatch.setattr(sys, "stdin", io.StringIO("correct horse battery\n"))
+    closed: list[Instance] = []
+    close = Instance.close
+
+    async def recording_close(self: Instance) -> None:
+        closed.append(self)
+        await close(self)
+
+    monkeypatch.setattr(Instance, "close", recording_close)
+
+    assert main(["admin", "create", "--username", "alice"]) == 0
+
+    [instance] = closed
+    assert instance.runner.pool is None
+    assert instance.backend is None
+    assert "does not run tools" in (instance.sandbox.problem or "")
 
 
 @pytest.mark.parametrize(

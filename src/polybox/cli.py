@@ -53,7 +53,10 @@ def _admin_create(args: argparse.Namespace, settings: Settings) -> int:
     password = _read_password(args)
 
     async def create() -> None:
-        async with Instance.running(settings) as instance, instance.sessions.begin() as session:
+        async with (
+            Instance.running(settings, run_tools=False) as instance,
+            instance.sessions.begin() as session,
+        ):
             await create_admin(session, args.username, password)
 
     asyncio.run(create())

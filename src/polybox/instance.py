@@ -28,6 +28,13 @@ from polybox.store.engine import create_engine, create_session_factory, ping
 from polybox.store.errors import StoreUnavailable
 from polybox.store.migrate import upgrade_to_head
 
+_NOT_RUNNING_TOOLS = SandboxStatus(
+    backend="none",
+    usable=False,
+    isolated=False,
+    problem="this process does not run tools (a CLI command); `polybox serve` or `stdio` does",
+)
+
 
 @dataclass(frozen=True)
 class Readiness:
@@ -64,10 +71,13 @@ class Instance:
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
 
     @classmethod
-    async def start(cls, settings: Settings) -> Instance:
+    async def start(cls, settings: Settings, *, run_tools: bool = True) -> Instance:
         """Prepare the data dir and secret key, reach and migrate the database, start the bus.
 
-        Raises UserError subclasses (ConfigError, StoreUnavailable) for what the operator can fix.
+        With `run_tools` (serving processes) it also opens the sandbox backend and starts the warm
+        Python workers; without it (CLI commands that only touch the store) no sandbox is opened
+        and tool runs fail with UnavailableError. Raises UserError subclasses (ConfigError,
+        StoreUnavailable) for what the operator can fix.
         """
         ensure_data_dir(settings)
         secret_box = load_secret_box(settings)
@@ -80,7 +90,7 @@ class Instance:
         except BaseException:
             await engine.dispose()
             raise
-        backend, sandbox = open_backend(settings)
+        backend, sandbox = open_backend(settings) if run_tools else (None, _NOT_RUNNING_TOOLS)
         try:
             pool = await _start_pool(backend, settings)
         except BaseException:
@@ -102,9 +112,11 @@ class Instance:
 
     @classmethod
     @asynccontextmanager
-    async def running(cls, settings: Settings) -> AsyncIterator[Instance]:
-        """Start an instance for the length of a block (CLI commands, tests)."""
-        instance = await cls.start(settings)
+    async def running(
+        cls, settings: Settings, *, run_tools: bool = True
+    ) -> AsyncIterator[Instance]:
+        """Start an instance for the length of a block (CLI commands, tests); see `start`."""
+        instance = await cls.start(settings, run_tools=run_tools)
         try:
             yield instance
         finally:
