@@ -1,8 +1,10 @@
-"""The event bus: local fan-out, overflow, and LISTEN/NOTIFY between replicas across restarts."""
+"""The event bus: local fan-out, overflow, SQLite processes on one file, LISTEN/NOTIFY replicas."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import anyio
 import asyncpg  # type: ignore[import-untyped]
@@ -17,6 +19,7 @@ from polybox.events import (
     EventTooLarge,
     InProcessEventBus,
     PostgresEventBus,
+    SqliteEventBus,
     Subscription,
     create_event_bus,
 )
@@ -139,10 +142,81 @@ def test_events_survive_their_json_form_and_garbage_is_refused() -> None:
 
 
 def test_the_store_url_picks_the_backend() -> None:
-    assert isinstance(create_event_bus("sqlite:////tmp/x.db"), InProcessEventBus)
+    assert isinstance(create_event_bus("sqlite:////tmp/x.db"), SqliteEventBus)
     bus = create_event_bus("postgresql://u:p@db.example/polybox", replica_id="r1")
     assert isinstance(bus, PostgresEventBus)
     assert bus.replica_id == "r1"
+
+
+@pytest.fixture
+async def sqlite_processes(tmp_path: Path) -> AsyncIterator[tuple[SqliteEventBus, SqliteEventBus]]:
+    """The buses of two processes on one SQLite file; polled by hand (the poller idles)."""
+    url = f"sqlite:///{tmp_path / 'polybox.db'}"
+    first = SqliteEventBus(url, replica_id="stdio", poll_interval=3600)
+    second = SqliteEventBus(url, replica_id="serve", poll_interval=3600)
+    await first.start()
+    await second.start()
+    yield first, second
+    await first.close()
+    await second.close()
+
+
+async def test_a_sqlite_process_is_told_to_resync_when_another_publishes(
+    sqlite_processes: tuple[SqliteEventBus, SqliteEventBus],
+) -> None:
+    publisher, other = sqlite_processes
+    heard_by_publisher, heard_by_other = publisher.subscribe(), other.subscribe()
+
+    published = await publisher.publish(EventKind.APPROVAL_CHANGED, {"tool_id": 3})
+
+    assert await other.poll() is True
+    resync = await _next(heard_by_other)
+    assert (resync.kind, resync.data) == (
+        EventKind.RESYNC,
+        {"reason": "another process changed the store"},
+    )
+    assert await publisher.poll() is False  # its own change, already delivered locally
+    assert await _next(heard_by_publisher) == published
+    assert await other.poll() is False  # nothing new since
+
+
+async def test_commits_that_publish_nothing_do_not_resync_sqlite_processes(
+    sqlite_processes: tuple[SqliteEventBus, SqliteEventBus], tmp_path: Path
+) -> None:
+    """Execution logs and the like change the file but no cache: no resync for them."""
+    bus, _ = sqlite_processes
+    with sqlite3.connect(tmp_path / "polybox.db") as writer:
+        writer.execute("CREATE TABLE logs (line TEXT)")
+        writer.execute("INSERT INTO logs VALUES ('a tool ran')")
+    writer.close()
+
+    assert await bus.poll() is False
+
+
+async def test_the_sqlite_poller_delivers_another_processs_change_on_its_own(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'polybox.db'}"
+    listener = SqliteEventBus(url, replica_id="stdio", poll_interval=0.05)
+    publisher = SqliteEventBus(url, replica_id="serve", poll_interval=3600)
+    await listener.start()
+    await publisher.start()
+    try:
+        subscription = listener.subscribe()
+        await publisher.publish(EventKind.TOOL_ADDED, {"tool_id": 1})
+        assert (await _next_resync(subscription)).origin == "stdio"
+    finally:
+        await listener.close()
+        await publisher.close()
+
+
+async def test_a_sqlite_bus_that_cannot_open_its_file_fails_with_one_line(
+    tmp_path: Path,
+) -> None:
+    bus = SqliteEventBus(f"sqlite:///{tmp_path / 'missing' / 'polybox.db'}")
+
+    with pytest.raises(StoreUnavailable, match=r"cannot open .*missing/polybox\.db"):
+        await bus.start()
 
 
 async def test_starting_a_postgres_bus_without_a_server_fails_with_one_line() -> None:

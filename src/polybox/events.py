@@ -1,16 +1,24 @@
-"""Change events between the parts of one process and between replicas.
+"""Change events between the parts of one process and between processes on one store.
 
 A service publishes a small event after it commits a change (`tool.added`, ids and names only);
-whoever caches that data (the MCP tool list, warm workers) subscribes and invalidates. With SQLite
-the bus is in-process; with PostgreSQL events also travel over LISTEN/NOTIFY, so every replica on
-the same database sees them.
+whoever caches that data (the MCP tool list, warm workers) subscribes and invalidates. Publishers
+always deliver to local subscribers at once. Other processes on the same store hear about it too:
+
+- PostgreSQL: events travel over LISTEN/NOTIFY, so every replica receives them; a replica ignores
+  its own events coming back.
+- SQLite (typically `polybox stdio` for a desktop client next to `polybox serve` for the admin UI,
+  on one file): every publish also bumps a counter in the database header (`PRAGMA
+  user_version`, a tiny write transaction); each process polls that counter on a dedicated
+  connection (every 0.5 s by default) and, when another process bumped it, delivers `bus.resync`
+  locally. `PRAGMA data_version` is not used for this: it changes on every commit of any other
+  connection, including this process's own pool (an execution log per tool call), so it cannot
+  tell another process's change from ours.
 
 Delivery is best effort, and the bus says when it may have lost something: a subscriber then
 receives a `bus.resync` event and should reload whatever it caches. That happens when its queue
-overflowed (a slow subscriber never blocks publishers: the oldest events are dropped) and after the
-PostgreSQL listener reconnected (events published meanwhile by other replicas are gone).
-Publishers always deliver to local subscribers at once; a replica ignores its own events coming
-back from PostgreSQL.
+overflowed (a slow subscriber never blocks publishers: the oldest events are dropped), after the
+PostgreSQL listener reconnected (events published meanwhile by other replicas are gone), and on
+SQLite whenever another process published (only the fact crosses processes, not the event).
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import sqlite3
 import uuid
 from abc import ABC, abstractmethod
 from collections import deque
@@ -32,7 +41,7 @@ from typing import Any, Self
 import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy.engine import URL
 
-from polybox.store.engine import store_url
+from polybox.store.engine import SQLITE_BUSY_TIMEOUT_MS, store_url
 from polybox.store.errors import StoreUnavailable, describe_connect_error
 from polybox.store.types import utcnow
 
@@ -44,6 +53,7 @@ CHANNEL = "polybox_events"
 MAX_PAYLOAD_BYTES = 7999
 DEFAULT_QUEUE_SIZE = 1000
 _OPERATION_TIMEOUT = 5.0  # seconds for connect, NOTIFY and health checks on the listener
+_COUNTER_MODULUS = 2**31  # SQLite's user_version is a signed 32-bit integer
 
 Scalar = str | int | float | bool | None
 
@@ -221,13 +231,113 @@ class EventBus(ABC):
 
 
 class InProcessEventBus(EventBus):
-    """The bus of a single process (SQLite): local subscribers only."""
+    """The bus of a single process: local subscribers only."""
 
     async def start(self) -> None:
         return None
 
     async def _send(self, payload: str) -> None:
         return None
+
+
+class SqliteEventBus(EventBus):
+    """Local delivery, plus a `bus.resync` in every other process on the same SQLite file.
+
+    Publishing bumps the file's `user_version` counter (kept modulo 2**31); a poller reads it every
+    `poll_interval` seconds and resyncs when it moved by more than this bus's own bumps. A bump
+    that cannot be written (the file stays locked past the busy timeout) is logged: other
+    processes then miss that change until the next one.
+    """
+
+    def __init__(
+        self, url: str | URL, *, replica_id: str | None = None, poll_interval: float = 0.5
+    ) -> None:
+        super().__init__(replica_id)
+        self.url = store_url(url)
+        self.path = self.url.database or ""
+        self._poll_interval = poll_interval
+        self._connection: sqlite3.Connection | None = None
+        self._lock = asyncio.Lock()  # one operation at a time; bumps and polls never interleave
+        self._seen = 0  # the counter at the last poll
+        self._own_bumps = 0  # bumps by this bus since the last poll
+        self._poller: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        try:
+            self._connection = await asyncio.to_thread(self._open)
+            self._seen = await asyncio.to_thread(self._read_counter, self._connection)
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(self.url, f"cannot open {self.path}: {exc}") from exc
+        self._poller = asyncio.create_task(self._poll_forever(), name="polybox-event-poller")
+
+    async def close(self) -> None:
+        if self._poller is not None:
+            self._poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._poller
+            self._poller = None
+        async with self._lock:
+            if self._connection is not None:
+                await asyncio.to_thread(self._connection.close)
+                self._connection = None
+        await super().close()
+
+    async def poll(self) -> bool:
+        """Check the counter once; deliver `bus.resync` (and return True) if another process
+        published since the last check. The poller calls this; tests may too."""
+        async with self._lock:
+            if self._connection is None:
+                return False
+            counter = await asyncio.to_thread(self._read_counter, self._connection)
+            moved = (counter - self._seen) % _COUNTER_MODULUS
+            self._seen, own, self._own_bumps = counter, self._own_bumps, 0
+        if moved == own:
+            return False
+        self._resync("another process changed the store")
+        return True
+
+    async def _send(self, payload: str) -> None:
+        async with self._lock:
+            if self._connection is None:
+                return
+            try:
+                await asyncio.to_thread(self._bump, self._connection)
+            except sqlite3.Error as exc:
+                logger.warning("event bus: other processes will miss this change: %s", exc)
+                return
+            self._own_bumps += 1
+
+    async def _poll_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self._poll_interval)
+            try:
+                await self.poll()
+            except sqlite3.Error as exc:
+                logger.warning("event bus: cannot read the change counter: %s", exc)
+
+    def _open(self) -> sqlite3.Connection:
+        timeout = SQLITE_BUSY_TIMEOUT_MS / 1000
+        return sqlite3.connect(
+            self.path, timeout=timeout, isolation_level=None, check_same_thread=False
+        )
+
+    @staticmethod
+    def _read_counter(connection: sqlite3.Connection) -> int:
+        (counter,) = connection.execute("PRAGMA user_version").fetchone()
+        return int(counter)
+
+    @staticmethod
+    def _bump(connection: sqlite3.Connection) -> None:
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            (counter,) = connection.execute("PRAGMA user_version").fetchone()
+            following = (int(counter) + 1) % _COUNTER_MODULUS
+            connection.execute(f"PRAGMA user_version = {following}")  # PRAGMA takes no parameters
+            connection.execute("COMMIT")
+        except BaseException:
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
+            raise
 
 
 class PostgresEventBus(EventBus):
@@ -363,8 +473,8 @@ class PostgresEventBus(EventBus):
 
 
 def create_event_bus(url: str | URL, *, replica_id: str | None = None) -> EventBus:
-    """The bus matching the store: LISTEN/NOTIFY on PostgreSQL, in-process on SQLite."""
+    """The bus matching the store: LISTEN/NOTIFY on PostgreSQL, a polled counter on SQLite."""
     parsed = store_url(url)
     if parsed.get_backend_name() == "postgresql":
         return PostgresEventBus(parsed, replica_id=replica_id)
-    return InProcessEventBus(replica_id)
+    return SqliteEventBus(parsed, replica_id=replica_id)

@@ -166,10 +166,8 @@ async def stdio_client(settings: Settings) -> AsyncIterator[tuple[Client, Notifi
 async def test_forge_journey_over_stdio(
     settings: Settings, instance: Instance, local: Server
 ) -> None:
-    """The admin's approvals happen in this process and reach the stdio process as events:
-    across processes that needs PostgreSQL's LISTEN/NOTIFY (SQLite's bus is in-process)."""
-    if settings.database.get_backend_name() != "postgresql":
-        pytest.skip("cross-process change events need PostgreSQL")
+    """The admin's approvals happen in this process and reach the stdio process across the
+    process boundary: LISTEN/NOTIFY on PostgreSQL, the polled change counter on SQLite."""
     stdio: AbstractAsyncContextManager[tuple[Client, Notifications]] = stdio_client(settings)
     async with stdio as (client, notifications):
         await journey(client, notifications, instance, local)
