@@ -285,6 +285,44 @@ def test_imports_off_the_allowed_list_are_listed_with_their_lines() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("field_import", "field"),
+    [
+        ("from pydantic import Field\n", "Field"),
+        ("from pydantic import Field as F\n", "F"),
+        ("", "Field"),
+    ],
+    ids=["from-pydantic", "aliased", "bare"],
+)
+def test_field_from_pydantic_or_bare_derives_the_schema_and_is_no_disallowed_import(
+    field_import: str, field: str
+) -> None:
+    parameter = f"n: Annotated[int, {field}(ge=1, le=10, description='how many')] = 3"
+    code = f"from typing import Annotated\n{field_import}async def main({parameter}):\n  pass\n"
+
+    report = analyze(code)
+
+    assert report.ok, report
+    assert report.disallowed_imports == []
+    assert report.input_schema is not None
+    assert report.input_schema["properties"]["n"] == {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 10,
+        "default": 3,
+        "description": "how many",
+        "title": "N",
+    }
+
+
+def test_other_names_from_pydantic_are_still_disallowed_imports() -> None:
+    code = "from pydantic import BaseModel, Field\nasync def main():\n  pass\n"
+    assert analyze(code).disallowed_imports == ["pydantic"]
+    assert analyze("import pydantic\nasync def main():\n  pass\n").disallowed_imports == [
+        "pydantic"
+    ]
+
+
 def test_imports_inside_functions_are_found() -> None:
     report = analyze("async def main():\n    import subprocess\n")
     assert report.disallowed_imports == ["subprocess"]

@@ -278,6 +278,25 @@ async def test_a_servers_own_allowed_modules_can_be_imported(
     assert allowed.structured == {"result": "a[*]"}
 
 
+async def test_a_tool_annotated_with_field_checks_its_constraints_and_runs_in_the_box(
+    runner: ToolRunner, sessions: Sessions
+) -> None:
+    code = (
+        "from typing import Annotated\n"
+        "from pydantic import Field\n"
+        "async def main(days: Annotated[int, Field(ge=1, le=7, description='days ahead')]):\n"
+        "    return {'days': days}\n"
+    )
+    await add_tool(sessions, code)
+
+    outcome = await runner.call_tool(sessions, None, CLIENT, "weather__probe", {"days": 3})
+    assert outcome.structured == {"days": 3}
+    with pytest.raises(InvalidInputError) as caught:
+        await runner.call_tool(sessions, None, CLIENT, "weather__probe", {"days": 9})
+    [field] = caught.value.fields
+    assert (field.field, field.message) == ("days", "9 is greater than the maximum of 7")
+
+
 # --- reliability ----------------------------------------------------------------------------
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Iterator, Sequence, Set
+from collections.abc import Callable, Iterator, Sequence, Set
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -25,6 +25,7 @@ from polybox.sandbox.egress import (
     host_entry,
     is_host_allowed,
 )
+from polybox.sandbox.python.policy import FIELD_MODULE, FIELD_NAME
 
 MAIN = "main"
 ANNOTATIONS_NAME = "TOOL_ANNOTATIONS"
@@ -145,7 +146,8 @@ def _imports(
     """Every imported module (name -> allowed), warnings for the disallowed, relative-import errors.
 
     The rule is the sandbox's: an entry allows itself and its submodules; `from x import y` needs
-    `x`, or `x.y` when `x` itself is not allowed.
+    `x`, or `x.y` when `x` itself is not allowed. `from pydantic import Field` is no import here:
+    the Box answers it with a stand-in (see `sandbox.python.policy.FIELD_MODULE`).
     """
     found: dict[str, bool] = {}
     notes: list[CodeIssue] = []
@@ -173,6 +175,8 @@ def _imports(
                 errors.append(issue_at(node, message))
                 continue
             base = node.module
+            if _is_field_import(node, allows):
+                continue  # the Box answers it with its stand-in Field
             if allows(base):
                 note(node, base)
                 continue
@@ -180,6 +184,12 @@ def _imports(
                 child = f"{base}.{alias.name}"
                 note(node, child if allows(child) else base)
     return found, notes, errors
+
+
+def _is_field_import(node: ast.ImportFrom, allows: Callable[[str], bool]) -> bool:
+    """`from pydantic import Field` (that name only, any alias) while pydantic is not allowed."""
+    names = {alias.name for alias in node.names}
+    return node.module == FIELD_MODULE and names == {FIELD_NAME} and not allows(FIELD_MODULE)
 
 
 def _hosts(tree: ast.Module, allowed: Sequence[str]) -> tuple[dict[str, bool], list[CodeIssue]]:

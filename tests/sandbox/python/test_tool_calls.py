@@ -115,6 +115,23 @@ async def test_from_import_of_a_module_outside_the_list_is_refused(pool: PythonP
     assert "'urllib.request'" in result.error.message
 
 
+async def test_field_from_pydantic_or_bare_is_a_marker_in_the_box(pool: PythonPool) -> None:
+    """pydantic is not in the Box: `Field` is the child's stdlib stand-in, nothing else is."""
+    code = (
+        "from typing import Annotated\n"
+        "from pydantic import Field as PField\n"
+        "async def main(n: Annotated[int, PField(ge=1, description='how many')],\n"
+        "               s: Annotated[str, Field(max_length=3)] = 'ab') -> dict:\n"
+        "    return {'n': n, 's': s, 'same': PField is Field, 'shown': repr(PField(ge=1))}\n"
+    )
+    result = await run(pool, code, {"n": 2})
+    assert result.result == {"n": 2, "s": "ab", "same": True, "shown": "Field(ge=1)"}
+
+    refused = await run(pool, "from pydantic import BaseModel\ndef main():\n    return 1\n")
+    assert refused.error is not None
+    assert "'pydantic.BaseModel'" in refused.error.message
+
+
 async def test_a_caller_supplied_module_list_replaces_the_default(pool: PythonPool) -> None:
     code = "import math\ndef main():\n    return 1\n"
     result = await pool.run(

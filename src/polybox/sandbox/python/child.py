@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 TOOL_FILE = "<tool>"
 TOOL_MODULE = "__tool__"
 REQUEST_MODULE_TOOL = "polybox_request_module"
+FIELD_MODULE, FIELD_NAME = "pydantic", "Field"  # as in policy.py (this program is stdlib-only)
 _OUTPUT_HEADER = struct.Struct(">QB")  # bytes kept, cut flag
 
 # --- printed output, shared with the worker ------------------------------------------------
@@ -78,6 +79,30 @@ class CappedOutput(io.TextIOBase):
 
     def writable(self) -> bool:
         return True
+
+
+class ToolField:
+    """`Field(...)` inside the Box: a marker that keeps its keywords and does nothing else.
+
+    Tools write `Annotated[int, Field(ge=1, description="...")]`; the forge derives the schema
+    from the source and checks arguments before the call, so at run time the marker only has
+    to exist. pydantic is not in the Box.
+    """
+
+    __slots__ = ("default", "options")
+
+    def __init__(self, default: object = ..., **options: object) -> None:
+        self.default = default
+        self.options = options
+
+    def __repr__(self) -> str:
+        shown = [] if self.default is ... else [repr(self.default)]
+        shown += [f"{key}={value!r}" for key, value in self.options.items()]
+        return f"Field({', '.join(shown)})"
+
+
+FIELD_SHIM = types.ModuleType(FIELD_MODULE, "polybox's stand-in: only Field, a schema marker")
+vars(FIELD_SHIM)[FIELD_NAME] = ToolField
 
 
 _LOOP: asyncio.AbstractEventLoop | None = None
@@ -169,6 +194,7 @@ async def _run_tool(sock: socket.socket, frame: dict[str, Any]) -> dict[str, Any
         __builtins__=guarded_builtins(frozenset(frame["modules"])),
         http=HttpClient(channel),
         secrets=types.MappingProxyType(dict(frame["secrets"])),
+        Field=ToolField,
     )
     try:
         exec(compile(source, TOOL_FILE, "exec"), namespace)  # noqa: S102 - running it is the point
@@ -229,7 +255,8 @@ def guarded_builtins(allowed: frozenset[str]) -> dict[str, Any]:
     """The tool's builtins: the real ones with `__import__` limited to the allowed modules.
 
     A meta-path finder cannot do this: modules such as os and sys are already loaded (the
-    interpreter needs them), and imports of loaded modules never reach a finder.
+    interpreter needs them), and imports of loaded modules never reach a finder. Unless pydantic
+    is allowed, `from pydantic import Field` gets the stand-in module (only that name).
     """
     real_import = builtins.__import__
 
@@ -245,6 +272,8 @@ def guarded_builtins(allowed: frozenset[str]) -> dict[str, Any]:
     ) -> types.ModuleType:
         if level != 0:
             raise ImportError("relative imports do not work in a tool; import by full name")
+        if name == FIELD_MODULE and set(fromlist or ()) == {FIELD_NAME} and not is_allowed(name):
+            return FIELD_SHIM
         wanted = [name] if is_allowed(name) or not fromlist else [f"{name}.{f}" for f in fromlist]
         for module in wanted:
             if not is_allowed(module):

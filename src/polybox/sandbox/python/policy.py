@@ -25,3 +25,10 @@ PRELOADED_MODULES: tuple[str, ...] = tuple(
     sorted(DEFAULT_ALLOWED_MODULES | {"traceback", "linecache", "inspect"})
 )
 """Imported once by each worker before it forks, so a call's imports cost nothing."""
+
+FIELD_MODULE = "pydantic"
+FIELD_NAME = "Field"
+"""`from pydantic import Field` (that name only) works in every tool although pydantic is not in
+the Box: the child answers it with a stdlib stand-in, a marker that only carries its keywords
+(the schema and argument checks are derived outside the Box). `Field` is also injected, so it
+works without the import. With `pydantic` itself allowed, the real import is used instead."""
