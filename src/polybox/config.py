@@ -74,6 +74,15 @@ class Settings(BaseSettings):
         default="json",
         description="`json`: one JSON object per line (for collectors); `console`: for humans.",
     )
+    retention_interval_seconds: float = Field(
+        default=900.0,
+        ge=1,
+        le=86400,
+        description=(
+            "How often execution and activity logs older than the `log_retention_days` setting "
+            "(admin UI) are deleted; the first pass runs a few seconds after start."
+        ),
+    )
     encryption_key: SecretStr | None = Field(
         default=None,
         description=(

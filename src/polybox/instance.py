@@ -2,8 +2,8 @@
 
 `Instance.start` is the only place that turns settings into live resources (the data dir, the
 database engine and its migrations, the event bus, the sandbox assessment, the tool runner and
-its warm Python workers); every surface — the HTTP app, stdio, the CLI — receives an `Instance`
-instead of building its own.
+its warm Python workers, the log retention job); every surface — the HTTP app, stdio, the CLI —
+receives an `Instance` instead of building its own.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from polybox.config import Settings, ensure_data_dir
 from polybox.crypto import SecretBox, load_secret_box
 from polybox.events import EventBus, create_event_bus
+from polybox.forge.retention import LogRetention
 from polybox.forge.runner import ToolRunner
 from polybox.metrics import Metrics
 from polybox.sandbox.box import BoxBackend
@@ -67,6 +68,7 @@ class Instance:
     backend: BoxBackend | None
     secret_box: SecretBox
     runner: ToolRunner
+    retention: LogRetention
     metrics: Metrics = field(default_factory=Metrics)
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
 
@@ -99,15 +101,19 @@ class Instance:
             await events.close()
             await engine.dispose()
             raise
+        sessions = create_session_factory(engine)
+        retention = LogRetention(sessions, interval=settings.retention_interval_seconds)
+        retention.start()
         return cls(
             settings=settings,
             engine=engine,
-            sessions=create_session_factory(engine),
+            sessions=sessions,
             events=events,
             sandbox=sandbox,
             backend=backend,
             secret_box=secret_box,
             runner=ToolRunner(pool, secret_box, settings, sandbox_problem=sandbox.problem),
+            retention=retention,
         )
 
     @classmethod
@@ -131,6 +137,7 @@ class Instance:
         return Readiness(database=None, sandbox=self.sandbox)
 
     async def close(self) -> None:
+        await self.retention.close()
         if self.runner.pool is not None:
             await self.runner.pool.close()
         if self.backend is not None:

@@ -1,13 +1,12 @@
-"""Execution logs: caps, writes that survive an unreachable store, queries and retention."""
+"""Execution logs: caps, writes that survive an unreachable store, queries."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from forge.runner_setup import Added, add_tool
@@ -19,13 +18,11 @@ from polybox.forge.logs import (
     capped_json,
     capped_text,
     get_tool_logs,
-    purge_old_logs,
 )
 from polybox.forge.unit import transaction
 from polybox.store.engine import create_engine, create_session_factory
 from polybox.store.enums import ExecutionStatus
 from polybox.store.models import ExecutionLog
-from polybox.store.types import utcnow
 
 Sessions = async_sessionmaker[AsyncSession]
 pytestmark = pytest.mark.anyio
@@ -133,20 +130,3 @@ async def test_log_queries_name_what_is_wrong(sessions: Sessions) -> None:
             await get_tool_logs(session, "weather", "nope")
         with pytest.raises(InvalidInputError, match="status: must be one of ok, error, timeout"):
             await get_tool_logs(session, "weather", status="fine")
-
-
-async def test_logs_older_than_the_retention_are_purged(sessions: Sessions) -> None:
-    added = await add_tool(sessions, CODE)
-    writer = ExecutionLogWriter()
-    old = await writer.write(sessions, record(added))
-    recent = await writer.write(sessions, record(added))
-    async with transaction(sessions, None) as session:
-        await session.execute(
-            update(ExecutionLog)
-            .where(ExecutionLog.id == old)
-            .values(created_at=utcnow() - timedelta(days=8))
-        )
-    async with transaction(sessions, None) as session:
-        assert await purge_old_logs(session, 7) == 1
-    async with sessions() as session:
-        assert (await session.scalars(select(ExecutionLog.id))).all() == [recent]

@@ -13,10 +13,9 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -176,13 +175,6 @@ async def get_tool_logs(
         query = query.where(ExecutionLog.tool_id == tool_id)
     query = query.order_by(ExecutionLog.created_at.desc(), ExecutionLog.id.desc())
     return await paginate(session, query, log_out, page=page, page_size=page_size)
-
-
-async def purge_old_logs(session: AsyncSession, retention_days: int) -> int:
-    """Delete execution logs older than `retention_days` (the `log_retention_days` setting)."""
-    cutoff = datetime.now(UTC) - timedelta(days=retention_days)
-    deleted = await session.execute(delete(ExecutionLog).where(ExecutionLog.created_at < cutoff))
-    return int(getattr(deleted, "rowcount", 0) or 0)
 
 
 def log_out(row: ExecutionLog) -> ExecutionLogOut:

@@ -72,7 +72,10 @@ class ForgeSettings(BaseModel):
         default=True, description="Replace secret values in tool results, output and logs."
     )
     log_retention_days: int = Field(
-        default=30, ge=1, le=3650, description="Execution logs older than this are deleted."
+        default=30,
+        ge=1,
+        le=3650,
+        description="Execution and activity logs older than this are deleted.",
     )
     test_before_approval: bool = Field(
         default=False, description="Allow polybox_test_code on code that is not approved yet."
