@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from polybox.forge import tools
+from polybox.forge import approvals, tools
 from polybox.forge.actors import admin, llm
 from polybox.forge.catalog import ToolCatalog, callable_tools
 from polybox.forge.servers import create_server, start_server
@@ -50,8 +50,8 @@ async def forged(sessions: Sessions, server: str, tool: str, *, approve: bool = 
     async with transaction(sessions, None) as session:
         await tools.create_tool(session, CLAUDE, server, tool, CODE)
         if approve:
-            await tools.request_publish(session, CLAUDE, server, tool)
-            await tools.approve_tool(session, ROOT, server, tool)
+            await approvals.request_publish(session, CLAUDE, server, tool)
+            await approvals.approve_tool(session, ROOT, server, tool)
 
 
 async def server_named(sessions: Sessions, name: str, *, running: bool = True) -> None:
@@ -97,7 +97,7 @@ async def test_drafts_disabled_tools_and_stopped_servers_are_not_callable(
     await forged(sessions, "weather", "off")
     await forged(sessions, "idle", "ok")
     async with transaction(sessions, None) as session:
-        await tools.set_tool_enabled(session, ROOT, "weather", "off", False)
+        await approvals.set_tool_enabled(session, ROOT, "weather", "off", False)
     assert await listed(sessions) == ["weather__ok"]
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from forge.conftest import RecordingBus
 from polybox.events import EventKind
-from polybox.forge import tools
+from polybox.forge import approvals, tools, versions
 from polybox.forge.actors import admin, llm
 from polybox.forge.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
 from polybox.forge.names import MAX_CODE_BYTES
@@ -58,8 +58,8 @@ async def make_tool(sessions: Sessions, code: str = CODE_V1, name: str = "now") 
 
 async def approved_tool(sessions: Sessions) -> ToolOut:
     await make_tool(sessions)
-    await run(sessions, None, tools.request_publish, CLAUDE, "weather", "now")
-    return await run(sessions, None, tools.approve_tool, ROOT, "weather", "now")
+    await run(sessions, None, approvals.request_publish, CLAUDE, "weather", "now")
+    return await run(sessions, None, approvals.approve_tool, ROOT, "weather", "now")
 
 
 async def version_count(sessions: Sessions) -> int:
@@ -135,9 +135,9 @@ async def test_the_full_review_path_ends_with_the_current_version_approved(
     sessions: Sessions, events: RecordingBus, server: str
 ) -> None:
     await make_tool(sessions)
-    pending = await run(sessions, events, tools.request_publish, CLAUDE, server, "now")
+    pending = await run(sessions, events, approvals.request_publish, CLAUDE, server, "now")
     assert pending.status is ToolStatus.PENDING_REVIEW
-    approved = await run(sessions, events, tools.approve_tool, ROOT, server, "now", "fine")
+    approved = await run(sessions, events, approvals.approve_tool, ROOT, server, "now", "fine")
     assert (approved.status, approved.approved_version, approved.review_note) == (
         ToolStatus.APPROVED,
         1,
@@ -152,27 +152,27 @@ async def test_an_llm_can_never_decide_a_review(
     sessions: Sessions, server: str, decision: str
 ) -> None:
     await make_tool(sessions)
-    await run(sessions, None, tools.request_publish, CLAUDE, server, "now")
+    await run(sessions, None, approvals.request_publish, CLAUDE, server, "now")
     with pytest.raises(ForbiddenError, match="only an admin can"):
-        await run(sessions, None, getattr(tools, decision), CLAUDE, server, "now", "note")
-    status = await run(sessions, None, tools.get_tool_status, server, "now")
+        await run(sessions, None, getattr(approvals, decision), CLAUDE, server, "now", "note")
+    status = await run(sessions, None, approvals.get_tool_status, server, "now")
     assert status.status is ToolStatus.PENDING_REVIEW
 
 
 async def test_only_tools_pending_review_can_be_approved(sessions: Sessions, server: str) -> None:
     await make_tool(sessions)
     with pytest.raises(ConflictError, match="is draft; only tools pending review"):
-        await run(sessions, None, tools.approve_tool, ROOT, server, "now")
+        await run(sessions, None, approvals.approve_tool, ROOT, server, "now")
 
 
 async def test_a_rejected_tool_keeps_the_note_and_can_be_submitted_again(
     sessions: Sessions, server: str
 ) -> None:
     await make_tool(sessions)
-    await run(sessions, None, tools.request_publish, CLAUDE, server, "now")
-    rejected = await run(sessions, None, tools.reject_tool, ROOT, server, "now", "add units")
+    await run(sessions, None, approvals.request_publish, CLAUDE, server, "now")
+    rejected = await run(sessions, None, approvals.reject_tool, ROOT, server, "now", "add units")
     assert (rejected.status, rejected.review_note) == (ToolStatus.REJECTED, "add units")
-    again = await run(sessions, None, tools.request_publish, CLAUDE, server, "now")
+    again = await run(sessions, None, approvals.request_publish, CLAUDE, server, "now")
     assert again.status is ToolStatus.PENDING_REVIEW
 
 
@@ -180,16 +180,16 @@ async def test_revoking_sends_an_approved_tool_back_to_review(
     sessions: Sessions, server: str
 ) -> None:
     await approved_tool(sessions)
-    revoked = await run(sessions, None, tools.revoke_tool, ROOT, server, "now", "leaks data")
+    revoked = await run(sessions, None, approvals.revoke_tool, ROOT, server, "now", "leaks data")
     assert (revoked.status, revoked.approved_version) == (ToolStatus.PENDING_REVIEW, None)
     with pytest.raises(ConflictError, match="only approved tools can be revoked"):
-        await run(sessions, None, tools.revoke_tool, ROOT, server, "now")
+        await run(sessions, None, approvals.revoke_tool, ROOT, server, "now")
 
 
 async def test_publishing_an_approved_tool_is_a_conflict(sessions: Sessions, server: str) -> None:
     await approved_tool(sessions)
     with pytest.raises(ConflictError, match="already approved"):
-        await run(sessions, None, tools.request_publish, CLAUDE, server, "now")
+        await run(sessions, None, approvals.request_publish, CLAUDE, server, "now")
 
 
 @pytest.mark.parametrize(
@@ -217,8 +217,8 @@ async def test_new_code_is_a_new_version_with_its_new_input_schema(
     assert updated.current_version == 2
     assert list(updated.input_schema["properties"]) == ["city", "days"]
     assert updated.description == "Forecast for a city."  # followed the docstring
-    versions = await run(sessions, None, tools.list_tool_versions, server, "now")
-    assert [(v.number, v.author, v.is_current) for v in versions.items] == [
+    history = await run(sessions, None, versions.list_tool_versions, server, "now")
+    assert [(v.number, v.author, v.is_current) for v in history.items] == [
         (2, VersionAuthor.ADMIN, True),
         (1, VersionAuthor.LLM, False),
     ]
@@ -254,16 +254,16 @@ async def test_a_version_shows_its_code_and_a_diff_against_the_current_code(
 ) -> None:
     await make_tool(sessions)
     await run(sessions, None, tools.update_tool, CLAUDE, server, "now", code=CODE_V2)
-    old = await run(sessions, None, tools.get_tool_version, server, "now", 1)
+    old = await run(sessions, None, versions.get_tool_version, server, "now", 1)
     assert old.code == CODE_V1
     assert (old.is_current, old.is_approved) == (False, False)
     assert old.diff_against_current.startswith("--- version 1\n+++ version 2 (current)\n")
     assert "-async def main(city: str) -> dict:\n" in old.diff_against_current
     assert "+async def main(city: str, days: int = 1) -> dict:\n" in old.diff_against_current
-    current = await run(sessions, None, tools.get_tool_version, server, "now", 2)
+    current = await run(sessions, None, versions.get_tool_version, server, "now", 2)
     assert current.diff_against_current == ""
     with pytest.raises(NotFoundError, match="has no version 9"):
-        await run(sessions, None, tools.get_tool_version, server, "now", 9)
+        await run(sessions, None, versions.get_tool_version, server, "now", 9)
 
 
 async def test_rollback_is_a_new_version_by_rollback_and_resets_approval(
@@ -271,17 +271,17 @@ async def test_rollback_is_a_new_version_by_rollback_and_resets_approval(
 ) -> None:
     await make_tool(sessions)
     await run(sessions, None, tools.update_tool, CLAUDE, server, "now", code=CODE_V2)
-    await run(sessions, None, tools.request_publish, CLAUDE, server, "now")
-    await run(sessions, None, tools.approve_tool, ROOT, server, "now")
-    rolled = await run(sessions, events, tools.rollback_tool, CLAUDE, server, "now", 1)
+    await run(sessions, None, approvals.request_publish, CLAUDE, server, "now")
+    await run(sessions, None, approvals.approve_tool, ROOT, server, "now")
+    rolled = await run(sessions, events, versions.rollback_tool, CLAUDE, server, "now", 1)
     assert (rolled.current_version, rolled.status, rolled.code) == (3, ToolStatus.DRAFT, CODE_V1)
     assert rolled.description == "Weather for a city."
     assert list(rolled.input_schema["properties"]) == ["city"]
-    version = await run(sessions, None, tools.get_tool_version, server, "now", 3)
+    version = await run(sessions, None, versions.get_tool_version, server, "now", 3)
     assert version.author is VersionAuthor.ROLLBACK
     assert events.kinds() == [EventKind.TOOL_CHANGED, EventKind.APPROVAL_CHANGED]
     with pytest.raises(ConflictError, match="nothing to roll back"):
-        await run(sessions, None, tools.rollback_tool, CLAUDE, server, "now", 1)
+        await run(sessions, None, versions.rollback_tool, CLAUDE, server, "now", 1)
 
 
 async def test_disallowed_imports_are_saved_in_a_draft_but_block_publishing_until_requested(
@@ -292,10 +292,10 @@ async def test_disallowed_imports_are_saved_in_a_draft_but_block_publishing_unti
     assert created.analysis is not None
     assert created.analysis.disallowed_imports == ["yaml"]
     with pytest.raises(ConflictError, match="module 'yaml' is not allowed; ask for it with"):
-        await run(sessions, None, tools.request_publish, CLAUDE, server, "now")
+        await run(sessions, None, approvals.request_publish, CLAUDE, server, "now")
     async with transaction(sessions, None) as session:
         session.add(ModuleRequest(module="yaml", server_id=None, requested_by=Requester.LLM))
-    published = await run(sessions, None, tools.request_publish, CLAUDE, server, "now")
+    published = await run(sessions, None, approvals.request_publish, CLAUDE, server, "now")
     assert published.status is ToolStatus.PENDING_REVIEW
 
 
@@ -303,8 +303,8 @@ async def test_hosts_off_the_allow_list_block_publishing(sessions: Sessions, ser
     code = "async def main() -> dict:\n    await http.get('https://api.example.com/')\n"
     await make_tool(sessions, code)
     with pytest.raises(ConflictError, match=r"host 'api\.example\.com' is not allowed"):
-        await run(sessions, None, tools.request_publish, CLAUDE, server, "now")
-    status = await run(sessions, None, tools.get_tool_status, server, "now")
+        await run(sessions, None, approvals.request_publish, CLAUDE, server, "now")
+    status = await run(sessions, None, approvals.get_tool_status, server, "now")
     assert status.disallowed_hosts == ["api.example.com"]
 
 
@@ -316,13 +316,13 @@ async def test_auto_approve_mode_approves_on_create_update_rollback_and_publish(
     assert (created.status, created.approved_version) == (ToolStatus.APPROVED, 1)
     updated = await run(sessions, None, tools.update_tool, CLAUDE, server, "now", code=CODE_V2)
     assert (updated.status, updated.approved_version) == (ToolStatus.APPROVED, 2)
-    rolled = await run(sessions, None, tools.rollback_tool, CLAUDE, server, "now", 1)
+    rolled = await run(sessions, None, versions.rollback_tool, CLAUDE, server, "now", 1)
     assert (rolled.status, rolled.approved_version) == (ToolStatus.APPROVED, 3)
     blocked = await make_tool(sessions, "import yaml\n" + CODE_V1, name="needs_yaml")
     assert blocked.status is ToolStatus.DRAFT  # an unrequested module holds it back
     async with transaction(sessions, None) as session:
         session.add(ModuleRequest(module="yaml", server_id=None, requested_by=Requester.LLM))
-    published = await run(sessions, None, tools.request_publish, CLAUDE, server, "needs_yaml")
+    published = await run(sessions, None, approvals.request_publish, CLAUDE, server, "needs_yaml")
     assert published.status is ToolStatus.APPROVED
     async with sessions() as session:
         actors = set(
@@ -338,8 +338,8 @@ async def test_only_an_admin_enables_or_disables_a_tool(
 ) -> None:
     await approved_tool(sessions)
     with pytest.raises(ForbiddenError):
-        await run(sessions, None, tools.set_tool_enabled, CLAUDE, server, "now", False)
-    disabled = await run(sessions, events, tools.set_tool_enabled, ROOT, server, "now", False)
+        await run(sessions, None, approvals.set_tool_enabled, CLAUDE, server, "now", False)
+    disabled = await run(sessions, events, approvals.set_tool_enabled, ROOT, server, "now", False)
     assert (disabled.enabled, disabled.status) == (False, ToolStatus.APPROVED)
     assert events.kinds() == [EventKind.TOOL_CHANGED]
 
@@ -348,7 +348,7 @@ async def test_status_lists_every_reason_a_tool_is_not_callable(
     sessions: Sessions, server: str
 ) -> None:
     await make_tool(sessions)
-    status = await run(sessions, None, tools.get_tool_status, server, "now")
+    status = await run(sessions, None, approvals.get_tool_status, server, "now")
     assert not status.callable
     assert status.blockers == ["the tool is draft, not approved", "server 'weather' is stopped"]
 
@@ -368,7 +368,7 @@ async def test_a_deleted_tool_is_gone_and_announced(
 async def test_the_list_is_paged_and_filtered_by_status(sessions: Sessions, server: str) -> None:
     for name in ("b", "a", "c"):
         await make_tool(sessions, name=name)
-    await run(sessions, None, tools.request_publish, CLAUDE, server, "c")
+    await run(sessions, None, approvals.request_publish, CLAUDE, server, "c")
     page = await run(sessions, None, tools.list_tools, server, page=1, page_size=2)
     assert ([item.name for item in page.items], page.total, page.pages) == (["a", "b"], 3, 2)
     assert page.items[0].code is None

@@ -9,7 +9,7 @@ import pytest
 from mcp import Client
 
 from mcp_clients import Connect
-from polybox.forge import servers, tools
+from polybox.forge import approvals, servers
 from polybox.forge.actors import admin
 from polybox.forge.unit import transaction
 from polybox.instance import Instance
@@ -146,8 +146,8 @@ async def test_wrong_argument_types_for_a_forged_tool_list_each_bad_field(
             "polybox_create_tool", {"server": "weather", "name": "fc", "code": GOOD}
         )
         async with transaction(instance.sessions, instance.events) as session:
-            await tools.request_publish(session, admin("root"), "weather", "fc")
-            await tools.approve_tool(session, admin("root"), "weather", "fc")
+            await approvals.request_publish(session, admin("root"), "weather", "fc")
+            await approvals.approve_tool(session, admin("root"), "weather", "fc")
             await servers.start_server(session, admin("root"), "weather")
         message = await tool_error(client, "weather__fc", {"city": 7, "days": "many"})
     assert message == (

@@ -19,7 +19,7 @@ from mcp import Client
 
 from mcp_clients import Connect, Notifications, client_for, stdio_server
 from polybox.config import Settings
-from polybox.forge import secrets, servers, tools
+from polybox.forge import approvals, secrets, servers
 from polybox.forge.actors import admin
 from polybox.forge.settings import update_settings
 from polybox.forge.unit import transaction
@@ -73,7 +73,7 @@ async def admin_approves(instance: Instance, notifications: Notifications) -> No
     """Approve weather/current as the admin; return once the client heard the list changed."""
     seen = notifications.count(LIST_CHANGED)
     async with transaction(instance.sessions, instance.events) as session:
-        await tools.approve_tool(session, ADMIN, "weather", "current")
+        await approvals.approve_tool(session, ADMIN, "weather", "current")
     await notifications.wait_for(LIST_CHANGED, seen + 1)
 
 

@@ -8,7 +8,7 @@ from mcp.client.subscriptions import ToolsListChanged
 from starlette.applications import Starlette
 
 from mcp_clients import Connect
-from polybox.forge import servers, tools
+from polybox.forge import approvals, servers, tools
 from polybox.forge.actors import admin
 from polybox.forge.unit import transaction
 from polybox.instance import Instance
@@ -27,7 +27,7 @@ async def test_an_admin_approval_notifies_every_connected_client_of_both_eras(
         await servers.create_server(session, ADMIN, "net")
         await servers.start_server(session, ADMIN, "net")
         await tools.create_tool(session, ADMIN, "net", "ping", CODE)
-        await tools.request_publish(session, ADMIN, "net", "ping")
+        await approvals.request_publish(session, ADMIN, "net", "ping")
     async with (
         connect(name="first") as (first, first_heard),
         connect(name="second") as (second, second_heard),
@@ -36,7 +36,7 @@ async def test_an_admin_approval_notifies_every_connected_client_of_both_eras(
     ):
         assert "net__ping" not in {tool.name for tool in (await first.list_tools()).tools}
         async with transaction(instance.sessions, instance.events) as session:
-            await tools.approve_tool(session, ADMIN, "net", "ping")
+            await approvals.approve_tool(session, ADMIN, "net", "ping")
         await first_heard.wait_for(LIST_CHANGED)
         await second_heard.wait_for(LIST_CHANGED)
         with anyio.fail_after(10):

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import Field
 
-from polybox.forge import requests, tools
+from polybox.forge import approvals, requests
 from polybox.forge.pages import Page
 from polybox.forge.schemas import AllowedModulesOut, RequestKind, RequestOut, ToolOut, ToolStatusOut
 from polybox.mcp.management.base import Call, Input, ManagementTool, PageInput
@@ -42,7 +42,7 @@ class ModulesOf(Input):
 
 async def _publish(call: Call, args: ToolRef) -> ToolOut:
     async with call.transaction() as session:
-        return await tools.request_publish(session, call.actor, args.server, args.tool)
+        return await approvals.request_publish(session, call.actor, args.server, args.tool)
 
 
 async def _module(call: Call, args: ModuleRequest) -> RequestOut:
@@ -61,7 +61,7 @@ async def _network(call: Call, args: NetworkRequest) -> RequestOut:
 
 async def _status(call: Call, args: ToolRef) -> ToolStatusOut:
     async with call.transaction() as session:
-        return await tools.get_tool_status(session, args.server, args.tool)
+        return await approvals.get_tool_status(session, args.server, args.tool)
 
 
 async def _pending(call: Call, args: PendingRequests) -> Page[RequestOut]:

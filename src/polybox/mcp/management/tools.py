@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import Field
 
-from polybox.forge import tools
+from polybox.forge import tools, versions
 from polybox.forge.pages import Page
 from polybox.forge.schemas import ToolOut, ToolVersionDetailOut, ToolVersionOut
 from polybox.mcp.management.base import Call, Deleted, Input, ManagementTool, PageInput
@@ -96,19 +96,21 @@ async def _delete(call: Call, args: ToolRef) -> Deleted:
 
 async def _versions(call: Call, args: ToolVersions) -> Page[ToolVersionOut]:
     async with call.transaction() as session:
-        return await tools.list_tool_versions(
+        return await versions.list_tool_versions(
             session, args.server, args.tool, page=args.page, page_size=args.page_size
         )
 
 
 async def _version(call: Call, args: VersionRef) -> ToolVersionDetailOut:
     async with call.transaction() as session:
-        return await tools.get_tool_version(session, args.server, args.tool, args.version)
+        return await versions.get_tool_version(session, args.server, args.tool, args.version)
 
 
 async def _rollback(call: Call, args: VersionRef) -> ToolOut:
     async with call.transaction() as session:
-        return await tools.rollback_tool(session, call.actor, args.server, args.tool, args.version)
+        return await versions.rollback_tool(
+            session, call.actor, args.server, args.tool, args.version
+        )
 
 
 TOOLS: list[ManagementTool[Any]] = [
