@@ -2,6 +2,7 @@
 
 - `anyio_backend`: async tests run on asyncio (`@pytest.mark.anyio`).
 - `sandbox_account` (session, automatic): as root, the sandbox user exists, as after installing.
+- `sandbox_dirs_of_this_session` (session, automatic): sandbox dirs created meanwhile are removed.
 - `postgres_server` (session): a PostgreSQL server, see tests/postgres_cluster.py. It is the
   server named by POLYBOX_TEST_POSTGRES_URL, or a throwaway cluster started for this session
   (stop()/start() it to test behaviour across a restart; `restartable` says whether you may).
@@ -14,6 +15,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,6 +24,7 @@ from sqlalchemy.engine import URL
 
 from polybox.config import Settings
 from polybox.sandbox.accounts import ensure_sandbox_user
+from polybox.sandbox.hostdirs import SANDBOX_ROOT
 from polybox.store.engine import store_url
 from polybox.store.migrate import upgrade_to_head
 from postgres_cluster import PostgresServer, PostgresUnavailable, run_sync, url_from_environment
@@ -39,6 +42,16 @@ def sandbox_account() -> None:
     """As root, create the sandbox account first, as installing polybox does (doctor --fix)."""
     if os.geteuid() == 0:
         ensure_sandbox_user(Settings.model_fields["sandbox_user"].default)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def sandbox_dirs_of_this_session() -> Iterator[None]:
+    """Remove the sandbox dirs that this session's throwaway data dirs created as root."""
+    before = set(SANDBOX_ROOT.iterdir()) if SANDBOX_ROOT.is_dir() else set()
+    yield
+    if SANDBOX_ROOT.is_dir():
+        for entry in set(SANDBOX_ROOT.iterdir()) - before:
+            shutil.rmtree(entry, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
