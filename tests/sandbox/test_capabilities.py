@@ -13,7 +13,8 @@ import pytest
 from polybox.config import Settings
 from polybox.sandbox.box import SandboxUnavailableError
 from polybox.sandbox.bwrap import BwrapBackend
-from polybox.sandbox.capabilities import bwrap_config, check_host, landlock_abi
+from polybox.sandbox.capabilities import bwrap_config, check_host
+from polybox.sandbox.python.landlock import landlock_abi
 
 as_root = pytest.mark.skipif(os.geteuid() != 0, reason="the sandbox user only matters as root")
 

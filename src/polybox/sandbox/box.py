@@ -228,3 +228,12 @@ class BoxBackend(ABC):
     def isolation_layers(self) -> tuple[str, ...]:
         """The isolation layers its Boxes have, for doctor and /readyz; empty means none."""
         return ()
+
+    def landlock_abi(self) -> int:
+        """The Landlock ABI that Python workers in its Boxes put themselves under; 0: none.
+
+        Only a backend whose Box layout matches the worker's rules (bwrap) offers it. The pool
+        refuses a worker whose ready frame reports another ABI, so a "landlock" layer listed from
+        this is in force in every worker that serves a call.
+        """
+        return 0

@@ -63,6 +63,7 @@ class BwrapConfig:
     seccomp: bool
     disable_userns: bool
     cgroups: CgroupLayout | None
+    landlock_abi: int  # the kernel's; 0: no Landlock for the Python workers
 
 
 def system_mounts(network: bool) -> list[str]:
@@ -251,4 +252,9 @@ class BwrapBackend(HostBackend):
             layers.append("nested user namespaces disabled")
         if config.cgroups is not None:
             layers.append(f"cgroup v{2 if config.cgroups.v2 else 1} memory+pids")
+        if config.landlock_abi > 0:
+            layers.append(f"landlock ABI {config.landlock_abi} (Python workers)")
         return tuple(layers)
+
+    def landlock_abi(self) -> int:
+        return self.config.landlock_abi

@@ -6,7 +6,6 @@ facts into the configuration of the bwrap backend or refuses with the fix.
 
 from __future__ import annotations
 
-import ctypes
 import os
 import re
 import shutil
@@ -21,9 +20,8 @@ from polybox.sandbox.accounts import Account, find_sandbox_user
 from polybox.sandbox.box import SandboxUnavailableError
 from polybox.sandbox.bwrap import BwrapConfig
 from polybox.sandbox.cgroups import detect_layout
+from polybox.sandbox.python.landlock import landlock_abi
 
-_SYS_LANDLOCK_CREATE_RULESET = 444  # same number on every architecture
-_LANDLOCK_CREATE_RULESET_VERSION = 1
 _DISABLE_USERNS_SINCE = (0, 8)
 
 
@@ -63,13 +61,6 @@ def _try_bwrap(bwrap: str, account: Account | None) -> tuple[bool, str]:
         timeout=10,
     )
     return result.returncode == 0, result.stderr.strip()
-
-
-def landlock_abi() -> int:
-    """The kernel's Landlock ABI version, 0 when Landlock is unavailable."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    version = libc.syscall(_SYS_LANDLOCK_CREATE_RULESET, None, 0, _LANDLOCK_CREATE_RULESET_VERSION)
-    return max(int(version), 0)
 
 
 def _account(settings: Settings) -> tuple[Account | None, Check]:
@@ -128,8 +119,9 @@ def check_host(settings: Settings) -> list[Check]:
     )
     abi = landlock_abi()
     checks.append(
-        Check("landlock", abi > 0, f"ABI {abi} (detected; not used by Boxes)" if abi else
-              "not available", "" if abi else "a kernel >= 5.13 with CONFIG_SECURITY_LANDLOCK")
+        Check("landlock", abi > 0, f"ABI {abi} (applied by the Python workers)" if abi else
+              "not available: Python workers run without it",
+              "" if abi else "a kernel >= 5.13 with CONFIG_SECURITY_LANDLOCK")
     )  # fmt: skip
     checks.append(_docker_check())
     return checks
@@ -179,4 +171,5 @@ def bwrap_config(settings: Settings) -> BwrapConfig:
         seccomp=seccomp_ok,
         disable_userns=version >= _DISABLE_USERNS_SINCE,
         cgroups=detect_layout()[0],
+        landlock_abi=landlock_abi(),
     )

@@ -82,6 +82,7 @@ class WorkerConnection:
         self.scope: str | None = None
         self.calls = 0
         self.lost = False
+        self.landlock_abi = 0  # what the worker's ready frame says is in force
         self._frame_limit = frame_limit
         self._broker = broker
         self._call_id = 0
@@ -97,6 +98,7 @@ class WorkerConnection:
             frame = await read_frame(self.process.stdout, self._frame_limit)
         if frame.get("op") != "ready":
             raise FrameError(f"expected a ready frame, got {frame.get('op')!r}")
+        self.landlock_abi = int(frame.get("landlock") or 0)
         self._reader = asyncio.create_task(self._read_loop())
 
     async def call(

@@ -96,6 +96,7 @@ class PythonPool:
             "frame_limit": self._frame_limit,
             "output_limit": self.config.output_limit,
             "own_pid_namespace": self._isolated,
+            "landlock": self.backend.landlock_abi() > 0,
             "packages": box_packages if packages else None,
             "preload": PRELOADED_MODULES,
         }
@@ -213,6 +214,7 @@ class PythonPool:
                     box, process, frame_limit=self._frame_limit, broker=self.broker
                 )
                 await worker.wait_ready(self.config.start_timeout)
+                _check_landlock(worker.landlock_abi, self.backend)
             except FrameError as exc:
                 log = (await box.read_log(2048)).decode("utf-8", "replace").strip()
                 await box.destroy()
@@ -350,6 +352,17 @@ class PythonPool:
         task = asyncio.create_task(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+
+def _check_landlock(applied: int, backend: BoxBackend) -> None:
+    """Refuse a worker whose Landlock differs from what the backend lists as a layer."""
+    promised = backend.landlock_abi()
+    if applied != promised:
+        raise BoxError(
+            f"the worker runs under Landlock ABI {applied}, but the {backend.name} backend lists "
+            f"ABI {promised} as a layer; refusing it rather than claiming a layer that is not in "
+            "force (check `polybox doctor`)"
+        )
 
 
 def _result(done: Mapping[str, Any], redactor: Redactor, duration_ms: float) -> RunResult:

@@ -1,14 +1,15 @@
 """The polybox Python worker: the relay loop inside the Box; forks one child per tool call.
 
 Run as `python3 -I -S -c <program> <config json>` where the program is framing.py, toolhttp.py,
-child.py and this file, in that order (see `program.py`); standard library only. It speaks
-frames (framing.py) with the supervisor on stdin/stdout:
+child.py, landlock.py and this file, in that order (see `program.py`); standard library only.
+It speaks frames (framing.py) with the supervisor on stdin/stdout:
 
 supervisor -> worker   {"op": "run", "id", "code", "args", "secrets", "modules", "timeout",
                         "memory_mb", "output_limit", "result_limit"}
                        {"op": "kill", "id"}       stop that call's child now
                        {"op": "http_result", "id", "rid", "response" | "error"}
-worker -> supervisor   {"op": "ready"}            once, after start-up
+worker -> supervisor   {"op": "ready", "landlock"}   once, after start-up; the Landlock ABI
+                                                     in force (0: none)
                        {"op": "http", "id", "rid", "request"}
                        {"op": "done", "id", "ok", "result_json" | "error", "stdout"}
                        {"op": "killed", "id", "stdout"}   answer to "kill"; no "done" follows
@@ -22,6 +23,9 @@ uid, and a dumpable worker's /proc/<pid>/fd, mem and environ would be open to it
 writing). Children inherit the flag; a child that resets its own changes nothing for the worker.
 In its own pid namespace the worker is also the subreaper of everything a call starts, so after
 a call it reaps them all: the next call starts with no leftovers, not even zombies.
+
+When the config asks for it, the worker then puts itself under Landlock (landlock.py) before it
+imports anything for tools or forks a child, and says in its ready frame which ABI is in force.
 """
 
 import contextlib
@@ -47,6 +51,7 @@ if TYPE_CHECKING:
         run_child,
     )
     from polybox.sandbox.python.framing import FrameBuffer, FrameError, encode, write_all
+    from polybox.sandbox.python.landlock import landlock_restrict
 
 _PR_SET_DUMPABLE = 4
 _PR_SET_CHILD_SUBREAPER = 36
@@ -66,7 +71,8 @@ class Call:
 class Worker:
     """The relay loop between the supervisor (fds 0/1) and at most one child at a time."""
 
-    def __init__(self, config: Mapping[str, Any]) -> None:
+    def __init__(self, config: Mapping[str, Any], landlock_abi: int) -> None:
+        self.landlock_abi = landlock_abi
         self.frame_limit = int(config["frame_limit"])
         self.own_pid_namespace = bool(config["own_pid_namespace"])
         self.supervisor = FrameBuffer(self.frame_limit)
@@ -81,7 +87,7 @@ class Worker:
         os.set_blocking(0, False)
         self.selector.register(0, selectors.EVENT_READ, None)
         self.standby = self.fork_standby()
-        self.send({"op": "ready"})
+        self.send({"op": "ready", "landlock": self.landlock_abi})
         while True:
             for key, _ in self.selector.select():
                 if key.data is None:
@@ -215,8 +221,9 @@ def main() -> None:
     config = json.loads(sys.argv[1])
     if config["own_pid_namespace"]:
         prctl(_PR_SET_CHILD_SUBREAPER, 1)
-    if config.get("packages"):
-        sys.path.append(config["packages"])
+    packages = [config["packages"]] if config.get("packages") else []
+    sys.path += packages
+    landlock_abi = landlock_restrict(packages) if config["landlock"] else 0
     for name in config["preload"]:
         # Not in this interpreter: a tool importing it gets the real error.
         with contextlib.suppress(ImportError):
@@ -225,7 +232,7 @@ def main() -> None:
     prepare_loop()
     allocate_output(int(config["output_limit"]))
     gc.freeze()  # children share the preloaded heap without copy-on-write churn from the GC
-    Worker(config).serve()
+    Worker(config, landlock_abi).serve()
 
 
 if __name__ == "__main__":
