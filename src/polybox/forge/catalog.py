@@ -124,6 +124,16 @@ class ToolCatalog:
                 self._by_name = {tool.public_name: tool for tool in tools}
             return tools
 
+    def peek(self, public_name: str) -> CallableTool | None:
+        """The cached tool named `public_name`, without reading the store.
+
+        None when no such tool is cached, including right after an invalidation: for callers
+        that must not wait (the SDK's synchronous schema lookup), never for a call decision.
+        """
+        if self._tools is None:
+            return None
+        return self._by_name.get(public_name)
+
     async def find(
         self, sessions: async_sessionmaker[AsyncSession], public_name: str
     ) -> CallableTool | None:

@@ -113,9 +113,9 @@ class ToolRunner:
         pool = self._pool()
         args = dict(arguments or {})
         async with _store_errors(), transaction(sessions, events) as session:
-            tool, version = await _callable_tool(session, public_name)
+            tool, server, version = await _callable_tool(session, public_name)
             check_arguments(public_name, version.input_schema, args)
-            run = await self._prepare(session, tool.server, version.code, version.output_schema)
+            run = await self._prepare(session, server, version.code, version.output_schema)
         result = await self._execute(pool, run, args)
         structured, text, error = _shape(result, run.output_schema)
         redactor = Redactor(run.secrets.values() if run.redact else ())
@@ -259,18 +259,25 @@ async def _store_errors() -> AsyncIterator[None]:
         ) from None
 
 
-async def _callable_tool(session: AsyncSession, public_name: str) -> tuple[Tool, ToolVersion]:
-    """The tool behind `public_name` if a client may call it now, else an error saying why."""
+async def _callable_tool(
+    session: AsyncSession, public_name: str
+) -> tuple[Tool, Server, ToolVersion]:
+    """The tool behind `public_name` if a client may call it now, else an error saying why.
+
+    One statement (tool, server and approved version joined): this runs on every call.
+    """
     server_name, _, tool_name = public_name.partition(SEPARATOR)
-    row = await session.scalar(
-        select(Tool)
-        .join(Server)
-        .where(Server.name == server_name, Tool.name == tool_name)
-        .options(selectinload(Tool.server), selectinload(Tool.approved_version))
-    )
-    if row is None or not tool_name:
+    found = (
+        await session.execute(
+            select(Tool, Server, ToolVersion)
+            .join(Server, Tool.server_id == Server.id)
+            .outerjoin(ToolVersion, Tool.approved_version_id == ToolVersion.id)
+            .where(Server.name == server_name, Tool.name == tool_name)
+        )
+    ).first()
+    if found is None or not tool_name:
         raise NotFoundError(f"no tool {public_name!r}; tools/list shows the callable tools")
-    version = row.approved_version
+    row, server, version = found
     if row.status is not ToolStatus.APPROVED or version is None:
         raise ForbiddenError(
             f"tool {public_name!r} is {row.status.value.replace('_', ' ')}, not approved; "
@@ -278,9 +285,9 @@ async def _callable_tool(session: AsyncSession, public_name: str) -> tuple[Tool,
         )
     if not row.enabled:
         raise ForbiddenError(f"tool {public_name!r} is disabled by an admin")
-    if row.server.status is not ServerStatus.RUNNING:
+    if server.status is not ServerStatus.RUNNING:
         raise UnavailableError(f"server {server_name!r} is stopped; polybox_start_server starts it")
-    return row, version
+    return row, server, version
 
 
 async def _test_source(

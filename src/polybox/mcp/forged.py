@@ -53,6 +53,11 @@ class ForgedTools:
             self._rendered_from = tools
         return self._rendered
 
+    def input_schema(self, name: str) -> Mapping[str, Any] | None:
+        """The cached input schema of forged tool `name` (None when not cached; see `peek`)."""
+        tool = self.catalog.peek(name)
+        return None if tool is None else tool.input_schema
+
     async def call(
         self, actor: Actor, name: str, arguments: Mapping[str, Any] | None
     ) -> types.CallToolResult:

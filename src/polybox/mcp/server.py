@@ -8,7 +8,7 @@ entered for the length of the serve: it watches the event bus for forge changes.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -67,11 +67,15 @@ class McpSurface:
         self.forged = ForgedTools(instance, instance.runner)
         self._management = {tool.name: tool for tool in MANAGEMENT_TOOLS}
         self._management_listing = [tool.listing() for tool in MANAGEMENT_TOOLS]
+        self._management_schemas = {
+            tool.name: tool.input_schema for tool in self._management_listing
+        }
         self.server = _PolyboxServer(
             "polybox",
             version=__version__,
             title="polybox",
             instructions=INSTRUCTIONS,
+            get_tool_input_schema=self._input_schema,
             on_list_tools=self._list_tools,
             on_call_tool=self._call_tool,
             on_subscriptions_listen=self.fanout.listen_handler,
@@ -93,6 +97,17 @@ class McpSurface:
         """Forget cached tool listings and tell every client to list again."""
         self.forged.catalog.invalidate()
         await self.fanout.tools_changed()
+
+    def _input_schema(self, name: str) -> Mapping[str, Any] | None:
+        """A tool's input schema for the SDK's `Mcp-Param-*` header check, from memory.
+
+        Without this the SDK answers a whole tools/list before every 2026-07-28 tools/call to
+        find one schema. A forged tool missing from the cache (just invalidated) gets None: the
+        check is skipped, as the SDK does when its listing fails; our schemas declare no
+        header-bound parameters, and the call's arguments are still validated by the runner.
+        """
+        management = self._management_schemas.get(name)
+        return management if management is not None else self.forged.input_schema(name)
 
     async def _list_tools(
         self, ctx: ServerRequestContext[Any, Any], params: types.PaginatedRequestParams | None
