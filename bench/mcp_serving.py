@@ -1,10 +1,11 @@
 """A real `polybox serve` for the MCP benches: a prepared store, a server process, official clients.
 
 The store (SQLite in a temporary data dir) is prepared through the forge services in this
-process before the server starts: server `bench` (running) with the trivial tool `bench__echo`,
-and server `many` with `--tools` more approved tools for the tools/list scenario. The server is
-`python -m polybox serve` in its own process with the real bwrap pool, so the client's work is
-not billed to the server and its RSS can be read from /proc.
+process before the server starts: server `bench` (running) with the trivial tool `bench__echo`
+and `bench__boom` (always raises: a tool error), and server `many` with `extra_tools` more
+approved tools for the tools/list scenario. The server is `python -m polybox serve` in its own
+process with the real bwrap pool, so the client's work is not billed to the server and its RSS
+can be read from /proc.
 """
 
 from __future__ import annotations
@@ -36,6 +37,10 @@ from polybox.store.migrate import upgrade_to_head
 
 ECHO = "bench__echo"
 ECHO_CODE = 'async def main(n: int = 0) -> dict:\n    """Echo n."""\n    return {"n": n}\n'
+BOOM = "bench__boom"
+BOOM_CODE = (
+    'async def main(n: int = 0) -> dict:\n    """Always fails."""\n    raise ValueError(n)\n'
+)
 MANY_CODE = 'async def main(text: str, times: int = 1) -> str:\n    """Repeat text."""\n' + (
     "    return text * times\n"
 )
@@ -55,6 +60,7 @@ async def prepare_store(settings: Settings, *, extra_tools: int) -> None:
                 await servers.create_server(session, _ADMIN, name)
                 await servers.start_server(session, _ADMIN, name)
             await tools.create_tool(session, _ADMIN, "bench", "echo", ECHO_CODE)
+            await tools.create_tool(session, _ADMIN, "bench", "boom", BOOM_CODE)
         for first in range(0, extra_tools, 100):  # a few commits, not one huge transaction
             async with transaction(sessions, None) as session:
                 for number in range(first, min(first + 100, extra_tools)):
