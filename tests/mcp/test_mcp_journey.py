@@ -19,7 +19,7 @@ from mcp import Client
 
 from mcp_clients import Connect, Notifications, client_for, stdio_server
 from polybox.config import Settings
-from polybox.forge import approvals, secrets, servers
+from polybox.forge import approvals, secrets, servers, tools
 from polybox.forge.actors import admin
 from polybox.forge.settings import update_settings
 from polybox.forge.unit import transaction
@@ -69,11 +69,16 @@ async def tool_names(client: Client) -> dict[str, types.Tool]:
     return {tool.name: tool for tool in (await client.list_tools()).tools}
 
 
-async def admin_approves(instance: Instance, notifications: Notifications) -> None:
-    """Approve weather/current as the admin; return once the client heard the list changed."""
+async def admin_approves(
+    instance: Instance,
+    notifications: Notifications,
+    server: str = "weather",
+    tool: str = "current",
+) -> None:
+    """Approve a tool as the admin; return once the client heard the list changed."""
     seen = notifications.count(LIST_CHANGED)
     async with transaction(instance.sessions, instance.events) as session:
-        await approvals.approve_tool(session, ADMIN, "weather", "current")
+        await approvals.approve_tool(session, ADMIN, server, tool)
     await notifications.wait_for(LIST_CHANGED, seen + 1)
 
 
@@ -161,6 +166,25 @@ async def stdio_client(settings: Settings) -> AsyncIterator[tuple[Client, Notifi
     client, notifications = client_for(stdio_server(settings), mode="legacy")
     async with client:
         yield client, notifications
+
+
+async def test_a_stdio_client_hears_of_an_approval_made_by_another_process(
+    settings: Settings, instance: Instance
+) -> None:
+    """The stdio process changes nothing itself, so only the other process can tell it."""
+    code = 'async def main() -> dict:\n    """Say hi."""\n    return {"hi": True}\n'
+    async with transaction(instance.sessions, instance.events) as session:
+        await servers.create_server(session, ADMIN, "greet")
+        await tools.create_tool(session, ADMIN, "greet", "hello", code)
+        await approvals.request_publish(session, ADMIN, "greet", "hello")
+        await servers.start_server(session, ADMIN, "greet")
+    stdio: AbstractAsyncContextManager[tuple[Client, Notifications]] = stdio_client(settings)
+    async with stdio as (client, notifications):
+        assert "greet__hello" not in await tool_names(client)  # the tool list is now cached
+
+        await admin_approves(instance, notifications, "greet", "hello")
+
+        assert "greet__hello" in await tool_names(client)
 
 
 async def test_forge_journey_over_stdio(
