@@ -24,7 +24,7 @@ from sqlalchemy.engine import URL
 
 from polybox.config import Settings
 from polybox.sandbox.accounts import ensure_sandbox_user
-from polybox.sandbox.hostdirs import SANDBOX_ROOT
+from polybox.sandbox.hostdirs import SANDBOX_ROOT, owner_of
 from polybox.store.engine import store_url
 from polybox.store.migrate import upgrade_to_head
 from postgres_cluster import PostgresServer, PostgresUnavailable, run_sync, url_from_environment
@@ -45,12 +45,19 @@ def sandbox_account() -> None:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def sandbox_dirs_of_this_session() -> Iterator[None]:
-    """Remove the sandbox dirs that this session's throwaway data dirs created as root."""
-    before = set(SANDBOX_ROOT.iterdir()) if SANDBOX_ROOT.is_dir() else set()
+def sandbox_dirs_of_this_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Remove the sandbox dirs that this session's throwaway data dirs created as root.
+
+    Only entries whose recorded data dir lies in this session's temp dir go: a polybox serving
+    on the same machine meanwhile keeps its own.
+    """
     yield
-    if SANDBOX_ROOT.is_dir():
-        for entry in set(SANDBOX_ROOT.iterdir()) - before:
+    if not SANDBOX_ROOT.is_dir():
+        return
+    temp = tmp_path_factory.getbasetemp()
+    for entry in SANDBOX_ROOT.iterdir():
+        owner = owner_of(entry)
+        if owner is not None and owner.is_relative_to(temp):
             shutil.rmtree(entry, ignore_errors=True)
 
 

@@ -17,6 +17,7 @@ from polybox.sandbox.box import SandboxUnavailableError
 SANDBOX_ROOT = Path("/var/lib/polybox-sandbox")
 """Parent of the sandbox-visible directories of every data dir when polybox runs as root."""
 _TRAVERSE_ONLY = 0o711  # the sandbox uid can reach a known path but list nothing
+OWNER_FILE = "data_dir"  # names the data dir a hash belongs to, so stale entries can be pruned
 
 
 def sandbox_dir(data_dir: Path, name: str, *, privileged: bool, mode: int) -> Path:
@@ -41,4 +42,16 @@ def sandbox_dir(data_dir: Path, name: str, *, privileged: bool, mode: int) -> Pa
         if not stat.S_ISDIR(info.st_mode) or info.st_uid != 0:
             raise SandboxUnavailableError(f"{level} must be a directory owned by root")
         level.chmod(level_mode)
+    owner = path.parent / OWNER_FILE
+    if not owner.exists():
+        owner.write_text(str(data_dir), encoding="utf-8")
+        owner.chmod(0o600)
     return path
+
+
+def owner_of(entry: Path) -> Path | None:
+    """The data dir a `SANDBOX_ROOT/<hash>` entry belongs to, when it recorded one."""
+    try:
+        return Path((entry / OWNER_FILE).read_text(encoding="utf-8"))
+    except OSError:
+        return None
