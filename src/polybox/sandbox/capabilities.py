@@ -118,11 +118,9 @@ def check_host(settings: Settings) -> list[Check]:
         )
     )
     abi = landlock_abi()
-    checks.append(
-        Check("landlock", abi > 0, f"ABI {abi} (applied by the Python workers)" if abi else
-              "not available: Python workers run without it",
-              "" if abi else "a kernel >= 5.13 with CONFIG_SECURITY_LANDLOCK")
-    )  # fmt: skip
+    detail = f"ABI {abi}, applied by bwrap Boxes' Python workers" if abi else "not available"
+    fix = "" if abi else "a kernel >= 5.13 with CONFIG_SECURITY_LANDLOCK (workers run without it)"
+    checks.append(Check("landlock", abi > 0, detail, fix))
     checks.append(_docker_check())
     return checks
 
