@@ -7,6 +7,7 @@
   server named by POLYBOX_TEST_POSTGRES_URL, or a throwaway cluster started for this session
   (stop()/start() it to test behaviour across a restart; `restartable` says whether you may).
 - `pg_url`: a fresh, empty database on that server (postgresql+asyncpg URL), dropped afterwards.
+- `engine`, `sessions`: an engine and a session factory on `db_url`.
 - `db_url`: a fresh store migrated to head, once on SQLite and once on PostgreSQL; a test that
   takes it runs on both backends (ids `[sqlite]` and `[postgresql]`). On PostgreSQL it is a copy
   of `pg_head_template`, migrated once per session.
@@ -16,16 +17,17 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from polybox.config import Settings
 from polybox.sandbox.accounts import ensure_sandbox_user
 from polybox.sandbox.hostdirs import SANDBOX_ROOT, owner_of
-from polybox.store.engine import store_url
+from polybox.store.engine import create_engine, create_session_factory, store_url
 from polybox.store.migrate import upgrade_to_head
 from postgres_cluster import PostgresServer, PostgresUnavailable, run_sync, url_from_environment
 
@@ -99,3 +101,17 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[URL]:
     url = server.create_database(template=request.getfixturevalue("pg_head_template"))
     yield url
     server.drop_database(url)
+
+
+@pytest.fixture
+async def engine(db_url: URL) -> AsyncIterator[AsyncEngine]:
+    """An engine on `db_url` (both backends), disposed afterwards."""
+    engine = create_engine(db_url)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions on `engine`, as services and `transaction()` take them."""
+    return create_session_factory(engine)

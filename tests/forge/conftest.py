@@ -9,11 +9,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping
 
 import pytest
-from sqlalchemy.engine import URL
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from polybox.events import Event, EventKind, InProcessEventBus, Scalar
-from polybox.store.engine import create_engine, create_session_factory
 
 
 class RecordingBus(InProcessEventBus):
@@ -32,18 +29,6 @@ class RecordingBus(InProcessEventBus):
 
     def kinds(self) -> list[EventKind]:
         return [event.kind for event in self.published]
-
-
-@pytest.fixture
-async def engine(db_url: URL) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(db_url)
-    yield engine
-    await engine.dispose()
-
-
-@pytest.fixture
-def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return create_session_factory(engine)
 
 
 @pytest.fixture
