@@ -70,14 +70,8 @@ async def request_module(
     request = ModuleRequest(
         server_id=server_id, module=module, reason=reason, requested_by=actor.requester
     )
-    session.add(request)
-    await session.flush()
-    _record(session, actor, "module.requested", request, row)
     auto = (await get_settings(session)).module_approval_mode == "auto_approve"
-    await _grant_without_review(
-        session, actor, request, row, policy_grants=auto, setting="module_approval_mode"
-    )
-    return _out(request, row)
+    return await _submit(session, actor, request, row, auto=auto, setting="module_approval_mode")
 
 
 async def request_network_access(
@@ -123,13 +117,25 @@ async def request_network_access(
         reason=reason,
         requested_by=actor.requester,
     )
+    auto = (await get_settings(session)).network_access_policy == "allow_all_public"
+    return await _submit(session, actor, request, row, auto=auto, setting="network_access_policy")
+
+
+async def _submit(
+    session: AsyncSession,
+    actor: Actor,
+    request: AnyRequest,
+    row: Server | None,
+    *,
+    auto: bool,
+    setting: str,
+) -> RequestOut:
+    """Store a new request, record it, and grant it at once when the actor or `setting` allows."""
     session.add(request)
     await session.flush()
-    _record(session, actor, "network.requested", request, row)
-    auto = (await get_settings(session)).network_access_policy == "allow_all_public"
-    await _grant_without_review(
-        session, actor, request, row, policy_grants=auto, setting="network_access_policy"
-    )
+    kind = "module" if isinstance(request, ModuleRequest) else "network"
+    _record(session, actor, f"{kind}.requested", request, row)
+    await _grant_without_review(session, actor, request, row, policy_grants=auto, setting=setting)
     return _out(request, row)
 
 
