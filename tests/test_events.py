@@ -84,6 +84,15 @@ async def test_local_subscribers_each_receive_a_published_event(local_bus: Event
         )
 
 
+async def test_the_sequence_moves_within_publish_before_any_subscriber_runs(
+    local_bus: EventBus,
+) -> None:
+    before = local_bus.sequence
+    await local_bus.publish(EventKind.TOOL_CHANGED, {"tool_id": 3})
+    assert local_bus.sequence == before + 1
+    assert local_bus.listening
+
+
 async def test_a_closed_subscription_ends_and_receives_nothing_more(local_bus: EventBus) -> None:
     async with local_bus.subscribe() as subscription:
         pass
@@ -297,6 +306,7 @@ async def test_a_killed_listener_connection_is_replaced(
     )
 
     assert (await _next_resync(seen_by_b)).data == {"reason": "reconnected"}
+    assert b.listening
     sent = await a.publish(EventKind.TOOL_REMOVED, {"tool_id": 9})
     with anyio.fail_after(DEADLINE):
         async for event in seen_by_b:

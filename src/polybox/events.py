@@ -178,6 +178,22 @@ class EventBus(ABC):
     def __init__(self, replica_id: str | None = None) -> None:
         self.replica_id = replica_id or uuid.uuid4().hex[:12]
         self._subscriptions: set[Subscription] = set()
+        self._sequence = 0
+
+    @property
+    def sequence(self) -> int:
+        """How many events this bus has delivered here, resyncs included.
+
+        It moves synchronously inside `publish` (and on every event from another process), so a
+        cache that noted it when it read the store knows, without waiting for any subscriber
+        task, that something may have changed since.
+        """
+        return self._sequence
+
+    @property
+    def listening(self) -> bool:
+        """Whether other processes' changes reach this bus now; while False, trust no cache."""
+        return True
 
     @abstractmethod
     async def start(self) -> None:
@@ -219,6 +235,7 @@ class EventBus(ABC):
         return event
 
     def _deliver(self, event: Event) -> None:
+        self._sequence += 1
         for subscription in list(self._subscriptions):
             subscription.push(event)
 
@@ -281,6 +298,10 @@ class SqliteEventBus(EventBus):
                 await asyncio.to_thread(self._connection.close)
                 self._connection = None
         await super().close()
+
+    @property
+    def listening(self) -> bool:
+        return self._connection is not None
 
     async def poll(self) -> bool:
         """Check the counter once; deliver `bus.resync` (and return True) if another process
@@ -389,6 +410,10 @@ class PostgresEventBus(EventBus):
             self._connection = None
         await super().close()
 
+    @property
+    def listening(self) -> bool:
+        return self._connection is not None and not self._lost.is_set()
+
     async def _send(self, payload: str) -> None:
         async with self._lock:
             if self._connection is not None and not self._connection.is_closed():
@@ -435,9 +460,10 @@ class PostgresEventBus(EventBus):
                 continue
             logger.warning("event bus: lost the PostgreSQL listener; reconnecting")
             await self._reconnect()
+            # Listening again and resync in one step: no cache is trusted in between.
             self._lost.clear()
-            await self._flush_outbox()
             self._resync("reconnected")
+            await self._flush_outbox()
             logger.info("event bus: listening again on %s", self.channel)
 
     async def _healthy(self) -> bool:
