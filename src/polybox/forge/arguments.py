@@ -2,7 +2,7 @@
 
 A bad argument must come back as one clear message listing every bad field (`city: is
 required; units: 'x' is not one of ['metric', 'imperial']`), never as a TypeError from inside the
-sandbox. Validators are compiled once per distinct schema.
+sandbox. Validators are compiled once per distinct schema (`argument_validator`).
 """
 
 from __future__ import annotations
@@ -20,9 +20,19 @@ from polybox.forge.errors import FieldError, InvalidInputError
 _VALIDATORS_CACHED = 1024
 
 
-def check_arguments(tool: str, schema: Mapping[str, Any], arguments: Mapping[str, Any]) -> None:
-    """Raise InvalidInputError listing every argument that does not fit `schema`."""
-    validator = _validator(json.dumps(schema, sort_keys=True))
+def argument_validator(schema: Mapping[str, Any]) -> Draft202012Validator:
+    """The compiled validator of an input schema (one per distinct schema, cached).
+
+    Raises InvalidInputError when the schema itself is invalid. Call plans keep the result, so
+    a call does not even pay for the cache key.
+    """
+    return _validator(json.dumps(schema, sort_keys=True))
+
+
+def check_arguments(
+    tool: str, validator: Draft202012Validator, arguments: Mapping[str, Any]
+) -> None:
+    """Raise InvalidInputError listing every argument the tool's `validator` refuses."""
     problems = [
         problem
         for error in sorted(validator.iter_errors(dict(arguments)), key=_order)

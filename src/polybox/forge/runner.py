@@ -1,7 +1,8 @@
 """Running forged tools: a client's call of `<server>__<tool>`, and `polybox_test_code` runs.
 
-A call is checked against the store at call time (not a cache): the tool must exist, be approved
-and enabled, and its server running, so a revoke or stop takes effect at once on every replica.
+A call follows the tool's call plan (plans.py): the tool must exist, be approved and enabled, and
+its server running, as of the last change the event bus reported, so a revoke or stop takes
+effect with the next call in this process and as soon as its event arrives on other replicas.
 Arguments are validated against the tool's input schema before any code runs. The code runs in
 the pool with its server's secrets, egress policy and import allow-list, in a worker bound to that
 server (`scope`), under `call_timeout_seconds`. The outcome is logged in its own transaction
@@ -19,7 +20,6 @@ import hashlib
 import json
 import logging
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -31,7 +31,7 @@ from polybox.config import Settings
 from polybox.crypto import SecretBox
 from polybox.events import EventBus
 from polybox.forge.actors import Actor
-from polybox.forge.arguments import check_arguments
+from polybox.forge.arguments import argument_validator, check_arguments
 from polybox.forge.code import analyze_code
 from polybox.forge.errors import (
     FieldError,
@@ -41,38 +41,24 @@ from polybox.forge.errors import (
     UnavailableError,
 )
 from polybox.forge.logs import ExecutionLogWriter, ExecutionRecord
+from polybox.forge.names import SEPARATOR
+from polybox.forge.plans import CallPlans, ServerRun, server_run
 from polybox.forge.schemas import CallOutcome, ErrorDetail, TestCodeResult
-from polybox.forge.secrets import server_secrets
 from polybox.forge.servers import find_server
 from polybox.forge.settings import ForgeSettings, get_settings
 from polybox.forge.unit import record_activity, transaction
-from polybox.sandbox.egress import EgressPolicy
 from polybox.sandbox.python import PoolBusyError, PythonPool, RunResult, ToolError
-from polybox.sandbox.redaction import JsonValue, Redactor
-from polybox.store.enums import ExecutionStatus, ServerStatus, ToolStatus
-from polybox.store.models import Server, Tool, ToolVersion
+from polybox.sandbox.redaction import JsonValue
+from polybox.store.enums import ExecutionStatus, ToolStatus
+from polybox.store.models import Server, Tool
 
 logger = logging.getLogger(__name__)
 
-SEPARATOR = "__"
 _NO_SANDBOX = (
     "tool code cannot run: this polybox has no sandbox backend{detail}. Set POLYBOX_SANDBOX "
     "(bwrap, docker, or unsafe-local to run without isolation) and run `polybox doctor` to see "
     "what is missing"
 )
-
-
-@dataclass(frozen=True)
-class _Run:
-    """Everything the pool needs for one run of a server's code, read in one transaction."""
-
-    server: Server
-    code: str
-    output_schema: dict[str, Any] | None
-    secrets: dict[str, str]
-    egress: EgressPolicy
-    modules: frozenset[str]
-    redact: bool
 
 
 class ToolRunner:
@@ -94,6 +80,7 @@ class ToolRunner:
         self.secret_box = secret_box
         self.settings = settings
         self.logs = ExecutionLogWriter()
+        self.plans = CallPlans(secret_box, settings)
         self._sandbox_problem = sandbox_problem
 
     async def call_tool(
@@ -108,24 +95,24 @@ class ToolRunner:
 
         Raises NotFoundError (no such tool), ForbiddenError (not approved or disabled),
         UnavailableError (server stopped, no sandbox, pool busy, store unreachable) and
-        InvalidInputError (arguments not matching the schema, every bad field listed).
+        InvalidInputError (arguments not matching the schema, every bad field listed). `events`
+        is the bus that reports changes: without one, every call reads the store.
         """
         pool = self._pool()
         args = dict(arguments or {})
-        async with _store_errors(), transaction(sessions, events) as session:
-            tool, server, version = await _callable_tool(session, public_name)
-            check_arguments(public_name, version.input_schema, args)
-            run = await self._prepare(session, server, version.code, version.output_schema)
-        result = await self._execute(pool, run, args)
-        structured, text, error = _shape(result, run.output_schema)
-        redactor = Redactor(run.secrets.values() if run.redact else ())
+        async with _store_errors():
+            plan = await self.plans.get(sessions, events, public_name)
+        check_arguments(public_name, plan.validator, args)
+        run = plan.run
+        result = await self._execute(pool, plan.code, run, args)
+        structured, text, error = _shape(result, wraps=plan.wraps_result)
         record = ExecutionRecord(
-            server_id=run.server.id,
-            tool_id=tool.id,
-            server_name=run.server.name,
-            tool_name=tool.name,
+            server_id=run.server_id,
+            tool_id=plan.tool_id,
+            server_name=run.server_name,
+            tool_name=plan.tool_name,
             status=_status(result.error),
-            arguments=_dict(redactor.value(_json(args))),
+            arguments=_dict(run.redactor.value(_json(args))),
             result=result.result,
             stdout=result.stdout,
             error=None if result.error is None else _error_record(result.error),
@@ -165,15 +152,15 @@ class ToolRunner:
             source, approved, name = await _test_source(session, found, tool, code)
             settings = await get_settings(session)
             _check_test_policy(settings, actor, approved=approved)
-            run = await self._prepare(session, found, source, None, settings=settings)
+            run = await server_run(session, self.secret_box, self.settings, found, settings)
             report = analyze_code(
                 source, allowed_modules=run.modules, allowed_hosts=found.allowed_hosts
             )
             if report.errors:
                 problems = [FieldError("code", str(issue)) for issue in report.errors]
                 raise InvalidInputError.of_fields("the code cannot run", problems)
-            check_arguments(name, report.input_schema or {}, args)
-        result = await self._execute(pool, run, args)
+            check_arguments(name, argument_validator(report.input_schema or {}), args)
+        result = await self._execute(pool, source, run, args)
         async with _store_errors(), transaction(sessions, None) as session:
             record_activity(
                 session,
@@ -202,40 +189,14 @@ class ToolRunner:
             raise UnavailableError(_NO_SANDBOX.format(detail=detail))
         return self.pool
 
-    async def _prepare(
-        self,
-        session: AsyncSession,
-        server: Server,
-        code: str,
-        output_schema: dict[str, Any] | None,
-        *,
-        settings: ForgeSettings | None = None,
-    ) -> _Run:
-        """Secrets, egress policy and allowed modules of `server` under the current settings."""
-        settings = settings or await get_settings(session)
-        return _Run(
-            server=server,
-            code=code,
-            output_schema=output_schema,
-            secrets=await server_secrets(session, self.secret_box, server.id),
-            egress=EgressPolicy(
-                allowed_hosts=frozenset(server.allowed_hosts),
-                private_hosts=frozenset(settings.private_hosts),
-                allow_public=settings.network_access_policy == "allow_all_public",
-                timeout=self.settings.egress_timeout_seconds,
-                max_response_bytes=self.settings.egress_max_response_bytes,
-            ),
-            # Approved module requests are written into these two lists (requests.py).
-            modules=frozenset(settings.allowed_modules) | frozenset(server.allowed_modules),
-            redact=settings.redact_secrets_in_output,
-        )
-
-    async def _execute(self, pool: PythonPool, run: _Run, args: dict[str, Any]) -> RunResult:
+    async def _execute(
+        self, pool: PythonPool, code: str, run: ServerRun, args: dict[str, Any]
+    ) -> RunResult:
         try:
             return await pool.run(
-                run.code,
+                code,
                 args,
-                scope=f"server:{run.server.id}",
+                scope=run.scope,
                 secrets=run.secrets,
                 egress=run.egress,
                 allowed_modules=run.modules,
@@ -257,37 +218,6 @@ async def _store_errors() -> AsyncIterator[None]:
         raise UnavailableError(
             f"the database is unavailable ({reason}); nothing ran, try again shortly"
         ) from None
-
-
-async def _callable_tool(
-    session: AsyncSession, public_name: str
-) -> tuple[Tool, Server, ToolVersion]:
-    """The tool behind `public_name` if a client may call it now, else an error saying why.
-
-    One statement (tool, server and approved version joined): this runs on every call.
-    """
-    server_name, _, tool_name = public_name.partition(SEPARATOR)
-    found = (
-        await session.execute(
-            select(Tool, Server, ToolVersion)
-            .join(Server, Tool.server_id == Server.id)
-            .outerjoin(ToolVersion, Tool.approved_version_id == ToolVersion.id)
-            .where(Server.name == server_name, Tool.name == tool_name)
-        )
-    ).first()
-    if found is None or not tool_name:
-        raise NotFoundError(f"no tool {public_name!r}; tools/list shows the callable tools")
-    row, server, version = found
-    if row.status is not ToolStatus.APPROVED or version is None:
-        raise ForbiddenError(
-            f"tool {public_name!r} is {row.status.value.replace('_', ' ')}, not approved; "
-            "only approved tools can be called (polybox_request_publish asks an admin)"
-        )
-    if not row.enabled:
-        raise ForbiddenError(f"tool {public_name!r} is disabled by an admin")
-    if server.status is not ServerStatus.RUNNING:
-        raise UnavailableError(f"server {server_name!r} is stopped; polybox_start_server starts it")
-    return row, server, version
 
 
 async def _test_source(
@@ -328,24 +258,16 @@ def _check_test_policy(settings: ForgeSettings, actor: Actor, *, approved: bool)
     )
 
 
-def _wraps_result(output_schema: dict[str, Any] | None) -> bool:
-    """Whether the declared output is the `{"result": ...}` wrapper of a non-object return."""
-    if not output_schema:
-        return False
-    return output_schema.get("required") == ["result"] and set(
-        output_schema.get("properties", {})
-    ) == {"result"}
+def _shape(result: RunResult, *, wraps: bool) -> tuple[dict[str, Any] | None, str, str | None]:
+    """(structured, text, error) for MCP: an object result and its JSON, or the error line.
 
-
-def _shape(
-    result: RunResult, output_schema: dict[str, Any] | None
-) -> tuple[dict[str, Any] | None, str, str | None]:
-    """(structured, text, error) for MCP: an object result and its JSON, or the error line."""
+    `wraps`: the tool's output schema is the `{"result": ...}` wrapper, even for a dict.
+    """
     if result.error is not None:
         message = _error_line(result.error)
         return None, message, message
     value = result.result
-    if isinstance(value, dict) and not _wraps_result(output_schema):
+    if isinstance(value, dict) and not wraps:
         structured: dict[str, Any] = value
     else:
         structured = {"result": value}

@@ -1,0 +1,204 @@
+"""Call plans: what a forged-tool call needs, read from the store once and kept until a change.
+
+Resolving `<server>__<tool>` for a call takes the tool, its server and approved version, the
+forge settings and the server's decrypted secrets. `CallPlans` keeps the result per tool in
+memory and trusts it only while the event bus says nothing happened since it read the store.
+`EventBus.sequence` moves inside `publish` itself, before the publishing transaction returns,
+so a revoke, disable, stop, allow-list, secret or setting change made in this process is seen
+by the very next call; another replica's change is seen as soon as its event arrives (PostgreSQL
+NOTIFY; the SQLite poll for other processes). While the bus cannot hear other processes (its
+PostgreSQL listener is down) no plan is trusted and every call reads the store.
+
+Decrypted secrets live in a plan for as long as the plan does: until the next event of any
+kind, or until it is evicted past PLAN_LIMIT tools.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from polybox.config import Settings
+from polybox.crypto import SecretBox
+from polybox.events import EventBus
+from polybox.forge.arguments import argument_validator
+from polybox.forge.errors import ForbiddenError, NotFoundError, UnavailableError
+from polybox.forge.names import SEPARATOR
+from polybox.forge.secrets import server_secrets
+from polybox.forge.settings import ForgeSettings, get_settings
+from polybox.sandbox.egress import EgressPolicy
+from polybox.sandbox.redaction import Redactor
+from polybox.store.enums import ServerStatus, ToolStatus
+from polybox.store.models import Server, Tool, ToolVersion
+
+PLAN_LIMIT = 1024
+
+
+@dataclass(frozen=True, slots=True)
+class ServerRun:
+    """How code of one server runs under the current settings: what the pool is given."""
+
+    server_id: int
+    server_name: str
+    secrets: Mapping[str, str]
+    egress: EgressPolicy
+    modules: frozenset[str]
+    redact: bool
+    redactor: Redactor  # of `secrets` when `redact`, else one that changes nothing
+
+    @property
+    def scope(self) -> str:
+        """The pool scope: a worker runs code of one server only."""
+        return f"server:{self.server_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class CallPlan:
+    """Everything a call of one forged tool needs besides its arguments."""
+
+    public_name: str
+    tool_id: int
+    tool_name: str
+    code: str  # the approved version's
+    validator: Draft202012Validator  # of the approved version's input schema
+    wraps_result: bool  # the output schema is the `{"result": ...}` wrapper
+    run: ServerRun
+
+
+async def server_run(
+    session: AsyncSession,
+    box: SecretBox,
+    settings: Settings,
+    server: Server,
+    forge: ForgeSettings | None = None,
+) -> ServerRun:
+    """Secrets, egress policy and allowed modules of `server` under the current settings."""
+    forge = forge or await get_settings(session)
+    secrets = await server_secrets(session, box, server.id)
+    return ServerRun(
+        server_id=server.id,
+        server_name=server.name,
+        secrets=secrets,
+        egress=EgressPolicy(
+            allowed_hosts=frozenset(server.allowed_hosts),
+            private_hosts=frozenset(forge.private_hosts),
+            allow_public=forge.network_access_policy == "allow_all_public",
+            timeout=settings.egress_timeout_seconds,
+            max_response_bytes=settings.egress_max_response_bytes,
+        ),
+        # Approved module requests are written into these two lists (requests.py).
+        modules=frozenset(forge.allowed_modules) | frozenset(server.allowed_modules),
+        redact=forge.redact_secrets_in_output,
+        redactor=Redactor(secrets.values() if forge.redact_secrets_in_output else ()),
+    )
+
+
+async def load_plan(
+    session: AsyncSession, box: SecretBox, settings: Settings, public_name: str
+) -> CallPlan:
+    """The plan of `public_name` from the store; raises as `callable_tool` does."""
+    tool, server, version = await callable_tool(session, public_name)
+    return CallPlan(
+        public_name=public_name,
+        tool_id=tool.id,
+        tool_name=tool.name,
+        code=version.code,
+        validator=argument_validator(version.input_schema),
+        wraps_result=wraps_result(version.output_schema),
+        run=await server_run(session, box, settings, server),
+    )
+
+
+async def callable_tool(
+    session: AsyncSession, public_name: str
+) -> tuple[Tool, Server, ToolVersion]:
+    """The tool behind `public_name` if a client may call it now, else an error saying why.
+
+    Raises NotFoundError, ForbiddenError (not approved, disabled) or UnavailableError (server
+    stopped). One statement: tool, server and approved version joined.
+    """
+    server_name, _, tool_name = public_name.partition(SEPARATOR)
+    found = (
+        await session.execute(
+            select(Tool, Server, ToolVersion)
+            .join(Server, Tool.server_id == Server.id)
+            .outerjoin(ToolVersion, Tool.approved_version_id == ToolVersion.id)
+            .where(Server.name == server_name, Tool.name == tool_name)
+        )
+    ).first()
+    if found is None or not tool_name:
+        raise NotFoundError(f"no tool {public_name!r}; tools/list shows the callable tools")
+    row, server, version = found
+    if row.status is not ToolStatus.APPROVED or version is None:
+        raise ForbiddenError(
+            f"tool {public_name!r} is {row.status.value.replace('_', ' ')}, not approved; "
+            "only approved tools can be called (polybox_request_publish asks an admin)"
+        )
+    if not row.enabled:
+        raise ForbiddenError(f"tool {public_name!r} is disabled by an admin")
+    if server.status is not ServerStatus.RUNNING:
+        raise UnavailableError(f"server {server_name!r} is stopped; polybox_start_server starts it")
+    return row, server, version
+
+
+def wraps_result(output_schema: Mapping[str, Any] | None) -> bool:
+    """Whether the declared output is the `{"result": ...}` wrapper of a non-object return."""
+    if not output_schema:
+        return False
+    return output_schema.get("required") == ["result"] and set(
+        output_schema.get("properties", {})
+    ) == {"result"}
+
+
+class CallPlans:
+    """The call plans of one process, valid while the event bus reports no change.
+
+    Without a bus (`events` None) nothing is cached: nobody could say when a plan went stale.
+    A plan read while an event arrived is returned to its caller but not kept.
+    """
+
+    def __init__(self, box: SecretBox, settings: Settings, *, limit: int = PLAN_LIMIT) -> None:
+        self._box = box
+        self._settings = settings
+        self._limit = limit
+        self._plans: dict[str, CallPlan] = {}
+        self._seen = -1  # the bus sequence the kept plans were read at
+
+    def __len__(self) -> int:
+        return len(self._plans)
+
+    async def get(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        events: EventBus | None,
+        public_name: str,
+    ) -> CallPlan:
+        """The plan of `public_name`: from memory when still valid, else from the store.
+
+        Raises what `callable_tool` raises (refusals are never cached), and the store's errors.
+        """
+        if self._current(events) and (plan := self._plans.get(public_name)) is not None:
+            return plan
+        read_at = None if events is None else events.sequence
+        async with sessions() as session:
+            plan = await load_plan(session, self._box, self._settings, public_name)
+        if self._current(events) and self._seen == read_at:
+            if len(self._plans) >= self._limit:
+                del self._plans[next(iter(self._plans))]  # the oldest
+            self._plans[public_name] = plan
+        return plan
+
+    def _current(self, events: EventBus | None) -> bool:
+        """Whether plans may be used now; drops them all when the bus moved since they were read."""
+        if events is None or not events.listening:
+            self._plans.clear()
+            return False
+        if events.sequence != self._seen:
+            self._plans.clear()
+            self._seen = events.sequence
+        return True
