@@ -138,6 +138,7 @@ class Instance:
 
     async def close(self) -> None:
         await self.retention.close()
+        await self.runner.close()  # waiting execution logs, while the store is still open
         if self.runner.pool is not None:
             await self.runner.pool.close()
         if self.backend is not None:

@@ -54,9 +54,12 @@ async def pool(tmp_path: Path) -> AsyncIterator[PythonPool]:
 
 
 @pytest.fixture
-def runner(pool: PythonPool, tmp_path: Path) -> ToolRunner:
+async def runner(pool: PythonPool, sessions: Sessions, tmp_path: Path) -> AsyncIterator[ToolRunner]:
+    """A runner closed (its waiting logs written) while the test's store still exists."""
     settings = Settings(data_dir=tmp_path, sandbox="bwrap", call_timeout_seconds=2.0)
-    return ToolRunner(pool, BOX, settings)
+    runner = ToolRunner(pool, BOX, settings)
+    yield runner
+    await runner.close()
 
 
 @pytest.fixture
@@ -70,7 +73,9 @@ async def change_settings(sessions: Sessions, **changes: Any) -> None:
         await update_settings(session, ROOT, **changes)
 
 
-async def logs(sessions: Sessions) -> list[ExecutionLog]:
+async def logs(runner: ToolRunner, sessions: Sessions) -> list[ExecutionLog]:
+    """The stored execution logs, once the runner's writer has written what it had."""
+    assert await runner.logs.flush()
     async with sessions() as session:
         return list((await session.scalars(select(ExecutionLog).order_by(ExecutionLog.id))).all())
 
@@ -86,8 +91,7 @@ async def test_an_approved_tool_returns_structured_content_json_text_and_a_log(
     assert outcome.ok
     assert outcome.structured == {"city": "Oslo", "days": 1, "units": "metric"}
     assert outcome.text == '{"city": "Oslo", "days": 1, "units": "metric"}'
-    (log,) = await logs(sessions)
-    assert log.id == outcome.log_id
+    (log,) = await logs(runner, sessions)
     assert (log.server_id, log.tool_id) == (added.server_id, added.tool_id)
     assert (log.server_name, log.tool_name, log.status) == ("weather", "probe", ExecutionStatus.OK)
     assert log.arguments == {"city": "Oslo"}
@@ -136,7 +140,7 @@ async def test_wrong_arguments_are_refused_field_by_field_before_any_code_runs(
     assert "'kelvin' is not one of ['metric', 'imperial']" in fields["units"]
     assert str(caught.value).startswith("invalid arguments for weather__probe: ")
     assert "TypeError" not in str(caught.value)
-    assert await logs(sessions) == []
+    assert await logs(runner, sessions) == []
 
 
 @pytest.mark.parametrize(
@@ -158,7 +162,7 @@ async def test_tools_a_client_may_not_call_are_refused_with_the_reason(
     await add_tool(sessions, WEATHER, **setup)
     with pytest.raises(error, match=message):
         await runner.call_tool(sessions, None, CLIENT, "weather__probe", {"city": "x"})
-    assert await logs(sessions) == []
+    assert await logs(runner, sessions) == []
 
 
 @pytest.mark.parametrize("name", ["weather__nope", "nope__probe", "weather", "weather__"])
@@ -178,7 +182,7 @@ async def test_a_tool_error_is_one_line_with_type_message_and_line_and_is_logged
     assert not outcome.ok
     assert outcome.structured is None
     assert outcome.error == outcome.text == "ValueError: no such city (line 3)"
-    (log,) = await logs(sessions)
+    (log,) = await logs(runner, sessions)
     assert log.status is ExecutionStatus.ERROR
     assert log.error is not None
     assert (log.error["type"], log.error["line"]) == ("ValueError", 3)
@@ -190,7 +194,7 @@ async def test_a_call_over_the_time_limit_is_stopped_and_logged_as_timeout(
     await add_tool(sessions, "import asyncio\nasync def main():\n    await asyncio.sleep(30)\n")
     outcome = await runner.call_tool(sessions, None, CLIENT, "weather__probe", {})
     assert outcome.error == "TimeoutError: the tool ran longer than 2 s and was stopped"
-    (log,) = await logs(sessions)
+    (log,) = await logs(runner, sessions)
     assert log.status is ExecutionStatus.TIMEOUT
 
 
@@ -213,7 +217,7 @@ async def test_redact_secrets_in_output_decides_if_secrets_show_in_results_outpu
     failed = await runner.call_tool(
         sessions, None, CLIENT, "weather__probe", {"echo": SECRET, "fail": True}
     )
-    ok_log, failed_log = await logs(sessions)
+    ok_log, failed_log = await logs(runner, sessions)
     shown = [ok.text, str(ok.structured), failed.text]
     shown += [str(ok_log.arguments), str(ok_log.result), ok_log.stdout]
     shown += [str(failed_log.arguments), failed_log.stdout, str(failed_log.error)]
@@ -321,7 +325,7 @@ async def test_a_worker_killed_mid_call_gives_a_clear_error_and_the_next_call_wo
     assert outcome.error.startswith("SandboxError: the sandbox worker running this call stopped")
     after = await runner.call_tool(sessions, None, CLIENT, "weather__probe", {"wait": False})
     assert after.ok
-    assert [log.status for log in await logs(sessions)] == [
+    assert [log.status for log in await logs(runner, sessions)] == [
         ExecutionStatus.ERROR,
         ExecutionStatus.OK,
     ]
@@ -345,6 +349,7 @@ async def test_a_busy_pool_is_unavailable_with_a_message(
         with pytest.raises(UnavailableError, match=r"the sandbox is busy \(all 1 Python workers"):
             await runner.call_tool(sessions, None, CLIENT, "weather__probe", {"s": 0})
         assert (await slow).ok
+        await runner.close()
 
 
 async def test_without_a_sandbox_backend_calls_explain_how_to_get_one(
@@ -425,7 +430,7 @@ async def test_a_failing_test_run_returns_the_error_detail_and_is_audited_not_lo
     )
     assert "line 6, in main" in tested.error.traceback
     assert tested.stdout == "doubling -1\n"
-    assert await logs(sessions) == []
+    assert await logs(runner, sessions) == []
     async with sessions() as session:
         audit = await session.scalar(select(ActivityLog).where(ActivityLog.action == "code.tested"))
     assert audit is not None

@@ -138,6 +138,8 @@ async def test_a_postgresql_restart_fails_calls_clearly_meanwhile_and_loses_no_l
     pool = pool_of(instance)
     async with connect(mode="2026-07-28") as (client, _):
         await echo_ok(client, 1)
+        with anyio.fail_after(DEADLINE):  # logs are written off the call's path, soon after
+            await instance.runner.logs.drained()
         async with anyio.create_task_group() as tasks:
             # This call started before the outage and completes during it: its log must
             # wait for the store instead of being lost.
@@ -152,6 +154,7 @@ async def test_a_postgresql_restart_fails_calls_clearly_meanwhile_and_loses_no_l
         assert instance.runner.logs.backlog == 1
         await anyio.to_thread.run_sync(postgres_server.start)
         await echo_ok(client, 3)
+    assert await instance.runner.logs.flush()  # logs are written off the call's path
     assert instance.runner.logs.backlog == 0
     async with instance.sessions() as session:
         logs = (await session.scalars(select(ExecutionLog).order_by(ExecutionLog.id))).all()

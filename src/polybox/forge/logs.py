@@ -2,16 +2,20 @@
 
 A row keeps what is needed to understand a call without keeping everything: arguments, result
 and printed output are capped at LOG_FIELD_LIMIT bytes each (and say so when cut), and the runner
-hands them over already redacted when `redact_secrets_in_output` is on. Rows are written in their
-own transaction after the call; `ExecutionLogWriter` keeps the rows the store refused and writes
-them with the next one, so a store outage loses no log of a completed call (up to BACKLOG_LIMIT).
+hands them over already redacted when `redact_secrets_in_output` is on. Rows are written after
+the call, off its path: `ExecutionLogWriter` batches them (a log shows up within about
+FLUSH_INTERVAL) and keeps the rows the store refused until it takes them, so a store outage loses
+no log of a completed call (up to BACKLOG_LIMIT waiting).
 `polybox_test_code` runs are not execution logs (see runner.py).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
+from collections import deque
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -26,12 +30,15 @@ from polybox.forge.servers import find_server
 from polybox.forge.unit import transaction
 from polybox.sandbox.redaction import JsonValue
 from polybox.store.enums import ExecutionStatus
-from polybox.store.models import ExecutionLog, Tool
+from polybox.store.models import ExecutionLog, Server, Tool
 
 logger = logging.getLogger(__name__)
 
 LOG_FIELD_LIMIT = 16_384
 BACKLOG_LIMIT = 1000
+BATCH_SIZE = 100
+FLUSH_INTERVAL = 0.05  # seconds a record may wait for others to share its transaction
+RETRY_DELAYS = (0.1, 5.0)  # first and longest wait before writing again to a failing store
 _CLIENT_ID_CHARS = 255
 
 
@@ -93,55 +100,155 @@ def capped_text(text: str, limit: int = LOG_FIELD_LIMIT) -> str:
 
 
 class ExecutionLogWriter:
-    """Writes execution logs, each in its own transaction, never losing one to a brief outage.
+    """Writes execution logs off the call path, in batches, never losing one to a brief outage.
 
-    A write tries twice (a connection dropped by a database restart is replaced on the retry);
-    if both fail, the records wait in a backlog (oldest dropped past BACKLOG_LIMIT, with an error
-    logged) and go in with the next write that succeeds.
+    `submit` only queues the record: a background task (started by the first submit, bound to
+    that store) writes what gathered every FLUSH_INTERVAL seconds, or at once when BATCH_SIZE
+    records wait, in one transaction. A batch the store refuses stays first in line and is
+    retried with backoff (up to RETRY_DELAYS[1] apart), so no completed call's log is lost to a
+    database restart; past BACKLOG_LIMIT waiting records the oldest are dropped, with an error
+    logged. `close` writes what is left.
     """
 
     def __init__(self) -> None:
-        self._backlog: list[ExecutionRecord] = []
+        self._waiting: deque[ExecutionRecord] = deque()
+        self._writing = 0  # records in the batch being written
+        self._dropped = 0  # records dropped since the last successful write
+        self._lock = asyncio.Lock()  # one batch at a time, in order
+        self._arrived = asyncio.Event()  # something waits (set on the first record)
+        self._due = asyncio.Event()  # write now: a full batch
+        self._drained = asyncio.Event()  # nothing waits
+        self._drained.set()
+        self._sessions: async_sessionmaker[AsyncSession] | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._closing = False
 
     @property
     def backlog(self) -> int:
-        """Records waiting for the store."""
-        return len(self._backlog)
+        """Records submitted and not stored yet."""
+        return len(self._waiting) + self._writing
 
-    async def write(
-        self, sessions: async_sessionmaker[AsyncSession], record: ExecutionRecord
-    ) -> int | None:
-        """Store `record` (and any backlog); its id, or None when it had to wait in the backlog.
+    def submit(self, sessions: async_sessionmaker[AsyncSession], record: ExecutionRecord) -> None:
+        """Queue `record` for the store behind `sessions` (the same store on every call)."""
+        if len(self._waiting) >= BACKLOG_LIMIT:
+            self._waiting.popleft()
+            if not self._dropped:
+                logger.error("execution log backlog full: dropping the oldest logs")
+            self._dropped += 1
+        self._waiting.append(record)
+        self._drained.clear()
+        self._arrived.set()
+        if len(self._waiting) >= BATCH_SIZE:
+            self._due.set()
+        if self._task is None:
+            self._sessions = sessions
+            self._task = asyncio.get_running_loop().create_task(
+                self._write_forever(sessions), name="polybox-execution-logs"
+            )
 
-        Never raises for store errors: the call it describes has already happened.
-        """
-        batch, self._backlog = [*self._backlog, record], []
-        for attempt in (1, 2):
+    async def drained(self) -> None:
+        """Return once every submitted record is stored, at the writer's own pace."""
+        await self._drained.wait()
+
+    async def flush(self) -> bool:
+        """Write everything waiting now (one attempt per batch); whether nothing waits after."""
+        if self._sessions is None:
+            return True
+        while self._waiting:
+            if not await self._write_batch(self._sessions):
+                return False
+        return self.backlog == 0
+
+    async def close(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109 - a shutdown budget
+        """Write what waits (retrying for up to `timeout` seconds), then stop the writer."""
+        if self._task is None:
+            return
+        self._closing = True
+        self._arrived.set()
+        self._due.set()
+        with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+            async with asyncio.timeout(timeout):
+                await self._task  # cancelled at the deadline
+        self._task = None
+        if self.backlog:
+            logger.error("execution logs lost at shutdown: %d not written", self.backlog)
+
+    async def _write_forever(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        delay = RETRY_DELAYS[0]
+        while True:
+            await self._arrived.wait()
+            await _wait(self._due, FLUSH_INTERVAL)  # let a batch gather
+            while self._waiting:
+                if await self._write_batch(sessions):
+                    delay = RETRY_DELAYS[0]
+                    continue
+                await asyncio.sleep(delay)  # backoff while the store is away
+                delay = min(delay * 2, RETRY_DELAYS[1])
+            if self._closing:
+                return
+            self._arrived.clear()
+            self._due.clear()
+
+    async def _write_batch(self, sessions: async_sessionmaker[AsyncSession]) -> bool:
+        """Store the oldest BATCH_SIZE records; put them back first in line if the store fails."""
+        async with self._lock:
+            batch = [self._waiting.popleft() for _ in range(min(BATCH_SIZE, len(self._waiting)))]
+            self._writing, stored = len(batch), False
             try:
-                return await _insert(sessions, batch)
-            except IntegrityError:
-                # The server or tool was deleted meanwhile; the names still say what ran.
-                batch = [replace(item, server_id=None, tool_id=None) for item in batch]
-            except (SQLAlchemyError, OSError) as exc:
-                logger.warning("execution log write failed (attempt %d): %s", attempt, exc)
-        self._keep(batch)
-        return None
-
-    def _keep(self, batch: list[ExecutionRecord]) -> None:
-        kept = [*batch, *self._backlog]
-        dropped = len(kept) - BACKLOG_LIMIT
-        if dropped > 0:
-            logger.error("execution log backlog full: dropped the %d oldest logs", dropped)
-            kept = kept[dropped:]
-        self._backlog = kept
+                stored = await _store(sessions, batch)
+            finally:  # a failed or cancelled write keeps its records
+                self._writing = 0
+                if not stored:
+                    self._waiting.extendleft(reversed(batch))
+            if not self.backlog:
+                self._drained.set()
+            if stored and self._dropped:
+                logger.error("execution log backlog was full: %d logs lost", self._dropped)
+                self._dropped = 0
+            return stored
 
 
-async def _insert(sessions: async_sessionmaker[AsyncSession], batch: list[ExecutionRecord]) -> int:
-    rows = [item.row() for item in batch]
-    async with transaction(sessions, None) as session:
-        session.add_all(rows)
-        await session.flush()
-    return rows[-1].id
+async def _wait(event: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(seconds):
+            await event.wait()
+
+
+async def _store(sessions: async_sessionmaker[AsyncSession], batch: list[ExecutionRecord]) -> bool:
+    """Insert `batch` in one transaction; False (logged) if the store refused it.
+
+    Tries twice: a connection dropped by a database restart is replaced on the retry, and a
+    server or tool deleted meanwhile loses its id (the names still say what ran).
+    """
+    for attempt in (1, 2):
+        try:
+            async with transaction(sessions, None) as session:
+                session.add_all([item.row() for item in batch])
+            return True
+        except IntegrityError:
+            batch[:] = await _without_deleted(sessions, batch)
+        except (SQLAlchemyError, OSError) as exc:
+            logger.warning("execution log write failed (attempt %d): %s", attempt, exc)
+    return False
+
+
+async def _without_deleted(
+    sessions: async_sessionmaker[AsyncSession], batch: list[ExecutionRecord]
+) -> list[ExecutionRecord]:
+    """`batch` with the ids of servers and tools that no longer exist set to None."""
+    server_ids = {item.server_id for item in batch if item.server_id is not None}
+    tool_ids = {item.tool_id for item in batch if item.tool_id is not None}
+    async with sessions() as session:
+        servers = set(await session.scalars(select(Server.id).where(Server.id.in_(server_ids))))
+        tools = set(await session.scalars(select(Tool.id).where(Tool.id.in_(tool_ids))))
+    return [
+        replace(
+            item,
+            server_id=item.server_id if item.server_id in servers else None,
+            tool_id=item.tool_id if item.tool_id in tools else None,
+        )
+        for item in batch
+    ]
 
 
 async def get_tool_logs(

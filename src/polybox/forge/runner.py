@@ -5,8 +5,8 @@ its server running, as of the last change the event bus reported, so a revoke or
 effect with the next call in this process and as soon as its event arrives on other replicas.
 Arguments are validated against the tool's input schema before any code runs. The code runs in
 the pool with its server's secrets, egress policy and import allow-list, in a worker bound to that
-server (`scope`), under `call_timeout_seconds`. The outcome is logged in its own transaction
-afterwards (see logs.py); a failed log write never fails the call.
+server (`scope`), under `call_timeout_seconds`. The outcome goes to the execution log writer,
+which stores it off the call's path (see logs.py); a failed log write never fails the call.
 
 Test runs are not written to the execution logs: those record what ran for clients (approved
 code), and a test run's outcome goes straight back to its caller. Each test run is recorded in the
@@ -65,7 +65,7 @@ class ToolRunner:
     """Runs forged tools and test code in the pool; one per process, shared by every surface.
 
     `pool` is None when the process has no sandbox backend (`sandbox_problem` says why); every
-    run then fails with UnavailableError.
+    run then fails with UnavailableError. `close()` writes the execution logs still waiting.
     """
 
     def __init__(
@@ -82,6 +82,10 @@ class ToolRunner:
         self.logs = ExecutionLogWriter()
         self.plans = CallPlans(secret_box, settings)
         self._sandbox_problem = sandbox_problem
+
+    async def close(self) -> None:
+        """Write the execution logs still waiting (the pool belongs to whoever made it)."""
+        await self.logs.close()
 
     async def call_tool(
         self,
@@ -119,14 +123,13 @@ class ToolRunner:
             duration_ms=result.duration_ms,
             client_id=actor.client_id,
         )
-        log_id = await self.logs.write(sessions, record)
+        self.logs.submit(sessions, record)
         return CallOutcome(
             ok=result.ok,
             structured=structured,
             text=text,
             error=error,
             duration_ms=result.duration_ms,
-            log_id=log_id,
         )
 
     async def test_code(

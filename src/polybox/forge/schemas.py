@@ -199,8 +199,8 @@ class CallOutcome(Out):
     `structured` is the result as an object (non-object results, and results of tools whose
     output schema wraps them, are `{"result": value}`); `text` is that object as JSON. On
     failure `ok` is false, `structured` None and `error` (= `text`) a short message such as
-    "ValueError: bad city (line 4)". `log_id` is None only when the log is still waiting for
-    the store.
+    "ValueError: bad city (line 4)". The call's execution log is written shortly after, off
+    the call's path.
     """
 
     ok: bool
@@ -208,7 +208,6 @@ class CallOutcome(Out):
     text: str
     error: str | None
     duration_ms: float
-    log_id: int | None
 
 
 class ErrorDetail(Out):
