@@ -124,6 +124,15 @@ class ToolCatalog:
                 self._by_name = {tool.public_name: tool for tool in tools}
             return tools
 
+    @property
+    def snapshot(self) -> Sequence[CallableTool] | None:
+        """The cached tools: the same object until the next invalidation; None when not loaded.
+
+        Lets a caller keep something derived from the list (a rendered answer) exactly as long
+        as the list itself is kept.
+        """
+        return self._tools
+
     def peek(self, public_name: str) -> CallableTool | None:
         """The cached tool named `public_name`, without reading the store.
 

@@ -2,8 +2,9 @@
 
 Listing reads the `ToolCatalog` cache (one query after each change, none otherwise) and keeps
 the rendered entries for as long as the catalog keeps its snapshot. A call goes to the
-`ToolRunner`, which checks the store at call time, validates the arguments, runs the approved
-code in the sandbox and logs the execution.
+`ToolRunner`, which follows the tool's call plan (read from the store once, dropped with the next
+change event), validates the arguments, runs the approved code in the sandbox and hands the
+execution log to its writer.
 """
 
 from __future__ import annotations
@@ -72,4 +73,4 @@ class ForgedTools:
             return unexpected(name, exc)
         if not outcome.ok or outcome.structured is None:
             return failure(outcome.error or outcome.text)
-        return success(outcome.structured)
+        return success(outcome.structured, outcome.text)

@@ -18,9 +18,13 @@ from polybox.logs import get_logger
 _log = get_logger("polybox.mcp")
 
 
-def success(structured: dict[str, Any]) -> types.CallToolResult:
-    """A result whose text is the JSON of its structured content (never a Python repr)."""
-    text = json.dumps(structured, ensure_ascii=False, separators=(",", ":"))
+def success(structured: dict[str, Any], text: str | None = None) -> types.CallToolResult:
+    """A result whose text is the JSON of its structured content (never a Python repr).
+
+    Pass `text` when that JSON is at hand already, so it is not encoded twice.
+    """
+    if text is None:
+        text = json.dumps(structured, ensure_ascii=False, separators=(",", ":"))
     return types.CallToolResult(
         content=[types.TextContent(type="text", text=text)], structured_content=structured
     )

@@ -22,6 +22,7 @@ from polybox import __version__
 from polybox.instance import Instance
 from polybox.mcp.caller import actor_of
 from polybox.mcp.forged import ForgedTools
+from polybox.mcp.listing import ListingCache
 from polybox.mcp.management import MANAGEMENT_TOOLS
 from polybox.mcp.management.base import Call, call_management_tool
 from polybox.mcp.notifications import ListChangedFanout, watch_tool_changes
@@ -81,6 +82,7 @@ class McpSurface:
             on_subscriptions_listen=self.fanout.listen_handler,
         )
         self.server.middleware.append(self.fanout.track)
+        self.server.middleware.append(ListingCache(lambda: self.forged.catalog.snapshot))
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:

@@ -1,0 +1,60 @@
+"""tools/list answered from the SDK's own last answer while the tool list has not changed.
+
+With 500 forged tools most of a tools/list is the SDK's work, not ours: dumping the result
+model, then validating it against the protocol version's schema and dumping it again (the
+"sieve"), before the transport serialises the JSON-RPC reply. Our side is cached already
+(`ForgedTools` keeps the rendered `Tool`s). `ListingCache` is server middleware that keeps the
+wire-shaped result the SDK produced for each protocol version, and returns it without calling
+the handler while the catalog snapshot it was built from is still current. The SDK's
+middleware contract allows this: a result returned without `call_next` is trusted as is.
+
+Only requests the SDK would answer the same way are served from the cache: tools/list without
+a cursor, on a connection past its handshake (or of the sessionless 2026-07-28 era). Every
+client sees the same list, so one answer per protocol version is right.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from mcp.server.context import HandlerResult, ServerRequestContext
+from mcp_types.version import MODERN_PROTOCOL_VERSIONS
+
+CallNext = Callable[[ServerRequestContext[Any, Any]], Awaitable[HandlerResult]]
+
+
+class ListingCache:
+    """Middleware: the last tools/list answer per protocol version, for one listing `snapshot`.
+
+    `snapshot()` returns an object that stays the same (`is`) exactly as long as tools/list
+    would read the same, and None when that is not known (the catalog was just invalidated).
+    """
+
+    def __init__(self, snapshot: Callable[[], object | None]) -> None:
+        self._snapshot = snapshot
+        self._answers: dict[str, tuple[object, dict[str, Any]]] = {}
+
+    async def __call__(
+        self, ctx: ServerRequestContext[Any, Any], call_next: CallNext
+    ) -> HandlerResult:
+        if not _cacheable(ctx):
+            return await call_next(ctx)
+        version = ctx.protocol_version
+        before = self._snapshot()
+        kept = self._answers.get(version)
+        if before is not None and kept is not None and kept[0] is before:
+            return copy.copy(kept[1])  # the SDK copies the top level too; nested parts are shared
+        result = await call_next(ctx)
+        if before is not None and self._snapshot() is before and isinstance(result, dict):
+            self._answers[version] = (before, result)
+            return copy.copy(result)
+        return result
+
+
+def _cacheable(ctx: ServerRequestContext[Any, Any]) -> bool:
+    if ctx.method != "tools/list" or (ctx.params or {}).get("cursor") is not None:
+        return False
+    past_handshake = ctx.session.client_params is not None
+    return past_handshake or ctx.protocol_version in MODERN_PROTOCOL_VERSIONS
