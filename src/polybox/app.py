@@ -2,8 +2,8 @@
 
 `/healthz` says the process is alive; `/readyz` says it can do its job (the database answers and
 the sandbox is usable); `/metrics` is the Prometheus scrape; `/mcp` is MCP over Streamable HTTP
-(its session manager and change watcher run for the app's lifespan). `/api` and `/` (the built
-UI) are mounted by their own packages as they are built.
+(its session manager and change watcher run for the app's lifespan); `/api` is the admin REST
+API (`api/`). `/` (the built UI) is mounted once the UI exists.
 """
 
 from __future__ import annotations
@@ -15,9 +15,10 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
 from polybox import __version__
+from polybox.api.app import create_api
 from polybox.instance import Instance
 from polybox.mcp.http import McpHttp
 from polybox.mcp.server import McpSurface
@@ -50,6 +51,7 @@ def create_app(instance: Instance) -> Starlette:
         Route("/readyz", readyz, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
         Route("/mcp", mcp.endpoint),
+        Mount("/api", app=create_api(instance)),
     ]
     app = Starlette(
         routes=routes,

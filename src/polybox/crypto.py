@@ -20,7 +20,9 @@ import tempfile
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from polybox.config import ConfigError, Settings, ensure_data_dir, env_name
 from polybox.errors import PolyboxError
@@ -41,6 +43,15 @@ class SecretBox:
         if len(key) != KEY_BYTES:
             raise ValueError(f"the encryption key must be {KEY_BYTES} bytes, got {len(key)}")
         self._aead = AESGCM(key)
+        self._key = key
+
+    def derive(self, purpose: str) -> bytes:
+        """A 32-byte key for `purpose` (e.g. token signing), independent of the secrets key.
+
+        HKDF keeps one key file for the instance while no two uses share key material.
+        """
+        hkdf = HKDF(algorithm=hashes.SHA256(), length=KEY_BYTES, salt=None, info=purpose.encode())
+        return hkdf.derive(self._key)
 
     def __repr__(self) -> str:
         return "SecretBox(<hidden>)"

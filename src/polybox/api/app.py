@@ -1,0 +1,36 @@
+"""The admin API application, mounted at /api by the top-level app.
+
+Routers live in `api/routes/`, one per resource; each route is one service call. OpenAPI is served
+at /api/openapi.json and the interactive docs at /api/docs.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from polybox import __version__
+from polybox.api.errors import install_error_handlers
+from polybox.api.routes import ROUTERS
+from polybox.instance import Instance
+
+DESCRIPTION = """\
+Admin API of polybox. Authenticate with `POST /api/auth/login` and send the access token as
+`Authorization: Bearer <token>`. Errors are `{"error": {"type", "message", "details"}}`.
+"""
+
+
+def create_api(instance: Instance) -> FastAPI:
+    """The FastAPI app for one instance."""
+    api = FastAPI(
+        title="polybox admin API",
+        version=__version__,
+        description=DESCRIPTION,
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    api.state.instance = instance
+    install_error_handlers(api)
+    for router in ROUTERS:
+        api.include_router(router)
+    return api

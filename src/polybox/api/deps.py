@@ -1,0 +1,76 @@
+"""FastAPI dependencies: the instance, a transaction, and the authenticated admin.
+
+Every route except the auth entry points (setup, login, refresh) depends on `current_admin`, so an
+unauthenticated route is a visible exception in its router.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from polybox.auth.access import SIGNING_PURPOSE, AuthError, verify_access_token
+from polybox.forge.actors import Actor, admin
+from polybox.forge.unit import transaction
+from polybox.instance import Instance
+from polybox.store.models import AdminUser
+
+_bearer = HTTPBearer(auto_error=False, description="Access token from /api/auth/login")
+
+
+def signing_key(instance: Instance) -> bytes:
+    """The key access tokens are signed with, derived from the instance's secret key."""
+    return instance.secret_box.derive(SIGNING_PURPOSE)
+
+
+def get_instance(request: Request) -> Instance:
+    instance: Instance = request.app.state.instance
+    return instance
+
+
+InstanceDep = Annotated[Instance, Depends(get_instance)]
+
+
+async def get_session(instance: InstanceDep) -> AsyncIterator[AsyncSession]:
+    """A session in a transaction that commits when the route returns, then publishes events."""
+    async with transaction(instance.sessions, instance.events) as session:
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+
+@dataclass(frozen=True)
+class AdminPrincipal:
+    """The admin behind a request."""
+
+    id: int
+    username: str
+    session_id: str
+
+    @property
+    def actor(self) -> Actor:
+        return admin(self.username)
+
+
+async def current_admin(
+    instance: InstanceDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> AdminPrincipal:
+    """The admin of a valid, unrevoked access token; AuthError (401) otherwise."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise AuthError("missing bearer token; log in at /api/auth/login")
+    claims = verify_access_token(signing_key(instance), credentials.credentials)
+    async with instance.sessions() as session:
+        user = await session.get(AdminUser, claims.admin_id)
+    if user is None or user.disabled:
+        raise AuthError("this admin account no longer exists or is disabled")
+    return AdminPrincipal(user.id, user.username, claims.session_id)
+
+
+AdminDep = Annotated[AdminPrincipal, Depends(current_admin)]

@@ -1,0 +1,5 @@
+"""The API's routers, one module per resource; `ROUTERS` is what `create_api` includes."""
+
+from fastapi import APIRouter
+
+ROUTERS: list[APIRouter] = []
