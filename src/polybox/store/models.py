@@ -302,3 +302,31 @@ class ActivityLog(CreatedAt, Base):
     target_kind: Mapped[str | None] = mapped_column(String(32))
     target_id: Mapped[str | None] = mapped_column(String(64))
     details: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default=_EMPTY_OBJECT)
+
+
+# --- admin sessions (revision 0003) ----------------------------------------------------------
+
+
+class AdminSession(CreatedAt, Base):
+    """One refresh token of an admin's login session.
+
+    A login starts a family; each refresh marks its token used and adds the next one to the
+    family. Revoking a session sets `revoked_at` on every row of the family. Only the token's
+    SHA-256 is stored.
+    """
+
+    __tablename__ = "admin_sessions"
+    __table_args__ = (
+        Index("ix_admin_sessions_family_id", "family_id"),
+        Index("ix_admin_sessions_admin_id", "admin_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    admin_id: Mapped[int] = mapped_column(ForeignKey("admin_users.id", ondelete="CASCADE"))
+    family_id: Mapped[str] = mapped_column(String(64))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    user_agent: Mapped[str | None] = mapped_column(String(255))
+    ip: Mapped[str | None] = mapped_column(String(64))
