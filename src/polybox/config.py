@@ -83,6 +83,31 @@ class Settings(BaseSettings):
             "(admin UI) are deleted; the first pass runs a few seconds after start."
         ),
     )
+    api_max_body_bytes: int = Field(
+        default=1_048_576,
+        ge=1024,
+        description=(
+            "Largest request body the admin API (`/api`) accepts; a larger one is refused with "
+            "413. `/mcp` has its own limits."
+        ),
+    )
+    cors_origins: list[str] = Field(
+        default=[],
+        description=(
+            "Origins (e.g. `https://admin.example.com`) whose browsers may call `/api` "
+            "cross-origin; as an environment variable a JSON list. Empty: CORS is off."
+        ),
+    )
+    pypi_url: str = Field(
+        default="https://pypi.org",
+        description=(
+            "Package index whose JSON API (`<url>/pypi/<name>/json`) describes a requested "
+            "module to the admin before approval."
+        ),
+    )
+    pypi_timeout_seconds: float = Field(
+        default=5.0, gt=0, le=60, description="Time limit of one package index request."
+    )
     encryption_key: SecretStr | None = Field(
         default=None,
         description=(
@@ -181,6 +206,13 @@ class Settings(BaseSettings):
         if value is None or not value.strip():
             return None
         return normalise_database_url(value).render_as_string(hide_password=False)
+
+    @field_validator("pypi_url", mode="after")
+    @classmethod
+    def _check_pypi_url(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("must be an http(s) URL, e.g. https://pypi.org")
+        return value.rstrip("/")
 
     @property
     def database(self) -> URL:
