@@ -172,6 +172,28 @@ class ToolVersionDetailOut(ToolVersionOut):
     diff_against_current: str  # empty when this is the current version's code
 
 
+class ToolDiffOut(Out):
+    """A unified diff between two versions of a tool's code."""
+
+    server: str
+    tool: str
+    from_version: int
+    to_version: int
+    diff: str  # empty when both versions have the same code
+
+
+class ToolReviewOut(Out):
+    """A tool waiting for review, with what changed since it was last approved.
+
+    `base_version` is the version an admin approved last (None when never approved: the diff
+    then adds the whole code); `diff` goes from it to the current code.
+    """
+
+    tool: ToolOut
+    base_version: int | None
+    diff: str
+
+
 class ToolStatusOut(Out):
     """Where a tool stands and, when clients cannot call it, every reason why."""
 

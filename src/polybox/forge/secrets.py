@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,6 +25,7 @@ from polybox.forge.errors import (
     UnavailableError,
 )
 from polybox.forge.names import description_problem
+from polybox.forge.pages import DEFAULT_PAGE_SIZE, Page, paginate
 from polybox.forge.schemas import SecretOut
 from polybox.forge.servers import find_server
 from polybox.forge.unit import queue_event, record_activity
@@ -62,9 +63,25 @@ async def create_secret_placeholder(
 
 async def list_secrets(session: AsyncSession, server: str | int) -> list[SecretOut]:
     """Keys, descriptions and `has_value` of a server's secrets, by key."""
-    row = await find_server(session, server)
-    query = select(ServerSecret).where(ServerSecret.server_id == row.id).order_by(ServerSecret.key)
+    query = await _secrets_of(session, server)
     return [_out(secret) for secret in (await session.scalars(query)).all()]
+
+
+async def page_secrets(
+    session: AsyncSession,
+    server: str | int,
+    *,
+    page: int = 1,
+    page_size: int = DEFAULT_PAGE_SIZE,
+) -> Page[SecretOut]:
+    """`list_secrets` one page at a time, for the admin API."""
+    query = await _secrets_of(session, server)
+    return await paginate(session, query, _out, page=page, page_size=page_size)
+
+
+async def _secrets_of(session: AsyncSession, server: str | int) -> Select[ServerSecret]:
+    row = await find_server(session, server)
+    return select(ServerSecret).where(ServerSecret.server_id == row.id).order_by(ServerSecret.key)
 
 
 async def set_secret_value(

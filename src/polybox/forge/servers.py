@@ -26,6 +26,7 @@ from polybox.forge.errors import (
 from polybox.forge.names import description_problem, name_problem
 from polybox.forge.pages import DEFAULT_PAGE_SIZE, Page, paginate
 from polybox.forge.schemas import ServerOut
+from polybox.forge.sorting import ordering
 from polybox.forge.unit import queue_event, record_activity
 from polybox.store.enums import ServerStatus, ToolStatus
 from polybox.store.models import Server, Tool
@@ -42,13 +43,37 @@ async def find_server(session: AsyncSession, server: str | int) -> Server:
     return row
 
 
+SORT_FIELDS = {
+    "name": Server.name,
+    "status": Server.status,
+    "created_at": Server.created_at,
+    "updated_at": Server.updated_at,
+}
+
+
 async def list_servers(
-    session: AsyncSession, *, page: int = 1, page_size: int = DEFAULT_PAGE_SIZE
+    session: AsyncSession,
+    *,
+    page: int = 1,
+    page_size: int = DEFAULT_PAGE_SIZE,
+    status: ServerStatus | None = None,
+    name_contains: str | None = None,
+    sort: str | None = None,
 ) -> Page[ServerOut]:
-    """Servers by name, with their tool counts (one extra query per page)."""
-    listed = await paginate(
-        session, select(Server).order_by(Server.name), _bare_out, page=page, page_size=page_size
-    )
+    """Servers (by name unless `sort` says otherwise), with their tool counts.
+
+    `name_contains` matches case-insensitively anywhere in the name; `sort` is one of
+    SORT_FIELDS, `-` first for descending. One extra query per page for the counts.
+    """
+    order = ordering(sort, SORT_FIELDS, default="name", tiebreak=Server.id)
+    query = select(Server).order_by(*order)
+    if status is not None:
+        query = query.where(Server.status == status)
+    if name_contains:
+        query = query.where(
+            func.lower(Server.name).contains(name_contains.lower(), autoescape=True)
+        )
+    listed = await paginate(session, query, _bare_out, page=page, page_size=page_size)
     counts = await _tool_counts(session, [item.id for item in listed.items])
     items = [item.model_copy(update={"tool_counts": counts[item.id]}) for item in listed.items]
     return listed.model_copy(update={"items": items})
@@ -81,6 +106,26 @@ async def create_server(
     record_activity(session, actor, "server.created", target_kind="server", target_id=row.id)
     queue_event(session, EventKind.SERVER_CHANGED, _event_data(row))
     await session.flush()
+    return await server_out(session, row)
+
+
+async def update_server(
+    session: AsyncSession, actor: Actor, server: str | int, *, description: str
+) -> ServerOut:
+    """Replace the server's description (what clients read about its tools' purpose)."""
+    problem = description_problem("description", description)
+    if problem is not None:
+        raise InvalidInputError.of_fields("cannot update the server", [problem])
+    row = await find_server(session, server)
+    if description != row.description:
+        row.description = description
+        record_activity(
+            session, actor, "server.updated", target_kind="server", target_id=row.id,
+            details={"changed": ["description"]},
+        )  # fmt: skip
+        queue_event(session, EventKind.SERVER_CHANGED, _event_data(row))
+        await session.flush()
+        await session.refresh(row, ["updated_at"])
     return await server_out(session, row)
 
 

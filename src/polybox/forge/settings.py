@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from polybox.events import EventKind
 from polybox.forge.actors import Actor
 from polybox.forge.allowlists import EntryError, check_module, parse_host_entry
-from polybox.forge.errors import FieldError, ForbiddenError, InvalidInputError
+from polybox.forge.errors import FieldError, ForbiddenError, InvalidInputError, NotFoundError
 from polybox.forge.unit import queue_event, record_activity
 from polybox.sandbox.python import DEFAULT_ALLOWED_MODULES
 from polybox.store.models import Setting
@@ -40,6 +40,8 @@ def _private_host(text: str) -> str:
 
 
 ApprovalMode = Literal["require_approval", "auto_approve"]
+NetworkPolicy = Literal["require_approval", "allow_all_public"]
+RemoteEditing = Literal["all", "read_only", "none"]
 ModuleName = Annotated[str, AfterValidator(_module)]
 PrivateHost = Annotated[str, AfterValidator(_private_host)]
 
@@ -57,11 +59,11 @@ class ForgeSettings(BaseModel):
         default="require_approval",
         description="`auto_approve`: module requests are granted without an admin.",
     )
-    network_access_policy: Literal["require_approval", "allow_all_public"] = Field(
+    network_access_policy: NetworkPolicy = Field(
         default="require_approval",
         description="`allow_all_public`: requests for public hosts are granted without an admin.",
     )
-    remote_tool_editing: Literal["all", "read_only", "none"] = Field(
+    remote_tool_editing: RemoteEditing = Field(
         default="all",
         description=(
             "Management tools remote MCP clients may call: all, read_only (list, get, validate, "
@@ -125,6 +127,78 @@ async def update_settings(session: AsyncSession, actor: Actor, **changes: Any) -
         queue_event(session, EventKind.SETTINGS_CHANGED, {"keys": ",".join(sorted(changed))})
     await session.flush()
     return updated
+
+
+class SettingsProfile(BaseModel):
+    """A named security posture: the policy settings it sets at once (others stay as they are)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: Literal["strict", "balanced", "permissive"]
+    description: str
+    settings: dict[str, Any]
+    active: bool = False  # every setting of the profile has its value now
+
+
+_BALANCED = {
+    key: ForgeSettings.model_fields[key].default
+    for key in (
+        "tool_approval_mode",
+        "module_approval_mode",
+        "network_access_policy",
+        "remote_tool_editing",
+        "redact_secrets_in_output",
+        "test_before_approval",
+    )
+}
+PROFILES: dict[str, SettingsProfile] = {
+    profile.name: profile
+    for profile in (
+        SettingsProfile(
+            name="strict",
+            description="An admin approves every tool, module and host; remote clients may not "
+            "use the management tools; nothing unapproved is run, even as a test.",
+            settings=_BALANCED | {"remote_tool_editing": "none"},
+        ),
+        SettingsProfile(
+            name="balanced",
+            description="The defaults: an admin approves tools, modules and hosts; remote "
+            "clients may build tools for review.",
+            settings=_BALANCED,
+        ),
+        SettingsProfile(
+            name="permissive",
+            description="Tools and modules are approved automatically and public hosts are "
+            "granted on request; code may be tested before approval. Secrets stay redacted.",
+            settings=_BALANCED
+            | {
+                "tool_approval_mode": "auto_approve",
+                "module_approval_mode": "auto_approve",
+                "network_access_policy": "allow_all_public",
+                "test_before_approval": True,
+            },
+        ),
+    )
+}
+
+
+async def list_profiles(session: AsyncSession) -> list[SettingsProfile]:
+    """The profiles with their values, marking those the current settings match."""
+    current = (await get_settings(session)).model_dump()
+    return [
+        profile.model_copy(
+            update={"active": all(current[k] == v for k, v in profile.settings.items())}
+        )
+        for profile in PROFILES.values()
+    ]
+
+
+async def apply_profile(session: AsyncSession, actor: Actor, name: str) -> ForgeSettings:
+    """Set every setting of profile `name` (admins only); NotFoundError naming the profiles."""
+    profile = PROFILES.get(name)
+    if profile is None:
+        raise NotFoundError(f"no settings profile {name!r}; choose one of {', '.join(PROFILES)}")
+    return await update_settings(session, actor, **profile.settings)
 
 
 async def grant_global_modules(session: AsyncSession, actor: Actor, modules: Iterable[str]) -> None:

@@ -21,6 +21,7 @@ from polybox.forge.names import code_problem, description_problem, name_problem
 from polybox.forge.pages import DEFAULT_PAGE_SIZE, Page, paginate
 from polybox.forge.schemas import CodeReport, ToolOut
 from polybox.forge.servers import find_server
+from polybox.forge.sorting import ordering
 from polybox.forge.tool_rows import (
     LOADED,
     analysis,
@@ -37,6 +38,13 @@ from polybox.forge.versions import add_version
 from polybox.store.enums import ToolStatus
 from polybox.store.models import Server, Tool
 
+SORT_FIELDS = {
+    "name": Tool.name,
+    "status": Tool.status,
+    "created_at": Tool.created_at,
+    "updated_at": Tool.updated_at,
+}
+
 
 async def list_tools(
     session: AsyncSession,
@@ -45,10 +53,12 @@ async def list_tools(
     page: int = 1,
     page_size: int = DEFAULT_PAGE_SIZE,
     status: ToolStatus | None = None,
+    sort: str | None = None,
 ) -> Page[ToolOut]:
-    """A server's tools by name, optionally only those in one approval state."""
+    """A server's tools, by name unless `sort` names a SORT_FIELD, optionally of one state."""
+    order = ordering(sort, SORT_FIELDS, default="name", tiebreak=Tool.id)
     owner = await find_server(session, server)
-    query = select(Tool).where(Tool.server_id == owner.id).options(*LOADED).order_by(Tool.name)
+    query = select(Tool).where(Tool.server_id == owner.id).options(*LOADED).order_by(*order)
     if status is not None:
         query = query.where(Tool.status == status)
     return await paginate(session, query, tool_out, page=page, page_size=page_size)

@@ -18,7 +18,13 @@ from polybox.forge.actors import Actor
 from polybox.forge.approvals import after_change
 from polybox.forge.errors import ConflictError, InvalidInputError, NotFoundError
 from polybox.forge.pages import DEFAULT_PAGE_SIZE, Page, paginate
-from polybox.forge.schemas import CodeReport, ToolOut, ToolVersionDetailOut, ToolVersionOut
+from polybox.forge.schemas import (
+    CodeReport,
+    ToolDiffOut,
+    ToolOut,
+    ToolVersionDetailOut,
+    ToolVersionOut,
+)
 from polybox.forge.tool_rows import (
     analysis,
     code_field_errors,
@@ -58,19 +64,50 @@ async def get_tool_version(
     row = await find_tool(session, server, tool)
     version = await _find_version(session, row, number)
     current = current_version(row)
-    diff = difflib.unified_diff(
-        version.code.splitlines(keepends=True),
-        current.code.splitlines(keepends=True),
-        fromfile=f"version {version.number}",
-        tofile=f"version {current.number} (current)",
-    )
     return ToolVersionDetailOut(
         **_version_out(row, version).model_dump(),
         code=version.code,
         input_schema=version.input_schema,
         output_schema=version.output_schema,
-        diff_against_current="".join(diff),
+        diff_against_current=unified_diff(
+            version.code,
+            current.code,
+            old_name=f"version {version.number}",
+            new_name=f"version {current.number} (current)",
+        ),
     )
+
+
+async def diff_tool_versions(
+    session: AsyncSession, server: str | int, tool: str | int, old: int, new: int
+) -> ToolDiffOut:
+    """A unified diff from version `old`'s code to version `new`'s (empty when the code is equal).
+
+    Either order works: a diff from a newer to an older version shows what a rollback would undo.
+    """
+    row = await find_tool(session, server, tool)
+    before = await _find_version(session, row, old)
+    after = await _find_version(session, row, new)
+    return ToolDiffOut(
+        server=row.server.name,
+        tool=row.name,
+        from_version=old,
+        to_version=new,
+        diff=unified_diff(
+            before.code, after.code, old_name=f"version {old}", new_name=f"version {new}"
+        ),
+    )
+
+
+def unified_diff(old: str, new: str, *, old_name: str, new_name: str) -> str:
+    """The unified diff of two codes as one text, lines labelled with the version names."""
+    lines = difflib.unified_diff(
+        old.splitlines(keepends=True),
+        new.splitlines(keepends=True),
+        fromfile=old_name,
+        tofile=new_name,
+    )
+    return "".join(lines)
 
 
 async def rollback_tool(
