@@ -2,4 +2,13 @@
 
 from fastapi import APIRouter
 
-ROUTERS: list[APIRouter] = []
+from polybox.api.routes import approvals, logs, secrets, servers, settings, tools
+
+ROUTERS: list[APIRouter] = [
+    servers.router,
+    tools.router,
+    approvals.router,
+    secrets.router,
+    logs.router,
+    settings.router,
+]
