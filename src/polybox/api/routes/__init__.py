@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from polybox.api.routes import approvals, logs, secrets, servers, settings, tools
+from polybox.api.routes import activity, approvals, logs, secrets, servers, settings, tools
 
 ROUTERS: list[APIRouter] = [
     servers.router,
@@ -11,4 +11,5 @@ ROUTERS: list[APIRouter] = [
     secrets.router,
     logs.router,
     settings.router,
+    activity.router,
 ]
