@@ -2,7 +2,16 @@
 
 from fastapi import APIRouter
 
-from polybox.api.routes import activity, approvals, logs, secrets, servers, settings, tools
+from polybox.api.routes import (
+    activity,
+    approvals,
+    dashboard,
+    logs,
+    secrets,
+    servers,
+    settings,
+    tools,
+)
 
 ROUTERS: list[APIRouter] = [
     servers.router,
@@ -12,4 +21,5 @@ ROUTERS: list[APIRouter] = [
     logs.router,
     settings.router,
     activity.router,
+    dashboard.router,
 ]
