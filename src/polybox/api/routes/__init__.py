@@ -7,6 +7,7 @@ from polybox.api.routes import (
     approvals,
     dashboard,
     logs,
+    modules,
     secrets,
     servers,
     settings,
@@ -22,4 +23,5 @@ ROUTERS: list[APIRouter] = [
     settings.router,
     activity.router,
     dashboard.router,
+    modules.router,
 ]
