@@ -31,6 +31,11 @@ async def add_tool(
             await approvals.request_publish(session, CLAUDE, server, name)
 
 
+async def publish(instance: Instance, server: str, name: str) -> None:
+    async with transaction(instance.sessions, instance.events) as session:
+        await approvals.request_publish(session, CLAUDE, server, name)
+
+
 async def change_code(instance: Instance, server: str, name: str, code: str) -> None:
     async with transaction(instance.sessions, instance.events) as session:
         await tools.update_tool(session, CLAUDE, server, name, code=code)
