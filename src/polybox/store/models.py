@@ -77,6 +77,8 @@ class ApiToken(CreatedAt, Base):
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
 
+    created_by: Mapped[AdminUser | None] = relationship()
+
 
 class Setting(UpdatedAt, Base):
     """A runtime setting changed from the admin UI (startup settings live in config.py)."""
