@@ -2,21 +2,21 @@
 
 `api` is an httpx client on the whole ASGI app (base URL http://polybox), so paths start with
 /api; the app's lifespan is not entered (the MCP session manager is not needed here).
-`admin_headers` carries a valid access token of a freshly created admin `alice`.
+`admin_headers` carries a valid access token of a freshly created admin `alice`, obtained by
+logging in through the API (`log_in`).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy.engine import URL
 
-from polybox.api.deps import signing_key
 from polybox.app import create_app
-from polybox.auth.access import issue_access_token
 from polybox.auth.admins import create_admin
 from polybox.config import load_settings
 from polybox.instance import Instance
@@ -40,12 +40,27 @@ async def api(instance: Instance) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
+LogIn = Callable[[str, str], Awaitable[dict[str, Any]]]
+
+
 @pytest.fixture
-async def admin_headers(instance: Instance) -> dict[str, str]:
+def log_in(api: httpx.AsyncClient) -> LogIn:
+    """Log in through POST /api/auth/login; the answer's body (access and refresh token)."""
+
+    async def log_in(username: str, password: str) -> dict[str, Any]:
+        response = await api.post(
+            "/api/auth/login", json={"username": username, "password": password}
+        )
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    return log_in
+
+
+@pytest.fixture
+async def admin_headers(instance: Instance, log_in: LogIn) -> dict[str, str]:
     async with instance.sessions.begin() as session:
-        user = await create_admin(session, "alice", ADMIN_PASSWORD)
-        admin_id = user.id
-    token, _ = issue_access_token(
-        signing_key(instance), admin_id=admin_id, username="alice", session_id="test-session"
-    )
-    return {"Authorization": f"Bearer {token}"}
+        await create_admin(session, "alice", ADMIN_PASSWORD)
+    tokens = await log_in("alice", ADMIN_PASSWORD)
+    return {"Authorization": f"Bearer {tokens['access_token']}"}

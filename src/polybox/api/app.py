@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from polybox import __version__
 from polybox.api.errors import install_error_handlers
 from polybox.api.routes import ROUTERS
+from polybox.auth.ratelimit import LoginLimiter
 from polybox.instance import Instance
 
 DESCRIPTION = """\
@@ -30,6 +31,7 @@ def create_api(instance: Instance) -> FastAPI:
         redoc_url=None,
     )
     api.state.instance = instance
+    api.state.login_limiter = LoginLimiter()  # per process: see auth/ratelimit.py
     install_error_handlers(api)
     for router in ROUTERS:
         api.include_router(router)

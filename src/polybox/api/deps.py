@@ -15,10 +15,11 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from polybox.auth.access import SIGNING_PURPOSE, AuthError, verify_access_token
+from polybox.auth.ratelimit import LoginLimiter
+from polybox.auth.sessions import ClientInfo, session_admin
 from polybox.forge.actors import Actor, admin
 from polybox.forge.unit import transaction
 from polybox.instance import Instance
-from polybox.store.models import AdminUser
 
 _bearer = HTTPBearer(auto_error=False, description="Access token from /api/auth/login")
 
@@ -45,6 +46,23 @@ async def get_session(instance: InstanceDep) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 
 
+def get_login_limiter(request: Request) -> LoginLimiter:
+    limiter: LoginLimiter = request.app.state.login_limiter
+    return limiter
+
+
+LoginLimiterDep = Annotated[LoginLimiter, Depends(get_login_limiter)]
+
+
+def get_client(request: Request) -> ClientInfo:
+    """The TCP peer and user agent of the request (a proxy's own address when behind one)."""
+    peer = request.client.host if request.client else None
+    return ClientInfo(ip=peer, user_agent=request.headers.get("user-agent"))
+
+
+ClientDep = Annotated[ClientInfo, Depends(get_client)]
+
+
 @dataclass(frozen=True)
 class AdminPrincipal:
     """The admin behind a request."""
@@ -62,15 +80,15 @@ async def current_admin(
     instance: InstanceDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> AdminPrincipal:
-    """The admin of a valid, unrevoked access token; AuthError (401) otherwise."""
+    """The admin of a valid access token whose session is live and account enabled; else 401."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise AuthError("missing bearer token; log in at /api/auth/login")
     claims = verify_access_token(signing_key(instance), credentials.credentials)
     async with instance.sessions() as session:
-        user = await session.get(AdminUser, claims.admin_id)
-    if user is None or user.disabled:
-        raise AuthError("this admin account no longer exists or is disabled")
-    return AdminPrincipal(user.id, user.username, claims.session_id)
+        found = await session_admin(session, claims.admin_id, claims.session_id)
+    if found is None:
+        raise AuthError("the session ended (logout, password change or disabled account); log in")
+    return AdminPrincipal(found.id, found.username, claims.session_id)
 
 
 AdminDep = Annotated[AdminPrincipal, Depends(current_admin)]

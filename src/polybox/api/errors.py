@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from polybox.auth.access import AuthError
+from polybox.auth.ratelimit import RateLimitedError
 from polybox.forge.errors import ErrorKind, ForgeError
 from polybox.logs import get_logger
 
@@ -64,6 +65,13 @@ async def _auth_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(401, "unauthorized", str(exc), headers=headers)
 
 
+async def _rate_limited(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RateLimitedError)  # noqa: S101
+    headers = {"Retry-After": str(exc.retry_after)}
+    details = {"retry_after": exc.retry_after}
+    return error_response(429, "rate_limited", str(exc), details, headers=headers)
+
+
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)  # noqa: S101
     details = [
@@ -90,6 +98,7 @@ def install_error_handlers(app: FastAPI) -> None:
     """Render every error the API can raise in the one body shape."""
     app.add_exception_handler(ForgeError, _forge_error)
     app.add_exception_handler(AuthError, _auth_error)
+    app.add_exception_handler(RateLimitedError, _rate_limited)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected)

@@ -4,24 +4,30 @@ from fastapi import APIRouter
 
 from polybox.api.routes import (
     activity,
+    admins,
     approvals,
+    auth,
     dashboard,
     logs,
     modules,
     secrets,
     servers,
     settings,
+    tokens,
     tools,
 )
 
 ROUTERS: list[APIRouter] = [
+    auth.router,
+    admins.router,
+    tokens.router,
+    activity.router,
+    dashboard.router,
+    modules.router,
     servers.router,
     tools.router,
     approvals.router,
     secrets.router,
     logs.router,
     settings.router,
-    activity.router,
-    dashboard.router,
-    modules.router,
 ]
