@@ -42,6 +42,7 @@ def _private_host(text: str) -> str:
 ApprovalMode = Literal["require_approval", "auto_approve"]
 NetworkPolicy = Literal["require_approval", "allow_all_public"]
 RemoteEditing = Literal["all", "read_only", "none"]
+RetentionDays = Annotated[int, Field(ge=1, le=3650)]
 ModuleName = Annotated[str, AfterValidator(_module)]
 PrivateHost = Annotated[str, AfterValidator(_private_host)]
 
@@ -73,10 +74,8 @@ class ForgeSettings(BaseModel):
     redact_secrets_in_output: bool = Field(
         default=True, description="Replace secret values in tool results, output and logs."
     )
-    log_retention_days: int = Field(
+    log_retention_days: RetentionDays = Field(
         default=30,
-        ge=1,
-        le=3650,
         description="Execution and activity logs older than this are deleted.",
     )
     test_before_approval: bool = Field(
