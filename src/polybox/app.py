@@ -3,7 +3,8 @@
 `/healthz` says the process is alive; `/readyz` says it can do its job (the database answers and
 the sandbox is usable); `/metrics` is the Prometheus scrape; `/mcp` is MCP over Streamable HTTP
 (its session manager and change watcher run for the app's lifespan); `/api` is the admin REST
-API (`api/`). `/` (the built UI) is mounted once the UI exists.
+API (`api/`, behind its body limit and optional CORS). Every response carries the security
+headers (CSP, nosniff, frame denial, no referrer). `/` (the built UI) is mounted once the UI exists.
 """
 
 from __future__ import annotations
@@ -19,11 +20,22 @@ from starlette.routing import Mount, Route
 
 from polybox import __version__
 from polybox.api.app import create_api
+from polybox.api.guards import guard_api
 from polybox.instance import Instance
 from polybox.mcp.http import McpHttp
 from polybox.mcp.server import McpSurface
 from polybox.metrics import CONTENT_TYPE
-from polybox.middleware import RequestContextMiddleware
+from polybox.middleware import (
+    CONTENT_SECURITY_POLICY,
+    RequestContextMiddleware,
+    SecurityHeadersMiddleware,
+)
+
+# Swagger UI at /api/docs comes from its CDN and starts with an inline script.
+DOCS_CSP = (
+    f"{CONTENT_SECURITY_POLICY}; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    "style-src 'self' https://cdn.jsdelivr.net; img-src 'self' data: https://fastapi.tiangolo.com"
+)
 
 
 def create_app(instance: Instance) -> Starlette:
@@ -51,11 +63,14 @@ def create_app(instance: Instance) -> Starlette:
         Route("/readyz", readyz, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
         Route("/mcp", mcp.endpoint),
-        Mount("/api", app=create_api(instance)),
+        Mount("/api", app=guard_api(create_api(instance), instance.settings)),
     ]
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(RequestContextMiddleware, metrics=instance.metrics)],
+        middleware=[
+            Middleware(RequestContextMiddleware, metrics=instance.metrics),
+            Middleware(SecurityHeadersMiddleware, csp_by_path={"/api/docs": DOCS_CSP}),
+        ],
         lifespan=lifespan,
     )
     app.state.mcp = mcp

@@ -1,4 +1,4 @@
-"""ASGI middleware that gives every HTTP request an id, an access log line and metrics.
+"""ASGI middleware of the whole HTTP app: request ids, access log and metrics; security headers.
 
 Pure ASGI (not BaseHTTPMiddleware) so streaming responses — MCP's Streamable HTTP and SSE — pass
 through untouched.
@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from collections.abc import Mapping
 
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -68,3 +69,43 @@ def _incoming_id(scope: Scope) -> str | None:
         if name == REQUEST_ID_HEADER and _SAFE_ID.match(value):
             return str(value.decode())
     return None
+
+
+# For the same-origin admin UI: its own scripts, styles and API only; never framed, no plugins.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; frame-ancestors 'none'; object-src 'none'; base-uri 'none'"
+)
+
+
+class SecurityHeadersMiddleware:
+    """Adds the browser hardening headers to every HTTP response that does not set its own.
+
+    `csp_by_path` gives a page that needs more (the API docs load Swagger UI from its CDN) its
+    own Content-Security-Policy; every other response gets CONTENT_SECURITY_POLICY.
+    """
+
+    def __init__(self, app: ASGIApp, csp_by_path: Mapping[str, str] | None = None) -> None:
+        self.app = app
+        self.csp_by_path = {path: csp.encode() for path, csp in (csp_by_path or {}).items()}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        csp = self.csp_by_path.get(scope["path"], CONTENT_SECURITY_POLICY.encode())
+        hardening = (
+            (b"content-security-policy", csp),
+            (b"x-content-type-options", b"nosniff"),
+            (b"x-frame-options", b"DENY"),
+            (b"referrer-policy", b"no-referrer"),
+        )
+
+        async def send_hardened(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                headers += [(name, value) for name, value in hardening if name not in present]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_hardened)
