@@ -13,7 +13,7 @@ from typing import cast
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from polybox.auth.opaque import digest, new_token
 from polybox.auth.schemas import ApiTokenCreated, ApiTokenIn, ApiTokenOut, Scope
@@ -22,7 +22,7 @@ from polybox.forge.errors import NotFoundError
 from polybox.forge.pages import DEFAULT_PAGE_SIZE, Page, paginate
 from polybox.forge.sorting import ordering
 from polybox.forge.unit import record_activity
-from polybox.store.models import AdminUser, ApiToken
+from polybox.store.models import ApiToken
 from polybox.store.types import utcnow
 
 TOKEN_PREFIX = "pbx_"  # noqa: S105 - a public marker, not a secret
@@ -123,16 +123,14 @@ async def authenticate_api_token(
     if not token.startswith(TOKEN_PREFIX):
         return None
     at = now or utcnow()
-    found = (
-        await session.execute(
-            select(ApiToken, AdminUser)
-            .outerjoin(AdminUser, AdminUser.id == ApiToken.created_by_id)
-            .where(ApiToken.token_hash == digest(token))
-        )
-    ).first()
-    if found is None:
+    row = await session.scalar(
+        select(ApiToken)
+        .where(ApiToken.token_hash == digest(token))
+        .options(joinedload(ApiToken.created_by))
+    )
+    if row is None:
         return None
-    row, creator = found.tuple()
+    creator = row.created_by
     expired = row.expires_at is not None and row.expires_at <= at
     if row.revoked_at is not None or expired or (creator is not None and creator.disabled):
         return None
