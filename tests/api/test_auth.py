@@ -8,17 +8,18 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import anyio
 import httpx
 import jwt
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from polybox.api.deps import signing_key
 from polybox.app import create_app
 from polybox.auth.access import ALGORITHM, issue_access_token
 from polybox.auth.admins import create_admin
 from polybox.instance import Instance
-from polybox.store.models import ActivityLog
+from polybox.store.models import ActivityLog, AdminUser
 
 pytestmark = pytest.mark.anyio
 
@@ -320,3 +321,23 @@ async def test_successful_logins_do_not_count_towards_the_limit(
     ]
 
     assert [answer.status_code for answer in answers] == [200] * 7
+
+
+async def test_concurrent_setups_create_exactly_one_admin(
+    api: httpx.AsyncClient, instance: Instance
+) -> None:
+    statuses: list[int] = []
+
+    async def attempt(username: str) -> None:
+        response = await api.post(
+            "/api/auth/setup", json={"username": username, "password": PASSWORD}
+        )
+        statuses.append(response.status_code)
+
+    async with anyio.create_task_group() as group:
+        for name in ("root", "eve", "mallory", "trent"):
+            group.start_soon(attempt, name)
+
+    assert sorted(statuses) == [201, 409, 409, 409]
+    async with instance.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(AdminUser)) == 1

@@ -115,32 +115,37 @@ async def refresh(
         row = await session.scalar(
             select(AdminSession).where(AdminSession.token_hash == digest(refresh_token))
         )
-        refusal, pair = "the refresh token is not valid; log in again", None
-        if row is None or row.revoked_at is not None:
-            pass
-        elif row.expires_at <= at:
-            refusal = "the refresh token expired; log in again"
-        elif not await _claim(session, row.id, at):
-            await _revoke_family(session, row.family_id, at)
-            details = {"family": row.family_id, "ip": client.ip}
-            record_activity(
-                session,
-                SYSTEM,
-                "auth.refresh_reused",
-                target_kind="admin",
-                target_id=row.admin_id,
-                details=details,
-            )
-            refusal = "the refresh token was already used; the session is revoked, log in again"
-        else:
-            user = await session.get(AdminUser, row.admin_id)
-            if user is not None and not user.disabled:
-                pair = await _issue(
-                    session, key, user, family_id=row.family_id, client=client, at=at
-                )
-    if pair is None:
-        raise AuthError(refusal)
+        pair: TokenPair | str = await _rotate(session, key, row, client, at)
+    if isinstance(pair, str):
+        raise AuthError(pair)
     return pair
+
+
+async def _rotate(
+    session: AsyncSession, key: bytes, row: AdminSession | None, client: ClientInfo, at: datetime
+) -> TokenPair | str:
+    """The next tokens of the session, or why not (after revoking the family on reuse)."""
+    invalid = "the refresh token is not valid; log in again"
+    if row is None or row.revoked_at is not None:
+        return invalid
+    if row.expires_at <= at:
+        return "the refresh token expired; log in again"
+    if not await _claim(session, row.id, at):
+        await _revoke_family(session, row.family_id, at)
+        details = {"family": row.family_id, "ip": client.ip}
+        record_activity(
+            session,
+            SYSTEM,
+            "auth.refresh_reused",
+            target_kind="admin",
+            target_id=row.admin_id,
+            details=details,
+        )
+        return "the refresh token was already used; the session is revoked, log in again"
+    user = await session.get(AdminUser, row.admin_id)
+    if user is None or user.disabled:
+        return invalid
+    return await _issue(session, key, user, family_id=row.family_id, client=client, at=at)
 
 
 async def logout(session: AsyncSession, admin_id: int, family_id: str, actor: Actor) -> None:
