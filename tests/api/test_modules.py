@@ -1,24 +1,20 @@
 """/api/modules/{name}/info against a package index served on 127.0.0.1.
 
-The index is a fake (there is no internet here): a small Starlette app speaking PyPI's JSON API,
-served by uvicorn over real HTTP, that can also fail the ways an index does (500, no answer).
+The index is a fake (tests/fake_package_index.py) so that no test depends on the public PyPI and
+so it can fail the ways an index does (500, garbage, no answer); it speaks PyPI's JSON API over
+real HTTP.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import anyio
 import httpx
 import pytest
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
-from mcp_clients import serving
+from fake_package_index import fake_package_index
 from polybox.config import load_settings
 from polybox.forge.errors import UnavailableError
 from polybox.forge.package_index import module_info
@@ -27,51 +23,11 @@ from polybox.instance import Instance
 pytestmark = pytest.mark.anyio
 TIMEOUT = 0.5
 
-REQUESTS_JSON: dict[str, Any] = {
-    "info": {
-        "name": "requests",
-        "version": "2.32.3",
-        "summary": "Python HTTP for Humans.",
-        "license": "Apache-2.0\n\nLicensed under the Apache License...",
-        "license_expression": None,
-        "home_page": "",
-        "project_urls": {"Source": "https://github.com/psf/requests"},
-        "requires_python": ">=3.8",
-        "package_url": "https://pypi.org/project/requests/",
-    },
-    "urls": [
-        {"packagetype": "sdist", "upload_time_iso_8601": "2024-05-29T15:37:49.5Z"},
-        {"packagetype": "bdist_wheel", "upload_time_iso_8601": "2024-05-29T15:37:47.6Z"},
-    ],
-}
-
-
-class FakeIndex:
-    """PyPI's `/pypi/<name>/json`: `requests` exists, `broken` fails, `stuck` never answers."""
-
-    def __init__(self) -> None:
-        self.released = anyio.Event()  # set at teardown so a stuck handler can finish
-
-    async def project(self, request: Request) -> Response:
-        name = request.path_params["name"]
-        if name == "requests":
-            return JSONResponse(REQUESTS_JSON)
-        if name == "broken":
-            return Response("upstream exploded", status_code=500)
-        if name == "garbled":
-            return JSONResponse({"unexpected": True})
-        if name == "stuck":
-            await self.released.wait()
-        return JSONResponse({"message": "Not Found"}, status_code=404)
-
 
 @pytest.fixture
 async def index_url() -> AsyncIterator[str]:
-    index = FakeIndex()
-    app = Starlette(routes=[Route("/pypi/{name}/json", index.project)])
-    async with serving(app, "127.0.0.1") as url:
-        yield url.removesuffix("/mcp")
-        index.released.set()
+    async with fake_package_index() as url:
+        yield url
 
 
 @pytest.fixture

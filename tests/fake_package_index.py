@@ -1,0 +1,61 @@
+"""A fake package index, served over real HTTP, so no test depends on the public PyPI.
+
+It speaks PyPI's JSON API (`/pypi/<name>/json`) for one project, `requests`, and fails the ways
+an index does for a few reserved names: `broken` (500), `garbled` (not PyPI's shape) and `stuck`
+(no answer until the index is shut down). Every other name is a 404.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import anyio
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from mcp_clients import serving
+
+REQUESTS_JSON: dict[str, Any] = {
+    "info": {
+        "name": "requests",
+        "version": "2.32.3",
+        "summary": "Python HTTP for Humans.",
+        "license": "Apache-2.0\n\nLicensed under the Apache License...",
+        "license_expression": None,
+        "home_page": "",
+        "project_urls": {"Source": "https://github.com/psf/requests"},
+        "requires_python": ">=3.8",
+        "package_url": "https://pypi.org/project/requests/",
+    },
+    "urls": [
+        {"packagetype": "sdist", "upload_time_iso_8601": "2024-05-29T15:37:49.5Z"},
+        {"packagetype": "bdist_wheel", "upload_time_iso_8601": "2024-05-29T15:37:47.6Z"},
+    ],
+}
+
+
+@asynccontextmanager
+async def fake_package_index() -> AsyncIterator[str]:
+    """Serve the fake index on 127.0.0.1; yields its base URL (the `pypi_url` setting)."""
+    shut_down = anyio.Event()
+
+    async def project(request: Request) -> Response:
+        name = request.path_params["name"]
+        if name == "requests":
+            return JSONResponse(REQUESTS_JSON)
+        if name == "broken":
+            return Response("upstream exploded", status_code=500)
+        if name == "garbled":
+            return JSONResponse({"unexpected": True})
+        if name == "stuck":
+            await shut_down.wait()
+        return JSONResponse({"message": "Not Found"}, status_code=404)
+
+    app = Starlette(routes=[Route("/pypi/{name}/json", project)])
+    async with serving(app, "127.0.0.1") as url:
+        yield url.removesuffix("/mcp")
+        shut_down.set()
