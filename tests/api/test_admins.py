@@ -126,3 +126,11 @@ async def test_an_admin_cannot_disable_themself_and_unknown_ids_are_404(
     assert "your own account" in self_disable.json()["error"]["message"]
     assert unknown.status_code == 404
     assert (await api.get("/api/auth/me", headers=admin_headers)).status_code == 200
+
+
+async def test_an_id_beyond_the_stores_integer_range_is_422_not_500(
+    api: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    for path in ("/api/admins/2147483648/disable", "/api/tokens/99999999999999999999/revoke"):
+        response = await api.post(path, headers=admin_headers)
+        assert response.status_code == 422, response.text

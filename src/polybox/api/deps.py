@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,6 +20,10 @@ from polybox.auth.sessions import ClientInfo, session_admin
 from polybox.forge.actors import Actor, admin
 from polybox.forge.unit import transaction
 from polybox.instance import Instance
+
+# Row ids are 32-bit integers in both stores; larger values would overflow the query (a 500) on
+# PostgreSQL instead of being a 422.
+RowId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The row's id")]
 
 _bearer = HTTPBearer(auto_error=False, description="Access token from /api/auth/login")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from polybox.api.deps import AdminDep, SessionDep
+from polybox.api.deps import AdminDep, RowId, SessionDep
 from polybox.auth import admins
 from polybox.auth.schemas import AdminOut, Credentials
 from polybox.forge.pages import DEFAULT_PAGE_SIZE, Page
@@ -37,6 +37,6 @@ async def create_admin(
 
 
 @router.post("/{admin_id}/disable", response_model=AdminOut)
-async def disable_admin(admin_id: int, principal: AdminDep, session: SessionDep) -> AdminOut:
+async def disable_admin(admin_id: RowId, principal: AdminDep, session: SessionDep) -> AdminOut:
     """Disable an admin: they can no longer log in and their sessions end (409 for yourself)."""
     return await admins.disable_admin(session, principal.id, principal.actor, admin_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from polybox.api.deps import AdminDep, SessionDep
+from polybox.api.deps import AdminDep, RowId, SessionDep
 from polybox.auth import api_tokens
 from polybox.auth.schemas import ApiTokenCreated, ApiTokenIn, ApiTokenOut
 from polybox.forge.pages import DEFAULT_PAGE_SIZE, Page
@@ -38,6 +38,6 @@ async def create_token(
 
 
 @router.post("/{token_id}/revoke", response_model=ApiTokenOut)
-async def revoke_token(token_id: int, principal: AdminDep, session: SessionDep) -> ApiTokenOut:
+async def revoke_token(token_id: RowId, principal: AdminDep, session: SessionDep) -> ApiTokenOut:
     """Revoke a token: MCP clients using it are refused from now on."""
     return await api_tokens.revoke_api_token(session, token_id, principal.actor)
