@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import pytest
 
@@ -23,3 +25,10 @@ async def test_unknown_api_path_is_a_404_in_the_error_shape(api: httpx.AsyncClie
     assert response.json() == {
         "error": {"type": "not_found", "message": "Not Found", "details": None}
     }
+
+
+async def test_error_responses_are_documented_with_the_error_body(api: httpx.AsyncClient) -> None:
+    schema = (await api.get("/api/openapi.json")).json()
+    login = schema["paths"]["/auth/login"]["post"]["responses"]
+    assert login["422"]["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorBody")
+    assert "HTTPValidationError" not in json.dumps(schema["paths"])

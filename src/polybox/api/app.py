@@ -9,7 +9,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from polybox import __version__
-from polybox.api.errors import install_error_handlers
+from polybox.api.errors import ERROR_RESPONSES, install_error_handlers
 from polybox.api.routes import ROUTERS
 from polybox.auth.ratelimit import LoginLimiter
 from polybox.instance import Instance
@@ -34,5 +34,5 @@ def create_api(instance: Instance) -> FastAPI:
     api.state.login_limiter = LoginLimiter()  # per process: see auth/ratelimit.py
     install_error_handlers(api)
     for router in ROUTERS:
-        api.include_router(router)
+        api.include_router(router, responses=ERROR_RESPONSES)
     return api

@@ -24,6 +24,8 @@ from polybox.instance import Instance
 # Row ids are 32-bit integers in both stores; larger values would overflow the query (a 500) on
 # PostgreSQL instead of being a 422.
 RowId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The row's id")]
+# Execution and activity logs have 64-bit ids.
+BigRowId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The log row's id")]
 
 _bearer = HTTPBearer(auto_error=False, description="Access token from /api/auth/login")
 

@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
 from polybox.auth.access import AuthError
@@ -40,6 +41,30 @@ _HTTP_TYPES = {
 }
 
 _log = get_logger("polybox.api")
+
+
+class ErrorInfo(BaseModel):
+    type: str
+    message: str
+    details: Any = None
+
+
+class ErrorBody(BaseModel):
+    """The body of every error response, documented so generated clients type it right."""
+
+    error: ErrorInfo
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": description}
+    for status, description in (
+        (401, "Missing, expired or revoked credentials"),
+        (403, "Not allowed"),
+        (404, "Not found"),
+        (409, "Conflict with the current state"),
+        (422, "Invalid input; details list each bad field"),
+    )
+}
 
 
 def error_response(

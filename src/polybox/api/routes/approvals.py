@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Query
 
-from polybox.api.deps import AdminDep, SessionDep, current_admin
+from polybox.api.deps import AdminDep, RowId, SessionDep, current_admin
 from polybox.api.schemas import (
     PAGE_SIZE_DEFAULT,
     BulkDecisions,
@@ -23,7 +23,6 @@ from polybox.forge.pages import Page
 from polybox.forge.schemas import RequestKind, RequestOut, ToolOut, ToolReviewOut
 
 router = APIRouter(prefix="/approvals", tags=["approvals"], dependencies=[Depends(current_admin)])
-RequestId = Annotated[int, Path(ge=1)]
 
 
 @router.get(
@@ -98,7 +97,7 @@ async def revoke_tool(
 )
 async def decide_request(
     kind: RequestKind,
-    request_id: RequestId,
+    request_id: RowId,
     body: RequestDecision,
     admin: AdminDep,
     session: SessionDep,

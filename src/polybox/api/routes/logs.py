@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Query
 from pydantic import AwareDatetime
 
-from polybox.api.deps import SessionDep, current_admin
+from polybox.api.deps import BigRowId, SessionDep, current_admin
 from polybox.api.schemas import PAGE_SIZE_DEFAULT, PageParam, PageSizeParam, sort_query
 from polybox.forge import log_search
 from polybox.forge.pages import Page
@@ -44,5 +44,5 @@ async def search_logs(
 
 
 @router.get("/{log_id}", response_model=ExecutionLogOut, summary="Get one execution log")
-async def get_log(log_id: Annotated[int, Path(ge=1)], session: SessionDep) -> ExecutionLogOut:
+async def get_log(log_id: BigRowId, session: SessionDep) -> ExecutionLogOut:
     return await log_search.get_log(session, log_id)

@@ -22,7 +22,7 @@ from polybox.store.enums import ToolStatus
 router = APIRouter(
     prefix="/servers/{server}/tools", tags=["tools"], dependencies=[Depends(current_admin)]
 )
-VersionNumber = Annotated[int, Path(ge=1)]
+VersionNumber = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 @router.get("", response_model=Page[ToolOut], summary="List a server's tools")
