@@ -5,9 +5,10 @@ A real `polybox serve` (its own process; SQLite store in a temporary data dir; b
 `--pool-size` workers) serves official MCP SDK clients in this process. Prints one table row per
 scenario: sequential `tools/call` of the trivial tool `bench__echo` (2026-07-28 client and
 2025-11-25 session client), `--clients` concurrent clients calling it, and `tools/list` with
-`--tools` forged tools, once through the SDK client and once as raw JSON-RPC (the server's share,
-without the client's decoding and validation of the large answer). Targets on a 2-core VM: call p50 <= 6 ms, p99 <= 25 ms; >= 250 calls/s
-with 16 clients; tools/list with 500 tools p50 <= 20 ms.
+`--tools` forged tools, once through the SDK client and once as raw JSON-RPC (the server's
+share, without the client's decoding and validation of the large answer). Targets on a 2-core
+VM: call p50 <= 6 ms, p99 <= 25 ms; >= 250 calls/s with 16 clients; tools/list with 500 tools
+p50 <= 20 ms.
 """
 
 from __future__ import annotations
