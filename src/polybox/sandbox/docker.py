@@ -54,7 +54,7 @@ from polybox.sandbox.dockerexec import (
     run_to_completion,
 )
 from polybox.sandbox.dockerfiles import BoxFiles
-from polybox.sandbox.forward import LoopbackForward
+from polybox.sandbox.forward import Forwards
 from polybox.sandbox.hostbox import BOX_LOG, BOX_PATH, new_box_id
 from polybox.sandbox.processes import tail_file
 
@@ -124,7 +124,7 @@ class DockerBox(Box):
         self._api = api
         self._files = BoxFiles(api, container)
         self._streams: set[ExecStream] = set()
-        self._forwards: set[Forward] = set()
+        self._forwards = Forwards()
         self._destroyed = False
 
     def _check(self) -> None:
@@ -222,8 +222,6 @@ class DockerBox(Box):
 
     async def forward(self, port: int) -> Forward:
         self._check()
-        if not 0 < port < 65536:
-            raise BoxError(f"port {port} is not a TCP port")
 
         async def connect() -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
             argv = ["python3", "-I", "-S", "-c", PIPE_SOURCE, str(port)]
@@ -231,20 +229,13 @@ class DockerBox(Box):
             assert stream.writer is not None  # noqa: S101 - set by ExecStream.open
             return stream.reader, stream.writer
 
-        async def forget() -> None:
-            self._forwards.discard(forward)
-
-        forward = LoopbackForward(port, connect, forget)
-        await forward.open()
-        self._forwards.add(forward)
-        return forward
+        return await self._forwards.open(port, connect)
 
     async def destroy(self) -> None:
         if self._destroyed:
             return
         self._destroyed = True
-        for forward in list(self._forwards):
-            await forward.close()
+        await self._forwards.close_all()
         try:
             await remove_box(self._api, self.container)
         finally:

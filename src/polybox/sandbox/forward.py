@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
 
-from polybox.sandbox.box import Forward
+from polybox.sandbox.box import BoxError, Forward
 
 Connector = Callable[[], Awaitable[tuple[asyncio.StreamReader, asyncio.StreamWriter]]]
 _CHUNK = 65536
@@ -86,3 +86,32 @@ async def _close(writer: asyncio.StreamWriter) -> None:
     writer.close()
     with contextlib.suppress(ConnectionError, OSError):
         await writer.wait_closed()
+
+
+class Forwards:
+    """The open forwards of one Box: checks the port, opens, and closes them all on destroy."""
+
+    def __init__(self) -> None:
+        self._open: set[Forward] = set()
+
+    async def open(
+        self, port: int, connect: Connector, cleanup: Callable[[], Awaitable[None]] | None = None
+    ) -> Forward:
+        """Listen on the host for `port` in the Box; `cleanup` runs when that forward closes."""
+        if not 0 < port < 65536:
+            raise BoxError(f"port {port} is not a TCP port")
+
+        async def forget() -> None:
+            self._open.discard(forward)
+            if cleanup is not None:
+                await cleanup()
+
+        forward = LoopbackForward(port, connect, forget)
+        await forward.open()
+        self._open.add(forward)
+        return forward
+
+    async def close_all(self) -> None:
+        """Close every forward still open (each one's cleanup runs)."""
+        for forward in list(self._open):
+            await forward.close()

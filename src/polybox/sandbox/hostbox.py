@@ -29,7 +29,7 @@ from polybox.sandbox.box import (
     Forward,
     SpawnedProcess,
 )
-from polybox.sandbox.forward import Connector, LoopbackForward
+from polybox.sandbox.forward import Connector, Forwards
 from polybox.sandbox.processes import (
     HostCommand,
     LoggedProcess,
@@ -67,7 +67,7 @@ class HostBox(Box):
         self._uid = uid
         self._gid = gid
         self._processes: set[asyncio.subprocess.Process] = set()
-        self._forwards: set[Forward] = set()
+        self._forwards = Forwards()
         self._destroyed = False
 
     def prepare(self) -> None:
@@ -169,25 +169,14 @@ class HostBox(Box):
 
     async def forward(self, port: int) -> Forward:
         self._check()
-        if not 0 < port < 65536:
-            raise BoxError(f"port {port} is not a TCP port")
         connector, cleanup = await self.forward_connector(port)
-
-        async def forget() -> None:
-            self._forwards.discard(forward)
-            await cleanup()
-
-        forward = LoopbackForward(port, connector, forget)
-        await forward.open()
-        self._forwards.add(forward)
-        return forward
+        return await self._forwards.open(port, connector, cleanup)
 
     async def destroy(self) -> None:
         if self._destroyed:
             return
         self._destroyed = True
-        for forward in list(self._forwards):
-            await forward.close()
+        await self._forwards.close_all()
         for process in list(self._processes):
             kill_group(process)
         self.kill_rest()
