@@ -8,6 +8,7 @@ print the settings reference (docs/CONFIGURATION.md is generated from it and a t
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import sys
 import tomllib
@@ -116,6 +117,63 @@ class Settings(BaseSettings):
         ),
     )
 
+    # --- remote access ----------------------------------------------------------------------
+    # `mode` and `public_url` are H4's (OAuth); the rest is H5's (proxies, limits, replicas).
+    mode: Literal["local", "remote"] = Field(
+        default="local",
+        description=(
+            "`local`: MCP without authentication, for clients on this machine. `remote`: every "
+            "`/mcp` request needs a bearer token, and polybox must sit behind an HTTPS proxy "
+            "(see `trusted_proxies`)."
+        ),
+    )
+    public_url: str | None = Field(
+        default=None,
+        description=(
+            "The externally visible base URL, e.g. `https://polybox.example.com`; OAuth issuer "
+            "and resource URLs derive from it. Unset: `http://<host>:<port>`."
+        ),
+    )
+    trusted_proxies: list[str] = Field(
+        default=[],
+        description=(
+            "Addresses or CIDR ranges (e.g. `10.0.0.0/8`) of reverse proxies whose "
+            "`X-Forwarded-For` and `X-Forwarded-Proto` headers are believed; as an environment "
+            "variable a JSON list. From any other peer those headers are ignored."
+        ),
+    )
+    allow_insecure_remote: bool = Field(
+        default=False,
+        description=(
+            "Let remote mode serve plain HTTP without a trusted HTTPS proxy. For tests and "
+            "development only: bearer tokens then cross the network in clear text."
+        ),
+    )
+    mcp_rate_limit_per_minute: int = Field(
+        default=600,
+        ge=1,
+        description=(
+            "Requests to `/mcp` one bearer token may make per minute (per replica); more get "
+            "429 with `Retry-After`."
+        ),
+    )
+    mcp_ip_rate_limit_per_minute: int = Field(
+        default=1200,
+        ge=1,
+        description=(
+            "Requests to `/mcp` one client address may make per minute (per replica), with or "
+            "without a token; more get 429 with `Retry-After`."
+        ),
+    )
+    mcp_stateless: bool | None = Field(
+        default=None,
+        description=(
+            "Serve handshake-era MCP clients without `Mcp-Session-Id` sessions, so any replica "
+            "can answer any request. Unset: stateless when the database is PostgreSQL "
+            "(replicas), sessions on SQLite."
+        ),
+    )
+
     # --- sandbox ----------------------------------------------------------------------------
     sandbox: Literal["auto", "bwrap", "docker", "unsafe-local"] = Field(
         default="auto",
@@ -214,12 +272,40 @@ class Settings(BaseSettings):
             raise ValueError("must be an http(s) URL, e.g. https://pypi.org")
         return value.rstrip("/")
 
+    @field_validator("public_url", mode="after")
+    @classmethod
+    def _check_public_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("must be an http(s) URL, e.g. https://polybox.example.com")
+        return value.rstrip("/")
+
+    @field_validator("trusted_proxies", mode="after")
+    @classmethod
+    def _check_trusted_proxies(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"{entry!r} is not an IP address or CIDR range, e.g. 10.0.0.0/8"
+                ) from None
+        return value
+
     @property
     def database(self) -> URL:
         """The effective store URL (the SQLite file in the data dir unless set)."""
         if self.database_url is None:
             return make_url(f"sqlite+aiosqlite:///{self.data_dir / 'polybox.db'}")
         return make_url(self.database_url)
+
+    @property
+    def mcp_sessionless(self) -> bool:
+        """Whether `/mcp` runs without sessions: `mcp_stateless`, or PostgreSQL when unset."""
+        if self.mcp_stateless is not None:
+            return self.mcp_stateless
+        return self.database.get_backend_name() == "postgresql"
 
 
 def normalise_database_url(value: str) -> URL:
