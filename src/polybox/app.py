@@ -4,13 +4,15 @@
 the sandbox is usable); `/metrics` is the Prometheus scrape; `/mcp` is MCP over Streamable HTTP
 (its session manager and change watcher run for the app's lifespan); `/api` is the admin REST
 API (`api/`, behind its body limit and optional CORS). Every response carries the security
-headers (CSP, nosniff, frame denial, no referrer). `/` (the built UI) is mounted once the UI exists.
+headers (CSP, nosniff, frame denial, no referrer). `/` is the built admin UI (`web.py`), mounted
+last so it only answers what nothing else does.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -30,6 +32,7 @@ from polybox.middleware import (
     RequestContextMiddleware,
     SecurityHeadersMiddleware,
 )
+from polybox.web import UI_DIST, UserInterface
 
 # Swagger UI at /api/docs comes from its CDN and starts with an inline script.
 DOCS_CSP = (
@@ -38,8 +41,11 @@ DOCS_CSP = (
 )
 
 
-def create_app(instance: Instance) -> Starlette:
-    """Build the HTTP app around a started instance (the caller owns its lifetime)."""
+def create_app(instance: Instance, *, ui_dist: Path = UI_DIST) -> Starlette:
+    """Build the HTTP app around a started instance (the caller owns its lifetime).
+
+    `ui_dist` is the built admin UI served at `/` (tests pass their own build).
+    """
 
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok", "version": __version__})
@@ -64,6 +70,8 @@ def create_app(instance: Instance) -> Starlette:
         Route("/metrics", metrics, methods=["GET"]),
         Route("/mcp", mcp.endpoint),
         Mount("/api", app=guard_api(create_api(instance), instance.settings)),
+        # Last: the UI answers every path the routes above leave.
+        Mount("/", app=UserInterface(ui_dist)),
     ]
     app = Starlette(
         routes=routes,
