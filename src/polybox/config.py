@@ -134,6 +134,21 @@ class Settings(BaseSettings):
             "and resource URLs derive from it. Unset: `http://<host>:<port>`."
         ),
     )
+    oauth_access_token_ttl_seconds: int = Field(
+        default=3600,
+        ge=60,
+        le=86400,
+        description="Lifetime of an access token the built-in OAuth server issues to MCP clients.",
+    )
+    oauth_refresh_token_ttl_seconds: int = Field(
+        default=30 * 86400,
+        ge=3600,
+        le=365 * 86400,
+        description=(
+            "Lifetime of an OAuth refresh token; each refresh issues a new one (rotation), so "
+            "a client that refreshes within this time stays connected."
+        ),
+    )
     trusted_proxies: list[str] = Field(
         default=[],
         description=(
@@ -299,6 +314,14 @@ class Settings(BaseSettings):
         if self.database_url is None:
             return make_url(f"sqlite+aiosqlite:///{self.data_dir / 'polybox.db'}")
         return make_url(self.database_url)
+
+    @property
+    def public_base_url(self) -> str:
+        """The base URL clients reach polybox at: `public_url`, else `http://<host>:<port>`."""
+        if self.public_url is not None:
+            return self.public_url
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
 
     @property
     def mcp_sessionless(self) -> bool:
