@@ -9,7 +9,16 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8765
 
-.PHONY: install run test lint typecheck pytest lock docs ui clean
+# The admin UI (frontend/, built by Vite into the package's ui_dist/). node_modules is refreshed
+# when the lock file changes; the build reruns when any source file is newer than its output.
+UI_DIR := frontend
+UI_DIST := src/polybox/ui_dist
+UI_MODULES := $(UI_DIR)/node_modules/.package-lock.json
+UI_SOURCES := $(shell find $(UI_DIR) -type f -not -path '$(UI_DIR)/node_modules/*' \
+	-not -name '*.tsbuildinfo' 2>/dev/null)
+NPM := cd $(UI_DIR) && npm
+
+.PHONY: install run test lint typecheck pytest lock docs ui ui-check node clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,8 +30,25 @@ $(STAMP): $(BIN)/python requirements/lock.txt pyproject.toml
 
 install: $(STAMP)
 
-ui:
-	@if [ -d frontend ]; then cd frontend && npm ci && npm run build; fi
+node:
+	@command -v node >/dev/null && command -v npm >/dev/null || { \
+		echo "The admin UI needs Node.js 20.19+ with npm on PATH (https://nodejs.org;" \
+			"Debian 12's own nodejs is too old); install it and run make again." >&2; exit 1; }
+
+$(UI_MODULES): $(UI_DIR)/package.json $(UI_DIR)/package-lock.json | node
+	$(NPM) ci --no-audit --no-fund
+	touch $(UI_MODULES)
+
+$(UI_DIST)/index.html: $(UI_MODULES) $(UI_SOURCES)
+	$(NPM) run build
+
+ui: $(UI_DIST)/index.html
+
+# Type check, lint and unit tests of the UI (tsc --noEmit, eslint, vitest).
+ui-check: $(UI_MODULES)
+	$(NPM) run typecheck
+	$(NPM) run lint
+	$(NPM) test
 
 run: install ui
 	$(BIN)/polybox serve --host $(HOST) --port $(PORT)
@@ -34,10 +60,11 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-pytest: install
+# The browser tests (tests/browser) drive the built UI in Debian's Chromium.
+pytest: install ui
 	$(BIN)/pytest --cov --cov-report=term
 
-test: lint typecheck pytest
+test: lint typecheck ui-check pytest
 
 docs: install
 	$(BIN)/python -m polybox.config > docs/CONFIGURATION.md
@@ -49,4 +76,4 @@ lock:
 		--python-version 3.11 --quiet -o requirements/lock.txt
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .coverage
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .coverage $(UI_DIST) $(UI_DIR)/node_modules
