@@ -142,11 +142,11 @@ class Tool(Timestamps, Base):
     output_schema: Mapped[dict[str, Any] | None]
     annotations: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default=_EMPTY_OBJECT)
     review_note: Mapped[str | None] = mapped_column(Text)
-
-    # Passthrough tools (revision 0004): the external source that serves them, and their name there.
-    external_source_id: Mapped[int | None] = mapped_column(
-        ForeignKey("external_sources.id", ondelete="CASCADE"), index=True
-    )
+    # Passthrough tools (revision 0004): the external source that serves them, and their name
+    # there. No foreign key: SQLite adds one only by rebuilding `tools`, which would fire the
+    # ON DELETE actions of every row pointing at it; removing a source deletes its tools itself
+    # (forge/external/sources.py), and deleting the server deletes both.
+    external_source_id: Mapped[int | None] = mapped_column(index=True)
     remote_name: Mapped[str | None] = mapped_column(String(128))
     server: Mapped[Server] = relationship(back_populates="tools")
     versions: Mapped[list[ToolVersion]] = relationship(
