@@ -148,6 +148,7 @@ class Tool(Timestamps, Base):
     # (forge/external/sources.py), and deleting the server deletes both.
     external_source_id: Mapped[int | None] = mapped_column(index=True)
     remote_name: Mapped[str | None] = mapped_column(String(128))
+
     server: Mapped[Server] = relationship(back_populates="tools")
     versions: Mapped[list[ToolVersion]] = relationship(
         back_populates="tool",
