@@ -12,13 +12,16 @@ class Actor:
     """The caller of a service function.
 
     `remote` is true for MCP clients that are not on loopback/stdio; `client_id` names the MCP
-    client (for execution logs) when known.
+    client (for execution logs) when known. `scopes` are the bearer token's scopes of a remote-mode
+    client (`tools:call`, `forge:write`, `admin`); None means the caller holds no token and is
+    not limited by scopes (stdio, local mode).
     """
 
     kind: ActorKind
     name: str
     client_id: str | None = None
     remote: bool = False
+    scopes: frozenset[str] | None = None
 
     @property
     def is_admin(self) -> bool:
@@ -38,9 +41,13 @@ class Actor:
 SYSTEM = Actor(ActorKind.SYSTEM, "system")
 
 
-def llm(client_id: str | None = None, *, remote: bool = False) -> Actor:
+def llm(
+    client_id: str | None = None, *, remote: bool = False, scopes: frozenset[str] | None = None
+) -> Actor:
     """An MCP client (an LLM) identified by its client name when it sent one."""
-    return Actor(ActorKind.LLM, client_id or "mcp-client", client_id=client_id, remote=remote)
+    return Actor(
+        ActorKind.LLM, client_id or "mcp-client", client_id=client_id, remote=remote, scopes=scopes
+    )
 
 
 def admin(username: str) -> Actor:

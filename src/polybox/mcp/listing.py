@@ -9,14 +9,15 @@ the handler while the catalog snapshot it was built from is still current. The S
 middleware contract allows this: a result returned without `call_next` is trusted as is.
 
 Only requests the SDK would answer the same way are served from the cache: tools/list without
-a cursor, on a connection past its handshake (or of the sessionless 2026-07-28 era). Every
-client sees the same list, so one answer per protocol version is right.
+a cursor, on a connection past its handshake (or of the sessionless 2026-07-28 era). Clients
+see different lists only as far as their access differs (`mcp/access.py`: local, or a remote
+client's scopes and policy), so one answer per protocol version and kind of access is right.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable
 from typing import Any
 
 from mcp.server.context import HandlerResult, ServerRequestContext
@@ -26,29 +27,36 @@ CallNext = Callable[[ServerRequestContext[Any, Any]], Awaitable[HandlerResult]]
 
 
 class ListingCache:
-    """Middleware: the last tools/list answer per protocol version, for one listing `snapshot`.
+    """Middleware: the last tools/list answer per protocol version and `view`, for a `snapshot`.
 
     `snapshot()` returns an object that stays the same (`is`) exactly as long as tools/list
     would read the same, and None when that is not known (the catalog was just invalidated).
+    `view(ctx)` names what this caller is allowed to see; callers with equal views get the
+    same answer. There are only a few kinds (local, and per scope set and policy).
     """
 
-    def __init__(self, snapshot: Callable[[], object | None]) -> None:
+    def __init__(
+        self,
+        snapshot: Callable[[], object | None],
+        view: Callable[[ServerRequestContext[Any, Any]], Awaitable[Hashable]],
+    ) -> None:
         self._snapshot = snapshot
-        self._answers: dict[str, tuple[object, dict[str, Any]]] = {}
+        self._view = view
+        self._answers: dict[tuple[str, Hashable], tuple[object, dict[str, Any]]] = {}
 
     async def __call__(
         self, ctx: ServerRequestContext[Any, Any], call_next: CallNext
     ) -> HandlerResult:
         if not _cacheable(ctx):
             return await call_next(ctx)
-        version = ctx.protocol_version
+        key = (ctx.protocol_version, await self._view(ctx))
         before = self._snapshot()
-        kept = self._answers.get(version)
+        kept = self._answers.get(key)
         if before is not None and kept is not None and kept[0] is before:
             return copy.copy(kept[1])  # the SDK copies the top level too; nested parts are shared
         result = await call_next(ctx)
         if before is not None and self._snapshot() is before and isinstance(result, dict):
-            self._answers[version] = (before, result)
+            self._answers[key] = (before, result)
             return copy.copy(result)
         return result
 

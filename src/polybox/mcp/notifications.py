@@ -40,6 +40,7 @@ LIST_CHANGING = frozenset(
         EventKind.SERVER_STOPPED,
         EventKind.SERVER_REMOVED,
         EventKind.APPROVAL_CHANGED,
+        EventKind.SETTINGS_CHANGED,  # remote_tool_editing decides what remote clients see
         EventKind.RESYNC,
     }
 )
@@ -76,10 +77,14 @@ class ListChangedFanout:
     async def track(
         self, ctx: ServerRequestContext[Any, Any], call_next: CallNext
     ) -> HandlerResult:
-        """Middleware: remember the connection of every handshake-era message."""
+        """Middleware: remember the connection of every handshake-era message.
+
+        A sessionless handshake-era request (`mcp_stateless`) has no standalone channel to
+        notify, so it is not remembered.
+        """
         if ctx.protocol_version not in MODERN_PROTOCOL_VERSIONS:
             connection = _connection_of(ctx.session)
-            if connection not in self._connections:
+            if connection.has_standalone_channel and connection not in self._connections:
                 self._connections.add(connection)
                 connection.exit_stack.callback(self._connections.discard, connection)
         return await call_next(ctx)

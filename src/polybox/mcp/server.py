@@ -20,12 +20,14 @@ from mcp.server.models import InitializationOptions
 
 from polybox import __version__
 from polybox.instance import Instance
+from polybox.mcp.access import Access, RemotePolicy, access_of
 from polybox.mcp.caller import actor_of
 from polybox.mcp.forged import ForgedTools
 from polybox.mcp.listing import ListingCache
 from polybox.mcp.management import MANAGEMENT_TOOLS
 from polybox.mcp.management.base import Call, call_management_tool
 from polybox.mcp.notifications import ListChangedFanout, watch_tool_changes
+from polybox.mcp.results import failure
 
 INSTRUCTIONS = """\
 polybox lets you build your own MCP tools in Python; an admin approves them before they run.
@@ -66,6 +68,7 @@ class McpSurface:
         self.instance = instance
         self.fanout = ListChangedFanout()
         self.forged = ForgedTools(instance, instance.runner)
+        self.policy = RemotePolicy(instance.sessions, instance.events)
         self._management = {tool.name: tool for tool in MANAGEMENT_TOOLS}
         self._management_listing = [tool.listing() for tool in MANAGEMENT_TOOLS]
         self._management_schemas = {
@@ -82,7 +85,9 @@ class McpSurface:
             on_subscriptions_listen=self.fanout.listen_handler,
         )
         self.server.middleware.append(self.fanout.track)
-        self.server.middleware.append(ListingCache(lambda: self.forged.catalog.snapshot))
+        self.server.middleware.append(
+            ListingCache(lambda: self.forged.catalog.snapshot, self._access)
+        )
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
@@ -111,17 +116,31 @@ class McpSurface:
         management = self._management_schemas.get(name)
         return management if management is not None else self.forged.input_schema(name)
 
+    async def _access(self, ctx: ServerRequestContext[Any, Any]) -> Access:
+        return await access_of(actor_of(ctx), self.policy)
+
     async def _list_tools(
         self, ctx: ServerRequestContext[Any, Any], params: types.PaginatedRequestParams | None
     ) -> types.ListToolsResult:
-        forged = await self.forged.listings()
-        return types.ListToolsResult(tools=[*self._management_listing, *forged])
+        """Every tool this caller may call (`mcp/access.py`): refused ones are not listed."""
+        access = await self._access(ctx)
+        management = [
+            listing
+            for listing, tool in zip(self._management_listing, MANAGEMENT_TOOLS, strict=True)
+            if access.management_refusal(tool) is None
+        ]
+        forged = await self.forged.listings() if access.forged_refusal() is None else []
+        return types.ListToolsResult(tools=[*management, *forged])
 
     async def _call_tool(
         self, ctx: ServerRequestContext[Any, Any], params: types.CallToolRequestParams
     ) -> types.CallToolResult:
         actor = actor_of(ctx)
+        access = await access_of(actor, self.policy)
         tool = self._management.get(params.name)
+        refusal = access.forged_refusal() if tool is None else access.management_refusal(tool)
+        if refusal is not None:
+            return failure(refusal)
         if tool is not None:
             result = await call_management_tool(tool, Call(self.instance, actor), params.arguments)
             if not tool.read_only:

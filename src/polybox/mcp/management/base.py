@@ -3,8 +3,8 @@
 A management tool is a table row: name, description, a pydantic input model (its JSON schema is
 the tool's `inputSchema`), an optional output model (`outputSchema`), behaviour hints, and a
 handler that makes ONE forge service call. `call_management_tool` validates the arguments
-(listing every bad field at once), enforces which tools remote clients may use, runs the
-handler and renders the result; the rules themselves live in the services.
+(listing every bad field at once), runs the handler and renders the result; the rules
+themselves live in the services, and who may call which tool in `mcp/access.py`.
 """
 
 from __future__ import annotations
@@ -19,9 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from polybox.forge.actors import Actor
-from polybox.forge.errors import ForbiddenError, ForgeError
+from polybox.forge.errors import ForgeError
 from polybox.forge.pages import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
-from polybox.forge.settings import get_settings
 from polybox.forge.unit import transaction
 from polybox.instance import Instance
 from polybox.mcp.results import failure, success, unexpected
@@ -66,7 +65,7 @@ class ManagementTool(Generic[InputT]):
     input: type[InputT]
     handler: Callable[[Call, InputT], Awaitable[BaseModel]]
     output: type[BaseModel] | None = None
-    read_only: bool = False  # also: remote clients may call it under remote_tool_editing=read_only
+    read_only: bool = False  # also: callable under remote_tool_editing=read_only, or `tools:call`
     destructive: bool = False
     idempotent: bool = False
 
@@ -98,35 +97,15 @@ def describe_validation_error(tool: str, exc: ValidationError) -> str:
     return f"invalid arguments for {tool}: " + "; ".join(problems)
 
 
-async def check_remote_access(tool: ManagementTool[Any], call: Call) -> None:
-    """Refuse a remote client what `remote_tool_editing` does not allow it.
-
-    `all`: every management tool; `read_only`: the read-only ones (list/get/validate/status/
-    logs); `none`: no management tool at all. Local clients (stdio, loopback) are never limited.
-    """
-    if not call.actor.remote:
-        return
-    async with call.transaction() as session:
-        policy = (await get_settings(session)).remote_tool_editing
-    if policy == "all" or (policy == "read_only" and tool.read_only):
-        return
-    allowed = "only read-only management tools" if policy == "read_only" else "no management tools"
-    raise ForbiddenError(
-        f"{tool.name} is not available to remote clients: remote_tool_editing is {policy!r} "
-        f"({allowed}). Use a local client (stdio or loopback) or ask the admin to change it."
-    )
-
-
 async def call_management_tool(
     tool: ManagementTool[Any], call: Call, arguments: Mapping[str, Any] | None
 ) -> types.CallToolResult:
-    """Validate, authorise, run and render one management tool call."""
+    """Validate, run and render one management tool call (`mcp/access.py` authorised it)."""
     try:
         args = tool.input.model_validate(dict(arguments or {}))
     except ValidationError as exc:
         return failure(describe_validation_error(tool.name, exc))
     try:
-        await check_remote_access(tool, call)
         result = await tool.handler(call, args)
     except ForgeError as exc:
         return failure(exc.message)
