@@ -102,7 +102,9 @@ class HttpResponse:
 
 
 @dataclass(frozen=True)
-class _Target:
+class Target:
+    """A checked destination: connect to `address`, keep `host` for the Host header and SNI."""
+
     host: str
     port: int
     address: str
@@ -201,6 +203,54 @@ def is_host_allowed(host: str, port: int, allowed: Iterable[str]) -> bool:
     if f"{shown}:{port}" in entries:
         return True
     return port in DEFAULT_PORTS.values() and shown in entries
+
+
+async def check_url(
+    url: httpx.URL, policy: EgressPolicy, resolver: Resolver = system_resolver
+) -> Target:
+    """Check one hop under `policy`: scheme, spelling, allow-list, every resolved address.
+
+    The broker runs it on every request and redirect hop; external MCP sources (forge) run it
+    on their URL when added and on every call. Raises EgressError saying what is refused.
+    """
+    scheme = url.scheme
+    if scheme not in DEFAULT_PORTS:
+        raise EgressError(f"only http and https URLs can be fetched (got {scheme!r})")
+    if url.userinfo:
+        raise EgressError(
+            "URLs with user:password@ before the host are refused (they disguise the real "
+            "host); send credentials in a header instead"
+        )
+    host = url.raw_host.decode("ascii").lower()
+    literal = check_host_spelling(host)
+    port = url.port or DEFAULT_PORTS[scheme]
+    if not 0 < port < 65536:
+        raise EgressError(f"port {port} is not a valid TCP port")
+    entry = host_entry(host, port, scheme)
+    listed = is_host_allowed(host, port, policy.allowed_hosts)
+    if not (listed or policy.allow_public):
+        raise EgressError(
+            f"host {entry} is not in this server's allowed hosts; ask with {REQUEST_NETWORK_TOOL}"
+        )
+    private_ok = listed and host in {name.strip().lower() for name in policy.private_hosts}
+    if literal is not None:
+        addresses = [literal]
+    else:
+        try:
+            found = await resolver(host, port)
+        except OSError as exc:
+            raise EgressError(f"could not resolve host {host}: {exc}") from None
+        addresses = [ipaddress.ip_address(a.split("%", 1)[0]) for a in found]
+        if not addresses:
+            raise EgressError(f"host {host} has no addresses")
+    for address in addresses:
+        problem = address_problem(address, private_ok=private_ok)
+        if problem is not None:
+            raise EgressError(
+                f"host {host} resolves to {address}, {problem}; tools may only connect to "
+                "public addresses"
+            )
+    return Target(host=host, port=port, address=str(addresses[0]))
 
 
 class _PinnedBackend(httpcore.AsyncNetworkBackend):
@@ -349,46 +399,8 @@ class EgressBroker:
                 url = next_url
             raise EgressError(f"more than {MAX_REDIRECTS} redirects; stopped before {url}")
 
-    async def _check(self, url: httpx.URL, policy: EgressPolicy) -> _Target:
-        scheme = url.scheme
-        if scheme not in DEFAULT_PORTS:
-            raise EgressError(f"only http and https URLs can be fetched (got {scheme!r})")
-        if url.userinfo:
-            raise EgressError(
-                "URLs with user:password@ before the host are refused (they disguise the real "
-                "host); send credentials in a header instead"
-            )
-        host = url.raw_host.decode("ascii").lower()
-        literal = check_host_spelling(host)
-        port = url.port or DEFAULT_PORTS[scheme]
-        if not 0 < port < 65536:
-            raise EgressError(f"port {port} is not a valid TCP port")
-        entry = host_entry(host, port, scheme)
-        listed = is_host_allowed(host, port, policy.allowed_hosts)
-        if not (listed or policy.allow_public):
-            raise EgressError(
-                f"host {entry} is not in this server's allowed hosts; ask with "
-                f"{REQUEST_NETWORK_TOOL}"
-            )
-        private_ok = listed and host in {name.strip().lower() for name in policy.private_hosts}
-        if literal is not None:
-            addresses = [literal]
-        else:
-            try:
-                found = await self.resolver(host, port)
-            except OSError as exc:
-                raise EgressError(f"could not resolve host {host}: {exc}") from None
-            addresses = [ipaddress.ip_address(a.split("%", 1)[0]) for a in found]
-            if not addresses:
-                raise EgressError(f"host {host} has no addresses")
-        for address in addresses:
-            problem = address_problem(address, private_ok=private_ok)
-            if problem is not None:
-                raise EgressError(
-                    f"host {host} resolves to {address}, {problem}; tools may only connect to "
-                    "public addresses"
-                )
-        return _Target(host=host, port=port, address=str(addresses[0]))
+    async def _check(self, url: httpx.URL, policy: EgressPolicy) -> Target:
+        return await check_url(url, policy, self.resolver)
 
     async def _send(
         self,
