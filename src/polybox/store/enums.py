@@ -74,3 +74,8 @@ class ActorKind(StrEnum):
     ADMIN = "admin"
     LLM = "llm"
     SYSTEM = "system"
+
+
+class OAuthTokenKind(StrEnum):
+    ACCESS = "access"
+    REFRESH = "refresh"

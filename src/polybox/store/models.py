@@ -29,6 +29,7 @@ from polybox.store.enums import (
     ActorKind,
     AdminRole,
     ExecutionStatus,
+    OAuthTokenKind,
     Requester,
     RequestStatus,
     ServerStatus,
@@ -338,3 +339,84 @@ class AdminSession(CreatedAt, Base):
     revoked_at: Mapped[datetime | None]
     user_agent: Mapped[str | None] = mapped_column(String(255))
     ip: Mapped[str | None] = mapped_column(String(64))
+
+
+# --- OAuth authorization server (revision 0005) ---------------------------------------------
+
+
+class OAuthClient(CreatedAt, Base):
+    """An MCP client registered dynamically (RFC 7591).
+
+    `info` is the registered metadata as the SDK models it, without the secret; a confidential
+    client's secret is kept encrypted (`secret_ciphertext`), since the token endpoint compares it.
+    """
+
+    __tablename__ = "oauth_clients"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(64), unique=True)
+    client_name: Mapped[str | None] = mapped_column(String(200))
+    info: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default=_EMPTY_OBJECT)
+    secret_ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+class _Grant:
+    """What an authorization request asked for and carries to its code."""
+
+    scopes: Mapped[list[str]] = mapped_column(default=list, server_default=_EMPTY_LIST)
+    code_challenge: Mapped[str] = mapped_column(String(128))
+    redirect_uri: Mapped[str] = mapped_column(Text)
+    redirect_uri_explicit: Mapped[bool] = mapped_column(default=True, server_default=true())
+    resource: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[datetime]
+
+
+class OAuthPendingRequest(_Grant, CreatedAt, Base):
+    """An authorization request waiting on the consent page; `id` is the page's `request`."""
+
+    __tablename__ = "oauth_pending_requests"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    client_pk: Mapped[int] = mapped_column(ForeignKey("oauth_clients.id", ondelete="CASCADE"))
+    state: Mapped[str | None] = mapped_column(Text)
+
+    client: Mapped[OAuthClient] = relationship()
+
+
+class OAuthCode(_Grant, CreatedAt, Base):
+    """An authorization code (SHA-256 only): single use; tokens issued for it share `family_id`."""
+
+    __tablename__ = "oauth_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    client_pk: Mapped[int] = mapped_column(ForeignKey("oauth_clients.id", ondelete="CASCADE"))
+    subject_id: Mapped[int] = mapped_column(ForeignKey("admin_users.id", ondelete="CASCADE"))
+    family_id: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime | None]
+
+
+class OAuthToken(CreatedAt, Base):
+    """An access or refresh token (SHA-256 only), bound to its client, subject and resource.
+
+    The tokens of one grant share `family_id`: refreshing marks the refresh token used and adds
+    the next pair; a used refresh token or code presented again revokes the whole family.
+    """
+
+    __tablename__ = "oauth_tokens"
+    __table_args__ = (Index("ix_oauth_tokens_family_id", "family_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[OAuthTokenKind] = mapped_column(state_enum(OAuthTokenKind, "kind"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    client_pk: Mapped[int] = mapped_column(ForeignKey("oauth_clients.id", ondelete="CASCADE"))
+    subject_id: Mapped[int] = mapped_column(ForeignKey("admin_users.id", ondelete="CASCADE"))
+    family_id: Mapped[str] = mapped_column(String(64))
+    scopes: Mapped[list[str]] = mapped_column(default=list, server_default=_EMPTY_LIST)
+    resource: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+    client: Mapped[OAuthClient] = relationship()
+    subject: Mapped[AdminUser] = relationship()
