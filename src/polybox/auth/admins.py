@@ -83,6 +83,11 @@ async def create_admin(session: AsyncSession, username: str, password: str) -> A
     return row
 
 
+async def setup_required(session: AsyncSession) -> bool:
+    """True while no admin exists, the only time `setup_first_admin` can succeed."""
+    return not await session.scalar(select(select(AdminUser.id).exists()))
+
+
 async def setup_first_admin(session: AsyncSession, credentials: Credentials) -> AdminOut:
     """Create the first admin; ConflictError once any admin exists, even under concurrent calls.
 

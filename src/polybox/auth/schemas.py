@@ -51,6 +51,12 @@ class ApiTokenIn(_Model):
 # --- outputs ------------------------------------------------------------------------------------
 
 
+class AuthStatus(_Model):
+    """What a client needs before anyone logs in: whether the first admin must be created."""
+
+    setup_required: bool
+
+
 class AdminOut(_Model):
     id: int
     username: str

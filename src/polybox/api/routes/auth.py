@@ -1,7 +1,7 @@
 """Authentication: first-run setup, login, refresh, logout, the current admin, password change.
 
-Setup, login and refresh are the deliberate exceptions to "every route needs an admin": they are
-how one becomes one. Setup works only while no admin exists.
+Status, setup, login and refresh are the deliberate exceptions to "every route needs an admin":
+they are how one becomes one. Setup works only while no admin exists.
 """
 
 from __future__ import annotations
@@ -17,9 +17,22 @@ from polybox.api.deps import (
     signing_key,
 )
 from polybox.auth import admins, sessions
-from polybox.auth.schemas import AdminOut, Credentials, PasswordChange, RefreshIn, TokenPair
+from polybox.auth.schemas import (
+    AdminOut,
+    AuthStatus,
+    Credentials,
+    PasswordChange,
+    RefreshIn,
+    TokenPair,
+)
 
 router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+@router.get("/status", response_model=AuthStatus)
+async def auth_status(session: SessionDep) -> AuthStatus:
+    """Whether setup is still needed (no authentication: a UI asks before anyone can log in)."""
+    return AuthStatus(setup_required=await admins.setup_required(session))
 
 
 @router.post("/setup", response_model=AdminOut, status_code=status.HTTP_201_CREATED)
