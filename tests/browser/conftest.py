@@ -4,8 +4,9 @@
   real bwrap sandbox), answering /readyz 200 before the test starts; SIGTERM afterwards. Its log
   goes to a file whose tail is shown when it fails to start.
 - `browser`: Chromium from /usr/bin/chromium (Playwright never downloads one here), headless.
-- `page`: a fresh desktop-sized context on the polybox URL. Uncaught page errors and Content
-  Security Policy violations fail the test at teardown.
+- `open_page`: opens a page in a fresh context on the polybox URL (any viewport); `page` is a
+  desktop-sized one. Uncaught page errors and Content Security Policy violations fail the test
+  at teardown.
 - `shots`: saves full-page screenshots under test-output/screenshots/<test name>/.
 
 Without Chromium or without a built UI (`make ui`; `make test` builds it) the tests are skipped
@@ -19,15 +20,26 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, ConsoleMessage, Error, Page, async_playwright
+from playwright.async_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    ViewportSize,
+    async_playwright,
+    expect,
+)
 
+from browser.pages import OpenPage, PageProblems
 from browser.server import Polybox, serving
+from browser.shots import Shots
 from polybox.web import UI_DIST
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 # Two busy cores: a page load plus its API calls can take seconds.
 TIMEOUT_MS = 20_000
+expect.set_options(timeout=TIMEOUT_MS)
+DESKTOP = ViewportSize(width=1280, height=900)
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
 
 
@@ -56,47 +68,37 @@ async def browser(chromium: Path) -> AsyncIterator[Browser]:
         await launched.close()
 
 
-class PageProblems:
-    """What the page itself got wrong: uncaught errors and CSP violations."""
-
-    def __init__(self) -> None:
-        self.found: list[str] = []
-
-    def on_console(self, message: ConsoleMessage) -> None:
-        if "Content Security Policy" in message.text:
-            self.found.append(f"CSP: {message.text}")
-
-    def on_page_error(self, error: Error) -> None:
-        self.found.append(f"uncaught: {error.message}")
-
-
 @pytest.fixture
-async def page(browser: Browser, polybox: Polybox) -> AsyncIterator[Page]:
-    context = await browser.new_context(
-        base_url=polybox.url, viewport={"width": 1280, "height": 900}
-    )
-    context.set_default_timeout(TIMEOUT_MS)
-    opened = await context.new_page()
+async def open_page(browser: Browser, polybox: Polybox) -> AsyncIterator[OpenPage]:
+    """Open pages on polybox in fresh contexts (`viewport`, `is_mobile` as Playwright takes them).
+
+    At teardown the contexts close, and the test fails if a page had an uncaught error or broke
+    the Content Security Policy.
+    """
+    contexts: list[BrowserContext] = []
     problems = PageProblems()
-    opened.on("console", problems.on_console)
-    opened.on("pageerror", problems.on_page_error)
+
+    async def opened(viewport: ViewportSize = DESKTOP, is_mobile: bool = False) -> Page:
+        context = await browser.new_context(
+            base_url=polybox.url, viewport=viewport, is_mobile=is_mobile
+        )
+        contexts.append(context)
+        context.set_default_timeout(TIMEOUT_MS)
+        page = await context.new_page()
+        page.on("console", problems.on_console)
+        page.on("pageerror", problems.on_page_error)
+        return page
+
     yield opened
-    await context.close()
+    for context in contexts:
+        await context.close()
     assert problems.found == [], problems.found
 
 
-class Shots:
-    """Full-page screenshots of one test, numbered in the order taken."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.taken: list[Path] = []
-
-    async def take(self, page: Page, name: str) -> Path:
-        path = self.folder / f"{len(self.taken) + 1:02d}-{name}.png"
-        await page.screenshot(path=path, full_page=True)
-        self.taken.append(path)
-        return path
+@pytest.fixture
+async def page(open_page: OpenPage) -> Page:
+    """A desktop-sized page on polybox."""
+    return await open_page()
 
 
 @pytest.fixture
