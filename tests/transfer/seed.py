@@ -2,8 +2,8 @@
 
 `seed` makes two servers: `weather` (running; a tool approved at its version 2, a disabled draft
 tool, a secret with a value, pending module and host requests, an external source with OAuth
-state) and `news` (stopped, one rejected tool). `snapshot` reads everything an import must
-restore, without row ids.
+state and a passthrough tool it serves) and `news` (stopped, one rejected tool). `snapshot`
+reads everything an import must restore, without row ids.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from polybox.forge import approvals, requests, secrets, servers, tools
 from polybox.forge.actors import admin, llm
 from polybox.forge.unit import transaction
 from polybox.store.base import Base
-from polybox.store.enums import SourceAuth
+from polybox.store.enums import SourceAuth, ToolKind
 from polybox.store.models import (
     ExternalSource,
     ModuleRequest,
@@ -60,16 +60,27 @@ async def seed(sessions: Sessions, box: SecretBox) -> None:
         await requests.request_network_access(session, CLAUDE, "weather", "radar.example.com")
         await servers.start_server(session, CLAUDE, "weather")
         weather = await servers.find_server(session, "weather")
+        upstream = ExternalSource(
+            server_id=weather.id,
+            name="upstream",
+            url="https://mcp.example.com/mcp",
+            auth_kind=SourceAuth.OAUTH,
+            auth_secret_key="API_KEY",
+            oauth_state_ciphertext=box.encrypt(
+                OAUTH_STATE.decode(), server_id=weather.id, key="oauth"
+            ),
+        )
+        session.add(upstream)
+        await session.flush()
         session.add(
-            ExternalSource(
+            Tool(
                 server_id=weather.id,
-                name="upstream",
-                url="https://mcp.example.com/mcp",
-                auth_kind=SourceAuth.OAUTH,
-                auth_secret_key="API_KEY",
-                oauth_state_ciphertext=box.encrypt(
-                    OAUTH_STATE.decode(), server_id=weather.id, key="oauth"
-                ),
+                name="search",
+                kind=ToolKind.PASSTHROUGH,
+                external_source_id=upstream.id,
+                remote_name="web-search",
+                input_schema={"type": "object", "properties": {"q": {"type": "string"}}},
+                annotations={"readOnlyHint": True},
             )
         )
         await servers.create_server(session, CLAUDE, "news", "Headlines")
@@ -101,12 +112,12 @@ async def snapshot(sessions: Sessions) -> dict[str, Any]:
             hosts = await session.scalars(
                 select(NetworkRequest).where(NetworkRequest.server_id == row.id)
             )
-            sources = await session.scalars(
-                select(ExternalSource).where(ExternalSource.server_id == row.id)
-            )
+            query = select(ExternalSource).where(ExternalSource.server_id == row.id)
+            sources = list(await session.scalars(query))
+            names = {source.id: source.name for source in sources}
             found[row.name] = {
                 "server": (row.description, row.status, row.allowed_hosts, row.allowed_modules),
-                "tools": {tool.name: _tool(tool) for tool in row.tools},
+                "tools": {tool.name: _tool(tool, names) for tool in row.tools},
                 "secrets": sorted((s.key, s.description) for s in row.secrets),
                 "modules": [(m.module, m.status, m.reason, m.requested_by) for m in modules],
                 "hosts": [(h.host, h.port, h.status, h.requested_by) for h in hosts],
@@ -115,11 +126,12 @@ async def snapshot(sessions: Sessions) -> dict[str, Any]:
         return found
 
 
-def _tool(row: Tool) -> dict[str, Any]:
+def _tool(row: Tool, source_names: dict[int, str]) -> dict[str, Any]:
     numbers = {version.id: version.number for version in row.versions}
     return {
         "row": (row.description, row.kind, row.status, row.enabled, row.review_note),
         "schemas": (row.input_schema, row.output_schema, row.annotations),
+        "source": (source_names.get(row.external_source_id or 0), row.remote_name),
         "current": numbers.get(row.current_version_id or 0),
         "approved": numbers.get(row.approved_version_id or 0),
         "versions": [

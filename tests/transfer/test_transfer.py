@@ -67,13 +67,18 @@ async def test_export_then_import_into_an_empty_store_restores_the_same_servers_
     assert result.same_instance
     assert {server.name: server.tools for server in result.servers} == {
         "news": {"headlines": ToolStatus.REJECTED},
-        "weather": {"forecast": ToolStatus.APPROVED, "radar": ToolStatus.DRAFT},
+        "weather": {
+            "forecast": ToolStatus.APPROVED,
+            "radar": ToolStatus.DRAFT,
+            "search": ToolStatus.DRAFT,
+        },
     }
     assert result.servers[1].secrets_to_set == ["API_KEY"]
     restored = await snapshot(empty_sessions)
     assert restored == await snapshot(sessions)
     assert restored["weather"]["tools"]["forecast"]["approved"] == 2
     assert restored["weather"]["server"][1] is ServerStatus.RUNNING
+    assert restored["weather"]["tools"]["search"]["source"] == ("upstream", "web-search")
 
 
 async def test_one_server_can_be_exported_alone(sessions: Sessions, box: SecretBox) -> None:
@@ -92,9 +97,9 @@ async def test_export_and_import_are_recorded_in_the_activity_log(
 
     exported = await activity(sessions, "servers.exported")
     imported = await activity(empty_sessions, "server.imported")
-    assert exported == [{"servers": ["weather"], "tools": 2}]
+    assert exported == [{"servers": ["weather"], "tools": 3}]
     assert [(row["origin"], row["tools"], row["versions"]) for row in imported] == [
-        ("this instance", 2, 3)
+        ("this instance", 3, 3)
     ]
 
 
@@ -213,7 +218,7 @@ async def test_a_document_not_matching_the_format_is_refused_naming_each_bad_fie
     document = await export(sessions, box)
     not_export = await refused(sessions, box, [1, 2])
     assert not_export.message.startswith("this is not a polybox export")
-    tool = {"name": "t", "status": "bogus", "current_version": 1}
+    tool = {"name": "t", "status": "bogus", "current_version": 0}
     broken = resigned({**document, "payload": {"servers": [{"name": "x", "tools": [tool]}]}}, box)
 
     error = await refused(sessions, box, broken)
@@ -221,7 +226,7 @@ async def test_a_document_not_matching_the_format_is_refused_naming_each_bad_fie
     assert isinstance(error, InvalidInputError)
     assert {problem.field for problem in error.fields} == {
         "payload.servers.0.tools.0.status",
-        "payload.servers.0.tools.0.versions",
+        "payload.servers.0.tools.0.current_version",
     }
 
 

@@ -29,7 +29,7 @@ from polybox.forge.transfer.document import (
     ToolDoc,
 )
 from polybox.forge.transfer.signing import ExportSigner
-from polybox.store.enums import ToolStatus
+from polybox.store.enums import ToolKind, ToolStatus
 
 Hashed = TypeVar("Hashed", bound=Hashable)
 
@@ -103,8 +103,14 @@ def _server_problems(at: str, server: ServerDoc) -> list[FieldError]:
         found.append(_entry(f"{at}.allowed_modules[{index}]", check_module, module))
     for index, secret in enumerate(server.secrets):
         found.append(_secret_key(f"{at}.secrets[{index}].key", secret.key))
+    sources = {source.name for source in server.external_sources}
     for index, tool in enumerate(server.tools):
         found += _tool_problems(f"{at}.tools[{index}]", tool)
+        if tool.external_source is not None and tool.external_source not in sources:
+            where = f"{at}.tools[{index}].external_source"
+            found.append(
+                FieldError(where, f"the server has no external source {tool.external_source!r}")
+            )
     for index, module_request in enumerate(server.module_requests):
         where = f"{at}.module_requests[{index}].module"
         found.append(_entry(where, check_module, module_request.module))
@@ -130,7 +136,12 @@ def _tool_problems(at: str, tool: ToolDoc) -> list[FieldError]:
     for index, version in enumerate(tool.versions):
         found.append(code_problem(f"{at}.versions[{index}].code", version.code))
     numbers = {version.number for version in tool.versions}
-    if tool.current_version not in numbers:
+    if tool.current_version is None:
+        if tool.kind is ToolKind.CODE:
+            found.append(
+                FieldError(f"{at}.current_version", "a code tool needs its current version")
+            )
+    elif tool.current_version not in numbers:
         found.append(FieldError(f"{at}.current_version", f"no version {tool.current_version}"))
     if (tool.approved_version is None) != (tool.status is not ToolStatus.APPROVED):
         found.append(

@@ -52,11 +52,15 @@ class ToolDoc(Part):
     kind: ToolKind = ToolKind.CODE
     status: ToolStatus
     enabled: bool = True
-    current_version: int = Field(ge=1)
+    current_version: int | None = Field(default=None, ge=1)  # None only for passthrough tools
     approved_version: int | None = Field(default=None, ge=1)
     review_note: Text | None = None
+    input_schema: dict[str, Any] = Field(default_factory=dict)
+    output_schema: dict[str, Any] | None = None
     annotations: dict[str, Any] = Field(default_factory=dict)
-    versions: list[VersionDoc] = Field(min_length=1)
+    external_source: str | None = None  # a passthrough tool's source, by name
+    remote_name: str | None = Field(default=None, max_length=128)  # its name at the source
+    versions: list[VersionDoc] = Field(default_factory=list)
 
 
 class SecretDoc(Part):

@@ -30,6 +30,7 @@ from polybox.forge.transfer.document import (
 )
 from polybox.forge.transfer.signing import SIGNATURE_FIELD, ExportSigner
 from polybox.forge.unit import record_activity
+from polybox.store.enums import ToolKind
 from polybox.store.models import (
     ExternalSource,
     ModuleRequest,
@@ -110,13 +111,16 @@ def _server_doc(
     hosts: list[NetworkRequest],
     sources: list[ExternalSource],
 ) -> ServerDoc:
+    source_names = {source.id: source.name for source in sources}
     return ServerDoc(
         name=row.name,
         description=row.description,
         status=row.status,
         allowed_hosts=list(row.allowed_hosts),
         allowed_modules=list(row.allowed_modules),
-        tools=[_tool_doc(tool) for tool in sorted(row.tools, key=lambda tool: tool.name)],
+        tools=[
+            _tool_doc(tool, source_names) for tool in sorted(row.tools, key=lambda tool: tool.name)
+        ],
         secrets=[
             SecretDoc(key=secret.key, description=secret.description)
             for secret in sorted(row.secrets, key=lambda secret: secret.key)
@@ -141,10 +145,10 @@ def _server_doc(
     )
 
 
-def _tool_doc(row: Tool) -> ToolDoc:
+def _tool_doc(row: Tool, source_names: dict[int, str]) -> ToolDoc:
     numbers = {version.id: version.number for version in row.versions}
     current = numbers.get(row.current_version_id or -1)
-    if current is None:  # only a row written outside the forge lacks version 1
+    if current is None and row.kind is ToolKind.CODE:  # only a row written outside the forge
         raise ConflictError(f"tool {row.name!r} has no saved code; update it with code first")
     return ToolDoc(
         name=row.name,
@@ -155,7 +159,11 @@ def _tool_doc(row: Tool) -> ToolDoc:
         current_version=current,
         approved_version=numbers.get(row.approved_version_id or -1),
         review_note=row.review_note,
+        input_schema=dict(row.input_schema),
+        output_schema=None if row.output_schema is None else dict(row.output_schema),
         annotations=dict(row.annotations),
+        external_source=source_names.get(row.external_source_id or -1),
+        remote_name=row.remote_name,
         versions=[_version_doc(version) for version in row.versions],
     )
 

@@ -165,8 +165,8 @@ async def _write_server(
         NetworkRequest(server_id=row.id, host=request.host, port=request.port, **_decision(request))
         for request in doc.network_requests
     )
-    session.add_all(
-        ExternalSource(
+    sources = {
+        source.name: ExternalSource(
             server_id=row.id,
             name=source.name,
             url=source.url,
@@ -175,10 +175,13 @@ async def _write_server(
             auth_secret_key=source.auth_secret_key,
         )
         for source in doc.external_sources
-    )
+    }
+    session.add_all(sources.values())
+    await session.flush()
+    source_ids = {name: source.id for name, source in sources.items()}
     states = {}
     for tool in doc.tools:
-        states[tool.name] = await _write_tool(session, row, tool, reports, keep=keep)
+        states[tool.name] = await _write_tool(session, row, tool, reports, source_ids, keep=keep)
     queue_event(session, EventKind.SERVER_CHANGED, {"server_id": row.id, "server": row.name})
     return ImportedServer(
         id=row.id,
@@ -195,6 +198,7 @@ async def _write_tool(
     server: Server,
     doc: ToolDoc,
     reports: dict[VersionKey, CodeReport],
+    source_ids: dict[str, int],
     *,
     keep: bool,
 ) -> ToolStatus:
@@ -213,6 +217,8 @@ async def _write_tool(
         status=status,
         enabled=doc.enabled,
         review_note=note,
+        external_source_id=None if doc.external_source is None else source_ids[doc.external_source],
+        remote_name=doc.remote_name,
     )
     session.add(row)
     await session.flush()
@@ -222,13 +228,16 @@ async def _write_tool(
         versions[version.number] = _version_row(row, version, report)
     session.add_all(versions.values())
     await session.flush()
-    current = versions[doc.current_version]
-    current_report = reports.get((server.name, doc.name, doc.current_version))
-    row.current_version_id = current.id
     row.approved_version_id = None if approved is None else versions[approved].id
-    row.input_schema = current.input_schema
-    row.output_schema = current.output_schema
-    row.annotations = doc.annotations if current_report is None else current_report.annotations
+    if doc.current_version is not None:
+        row.current_version_id = versions[doc.current_version].id
+    report = reports.get((server.name, doc.name, doc.current_version or 0))
+    if report is None:  # a passthrough tool: its source declares the schemas
+        row.input_schema, row.output_schema = doc.input_schema, doc.output_schema
+        row.annotations = doc.annotations
+    else:
+        row.input_schema, row.output_schema = report.input_schema or {}, report.output_schema
+        row.annotations = report.annotations
     queue_event(session, EventKind.TOOL_ADDED, event_data(row))
     return status
 
