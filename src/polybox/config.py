@@ -14,8 +14,9 @@ import sys
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -28,7 +29,9 @@ from sqlalchemy.exc import ArgumentError
 from polybox.errors import UserError
 
 ENV_PREFIX = "POLYBOX_"
-_SECRET_SETTINGS = frozenset({"POLYBOX_DATABASE_URL", "POLYBOX_ENCRYPTION_KEY"})
+_SECRET_SETTINGS = frozenset(
+    {"POLYBOX_DATABASE_URL", "POLYBOX_ENCRYPTION_KEY", "POLYBOX_OIDC_CLIENT_SECRET"}
+)
 CONFIG_FILE_ENV = "POLYBOX_CONFIG"
 
 # Async drivers the store is built on; plain dialect names are upgraded to them for convenience.
@@ -189,6 +192,42 @@ class Settings(BaseSettings):
         ),
     )
 
+    # --- upstream identity provider ---------------------------------------------------------
+    oidc_issuer_url: str | None = Field(
+        default=None,
+        description=(
+            "Issuer of an OpenID Connect provider (e.g. `https://login.example.com/realms/team`) "
+            'whose users may approve MCP clients on the consent page ("Sign in with ..."). '
+            "Its discovery document is read from `<issuer>/.well-known/openid-configuration`. "
+            "Register `<public_url>/oauth/oidc/callback` as the redirect URI there. Unset: "
+            "password sign-in only."
+        ),
+    )
+    oidc_client_id: str | None = Field(
+        default=None, description="polybox's client id at the OpenID Connect provider."
+    )
+    oidc_client_secret: SecretStr | None = Field(
+        default=None,
+        description=(
+            "polybox's client secret at the provider (sent with HTTP Basic). Unset: a public "
+            "client, protected by PKCE alone."
+        ),
+    )
+    oidc_display_name: str | None = Field(
+        default=None,
+        description='Name on the sign-in button ("Sign in with <name>"). Unset: the issuer host.',
+    )
+    oidc_allowed_email_domains: list[str] = Field(
+        default=[],
+        description=(
+            'Email domains (e.g. `["example.com"]`) whose users, with an email the provider '
+            "marks verified, get an account of role `mcp` on their first sign-in; as an "
+            'environment variable a JSON list. `["*"]`: every user the provider signs in. '
+            "Required when `oidc_issuer_url` is set. Accounts are linked by the provider's "
+            "subject, so a later email change keeps the account."
+        ),
+    )
+
     # --- sandbox ----------------------------------------------------------------------------
     sandbox: Literal["auto", "bwrap", "docker", "unsafe-local"] = Field(
         default="auto",
@@ -308,6 +347,35 @@ class Settings(BaseSettings):
                 ) from None
         return value
 
+    @field_validator("oidc_issuer_url", mode="after")
+    @classmethod
+    def _check_oidc_issuer_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        host = urlsplit(value).hostname or ""
+        if not (
+            value.startswith("https://") or (value.startswith("http://") and _is_loopback(host))
+        ):
+            raise ValueError("must be an https URL (http only for 127.0.0.1 and localhost)")
+        return value.rstrip("/")
+
+    @field_validator("oidc_client_id", mode="after")
+    @classmethod
+    def _check_oidc_client_id(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if info.data.get("oidc_issuer_url") and not value:
+            raise ValueError("required when POLYBOX_OIDC_ISSUER_URL is set")
+        return value
+
+    @field_validator("oidc_allowed_email_domains", mode="after")
+    @classmethod
+    def _check_oidc_domains(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        if info.data.get("oidc_issuer_url") and not value:
+            raise ValueError(
+                'required when POLYBOX_OIDC_ISSUER_URL is set: e.g. ["example.com"], or ["*"] '
+                "for every user of the provider"
+            )
+        return [domain.strip().lower().lstrip("@") for domain in value]
+
     @property
     def database(self) -> URL:
         """The effective store URL (the SQLite file in the data dir unless set)."""
@@ -329,6 +397,15 @@ class Settings(BaseSettings):
         if self.mcp_stateless is not None:
             return self.mcp_stateless
         return self.database.get_backend_name() == "postgresql"
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def normalise_database_url(value: str) -> URL:
