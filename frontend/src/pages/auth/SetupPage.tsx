@@ -1,0 +1,75 @@
+import { useState } from "react";
+import { useNavigate } from "react-router";
+
+import { useSetup } from "../../api/auth";
+import { ApiError } from "../../api/client";
+import { Button } from "../../components/Button";
+import { ErrorBanner } from "../../components/ErrorBanner";
+import { TextField } from "../../components/Field";
+import { AuthLayout } from "./AuthLayout";
+
+/** First run: create the first admin (only possible while none exists), then you are logged in. */
+export function SetupPage() {
+  const [username, setUsername] = useState("");
+  const [password, setPassword] = useState("");
+  const [repeat, setRepeat] = useState("");
+  const [mismatch, setMismatch] = useState(false);
+  const setup = useSetup();
+  const navigate = useNavigate();
+
+  const onSubmit = (event: React.SyntheticEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    if (password !== repeat) {
+      setMismatch(true);
+      return;
+    }
+    setMismatch(false);
+    setup.mutate({ username: username.trim(), password }, { onSuccess: () => void navigate("/", { replace: true }) });
+  };
+
+  const fields = setup.error instanceof ApiError ? setup.error.fieldErrors : {};
+  return (
+    <AuthLayout
+      title="Welcome to polybox"
+      intro={<p>Create the first admin account. You can add more admins later in Settings.</p>}
+    >
+      <form className="form" onSubmit={onSubmit} noValidate>
+        {setup.isError && <ErrorBanner error={setup.error} />}
+        <TextField
+          label="Username"
+          name="username"
+          autoComplete="username"
+          required
+          hint="Lowercase letters, digits, '.', '_' or '-', starting with a letter."
+          value={username}
+          error={fields.username}
+          onChange={(event) => setUsername(event.target.value)}
+        />
+        <TextField
+          label="Password"
+          name="password"
+          type="password"
+          autoComplete="new-password"
+          required
+          hint="At least 12 characters; a passphrase of a few words works well."
+          value={password}
+          error={fields.password}
+          onChange={(event) => setPassword(event.target.value)}
+        />
+        <TextField
+          label="Repeat password"
+          name="repeat"
+          type="password"
+          autoComplete="new-password"
+          required
+          value={repeat}
+          error={mismatch ? "The two passwords differ." : null}
+          onChange={(event) => setRepeat(event.target.value)}
+        />
+        <Button type="submit" variant="primary" busy={setup.isPending} disabled={!username || !password || !repeat}>
+          Create admin
+        </Button>
+      </form>
+    </AuthLayout>
+  );
+}

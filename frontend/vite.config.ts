@@ -1,0 +1,27 @@
+/// <reference types="vitest/config" />
+import react from "@vitejs/plugin-react";
+import { defineConfig } from "vite";
+
+// The built UI is package data of the Python package: `polybox serve` serves it at `/`.
+const backend = "http://127.0.0.1:8765";
+
+export default defineConfig({
+  plugins: [react()],
+  build: {
+    outDir: "../src/polybox/ui_dist",
+    emptyOutDir: true,
+    sourcemap: false,
+  },
+  server: {
+    proxy: {
+      "/api": { target: backend, changeOrigin: false },
+      "/mcp": { target: backend, changeOrigin: false },
+    },
+  },
+  test: {
+    environment: "jsdom",
+    globals: true,
+    setupFiles: ["./src/test/setup.ts"],
+    css: false,
+  },
+});
