@@ -420,3 +420,23 @@ class OAuthToken(CreatedAt, Base):
 
     client: Mapped[OAuthClient] = relationship()
     subject: Mapped[AdminUser] = relationship()
+
+
+class OidcIdentity(CreatedAt, Base):
+    """An account's identity at the upstream OpenID Connect provider.
+
+    (issuer, subject) is the provider's stable, unique name for a person (OpenID Connect Core
+    §5.7); email and username may change or be reused, so sign-ins are matched on this pair only.
+    """
+
+    __tablename__ = "oidc_identities"
+    __table_args__ = (UniqueConstraint("issuer", "subject"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issuer: Mapped[str] = mapped_column(String(255))
+    subject: Mapped[str] = mapped_column(String(255))
+    admin_id: Mapped[int] = mapped_column(ForeignKey("admin_users.id", ondelete="CASCADE"))
+    email: Mapped[str | None] = mapped_column(String(320))
+    last_login_at: Mapped[datetime | None]
+
+    admin: Mapped[AdminUser] = relationship()
