@@ -5,7 +5,8 @@ the sandbox is usable); `/metrics` is the Prometheus scrape; `/mcp` is MCP over 
 (its session manager and change watcher run for the app's lifespan); `/api` is the admin REST
 API (`api/`, behind its body limit and optional CORS). Every response carries the security
 headers (CSP, nosniff, frame denial, no referrer). `/` is the built admin UI (`web.py`), mounted
-last so it only answers what nothing else does.
+last so it only answers what nothing else does. In remote mode `/mcp` needs a bearer token and
+the OAuth authorization server (`auth/oauth/`: metadata, registration, consent, tokens) is mounted.
 """
 
 from __future__ import annotations
@@ -18,11 +19,13 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.types import ASGIApp
 
 from polybox import __version__
 from polybox.api.app import create_api
 from polybox.api.guards import guard_api
+from polybox.auth.oauth.routes import OAuthServer
 from polybox.instance import Instance
 from polybox.mcp.http import McpHttp
 from polybox.mcp.server import McpSurface
@@ -64,12 +67,21 @@ def create_app(instance: Instance, *, ui_dist: Path = UI_DIST) -> Starlette:
         async with mcp.running():
             yield
 
+    api = create_api(instance)
+    mcp_endpoint: ASGIApp = mcp.endpoint
+    oauth_routes: list[BaseRoute] = []
+    if instance.settings.mode == "remote":  # OAuth 2.1 for remote clients; loopback needs none
+        oauth = OAuthServer(instance, api.state.login_limiter)
+        oauth_routes = [*oauth.routes()]
+        mcp_endpoint = oauth.protect(mcp.endpoint)
+
     routes = [
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
-        Route("/mcp", mcp.endpoint),
-        Mount("/api", app=guard_api(create_api(instance), instance.settings)),
+        Route("/mcp", mcp_endpoint),
+        *oauth_routes,
+        Mount("/api", app=guard_api(api, instance.settings)),
         # Last: the UI answers every path the routes above leave.
         Mount("/", app=UserInterface(ui_dist)),
     ]

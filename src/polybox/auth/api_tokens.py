@@ -45,6 +45,7 @@ class ApiTokenPrincipal:
     name: str
     scopes: frozenset[str]
     created_by: str | None
+    expires_at: datetime | None = None
 
 
 async def create_api_token(
@@ -141,6 +142,7 @@ async def authenticate_api_token(
         name=row.name,
         scopes=frozenset(row.scopes),
         created_by=None if creator is None else creator.username,
+        expires_at=row.expires_at,
     )
 
 
