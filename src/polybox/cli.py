@@ -1,4 +1,4 @@
-"""The `polybox` command: serve, stdio, doctor, db, admin, version.
+"""The `polybox` command: serve, stdio, doctor, db, admin, export, import, version.
 
 A surface: each subcommand turns its arguments into one call of a lower layer and prints the
 answer. Problems the user can fix (a bad setting, an unreachable database) end in one line on
@@ -9,20 +9,29 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
+from typing import Any, TypeVar
 
 from polybox import __version__
 from polybox.auth.admins import create_admin
 from polybox.config import ConfigError, Settings, ensure_data_dir, load_settings
 from polybox.doctor import is_required, render, run_checks
 from polybox.errors import UserError
+from polybox.forge.actors import admin
+from polybox.forge.errors import ForgeError
+from polybox.forge.transfer import ImportResult, export_servers, import_document
+from polybox.forge.unit import transaction
 from polybox.instance import Instance
 from polybox.server import serve, stdio
 from polybox.store.migrate import current_revision, upgrade_to_head
 
 EXIT_USAGE = 2
+# Who `polybox export`/`import` are attributed to: whoever holds the data dir and its key.
+CLI_ADMIN = admin("cli")
+Result = TypeVar("Result")
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -62,6 +71,63 @@ def _admin_create(args: argparse.Namespace, settings: Settings) -> int:
     asyncio.run(create())
     print(f"admin {args.username!r} created")
     return 0
+
+
+def _export(args: argparse.Namespace, settings: Settings) -> int:
+    async def export(instance: Instance) -> dict[str, Any]:
+        async with transaction(instance.sessions, instance.events) as session:
+            return await export_servers(session, CLI_ADMIN, instance.secret_box, server=args.server)
+
+    document = _in_instance(settings, export)
+    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    if args.output is None:
+        sys.stdout.write(text)
+        return 0
+    try:
+        Path(args.output).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UserError(f"-o: cannot write {args.output}: {exc.strerror}") from exc
+    count = len(document["payload"]["servers"])
+    print(f"exported {count} server{'s' * (count != 1)} to {args.output}", file=sys.stderr)
+    return 0
+
+
+def _import(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        document = json.loads(Path(args.file).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise UserError(f"cannot read {args.file}: {exc.strerror}") from exc
+    except (ValueError, RecursionError) as exc:
+        raise UserError(f"{args.file} is not a JSON export: {exc}") from exc
+
+    async def import_(instance: Instance) -> ImportResult:
+        async with transaction(instance.sessions, instance.events) as session:
+            return await import_document(
+                session, CLI_ADMIN, instance.secret_box, document, trust=args.trust
+            )
+
+    result = _in_instance(settings, import_)
+    for server in result.servers:
+        states = ", ".join(f"{name} ({state})" for name, state in server.tools.items())
+        print(f"imported server {server.name!r} ({server.status}): {states or 'no tools'}")
+        if server.secrets_to_set:
+            print(f"  set the values of its secrets: {', '.join(server.secrets_to_set)}")
+    if not result.same_instance:
+        print("from another instance: its tools wait for review, its servers are stopped")
+    return 0
+
+
+def _in_instance(settings: Settings, work: Callable[[Instance], Awaitable[Result]]) -> Result:
+    """Run `work` on a store-only instance; forge refusals become one-line user errors."""
+
+    async def run() -> Result:
+        async with Instance.running(settings, run_tools=False) as instance:
+            return await work(instance)
+
+    try:
+        return asyncio.run(run())
+    except ForgeError as exc:
+        raise UserError(exc.message) from None
 
 
 def _version(args: argparse.Namespace, settings: Settings) -> int:
@@ -129,6 +195,24 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--username", required=True)
     create.add_argument("--password-file", metavar="FILE")
     create.set_defaults(handler=_admin_create)
+
+    export = commands.add_parser(
+        "export", help="write a signed export of servers, tools and versions (no secret values)"
+    )
+    export.add_argument("--server", metavar="NAME", help="export only this server (default: all)")
+    export.add_argument("-o", "--output", metavar="FILE", help="write to FILE (default: stdout)")
+    export.set_defaults(handler=_export)
+
+    import_ = commands.add_parser(
+        "import", help="import an export file: all of it or nothing (names must be free)"
+    )
+    import_.add_argument("file", metavar="FILE", help="the export file")
+    import_.add_argument(
+        "--trust",
+        action="store_true",
+        help="accept a file exported by another instance (its tools then wait for review)",
+    )
+    import_.set_defaults(handler=_import)
 
     commands.add_parser("version", help="print the version").set_defaults(handler=_version)
     return parser

@@ -15,6 +15,7 @@ from polybox.api.routes import (
     settings,
     tokens,
     tools,
+    transfer,
 )
 
 ROUTERS: list[APIRouter] = [
@@ -30,4 +31,5 @@ ROUTERS: list[APIRouter] = [
     secrets.router,
     logs.router,
     settings.router,
+    transfer.router,
 ]
