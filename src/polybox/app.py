@@ -26,6 +26,7 @@ from polybox import __version__
 from polybox.api.app import create_api
 from polybox.api.guards import guard_api
 from polybox.auth.oauth.routes import OAuthServer
+from polybox.auth.oidc.login import oidc_login
 from polybox.instance import Instance
 from polybox.mcp.http import McpHttp
 from polybox.mcp.server import McpSurface
@@ -71,8 +72,10 @@ def create_app(instance: Instance, *, ui_dist: Path = UI_DIST) -> Starlette:
     mcp_endpoint: ASGIApp = mcp.endpoint
     oauth_routes: list[BaseRoute] = []
     if instance.settings.mode == "remote":  # OAuth 2.1 for remote clients; loopback needs none
-        oauth = OAuthServer(instance, api.state.login_limiter)
-        oauth_routes = [*oauth.routes()]
+        oidc = oidc_login(instance)  # "Sign in with <provider>" on the consent page, if set
+        links = oidc.sign_in_links if oidc else None
+        oauth = OAuthServer(instance, api.state.login_limiter, links)
+        oauth_routes = [*oauth.routes(), *(oidc.routes() if oidc else ())]
         mcp_endpoint = oauth.protect(mcp.endpoint)
 
     routes = [

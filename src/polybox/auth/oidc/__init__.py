@@ -1,0 +1,1 @@
+"""Upstream OpenID Connect sign-in for the OAuth consent step (services layer)."""
