@@ -7,14 +7,27 @@ the code from the final redirect back to the client.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
+import secrets
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from urllib.parse import parse_qs, urlparse
+from pathlib import Path
+from urllib.parse import parse_qs, urlencode, urlparse
 
+import anyio
 import httpx
+import uvicorn
 from mcp.client.auth.oauth2 import TokenStorage
 from mcp.shared.auth import AuthorizationCodeResult, OAuthClientInformationFull, OAuthToken
+from sqlalchemy.engine import URL
 
+from polybox.app import create_app
+from polybox.auth.admins import create_admin
+from polybox.config import load_settings
 from polybox.instance import Instance
 
 ADMIN = "alice"
@@ -105,3 +118,96 @@ async def consent(
     submitted = await browser.post(str(page.url.copy_with(query=None)), data=form)
     assert submitted.status_code == 303, submitted.text
     return submitted.headers["location"]
+
+
+@asynccontextmanager
+async def serve_remote(db_url: URL, tmp_path: Path) -> AsyncIterator[RemoteServer]:
+    """polybox in remote mode on 127.0.0.1 with admin `alice`; plain HTTP via the test switch.
+
+    The socket is bound first so `public_url` (issuer and resource) can name its port.
+    """
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(64)
+    base = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    settings = load_settings(
+        data_dir=tmp_path / "data",
+        database_url=db_url.render_as_string(False),
+        mode="remote",
+        public_url=base,
+        allow_insecure_remote=True,
+    )
+    async with Instance.running(settings, run_tools=False) as instance:
+        async with instance.sessions.begin() as session:
+            await create_admin(session, ADMIN, ADMIN_PASSWORD)
+        server = uvicorn.Server(uvicorn.Config(create_app(instance), log_config=None))
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(server.serve, [sock])
+            yield RemoteServer(base, instance)
+            server.should_exit = True
+    sock.close()
+
+
+def pkce_pair() -> tuple[str, str]:
+    """A PKCE verifier and its S256 challenge."""
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+    return verifier, challenge.decode().rstrip("=")
+
+
+async def register(http: httpx.AsyncClient) -> str:
+    """A public client registered over /register; its id."""
+    answer = await http.post(
+        "/register",
+        json={
+            "client_name": "attacker's test client",
+            "redirect_uris": [REDIRECT_URI],
+            "grant_types": ["authorization_code", "refresh_token"],
+            "response_types": ["code"],
+            "token_endpoint_auth_method": "none",
+        },
+    )
+    assert answer.status_code == 201, answer.text
+    client_id: str = answer.json()["client_id"]
+    return client_id
+
+
+def authorization_url(base: str, client_id: str, challenge: str, **extra: str) -> str:
+    query = {
+        "response_type": "code",
+        "client_id": client_id,
+        "redirect_uri": REDIRECT_URI,
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+        "state": "s1",
+        "resource": f"{base}/mcp",
+        **extra,
+    }
+    return f"{base}/authorize?{urlencode(query)}"
+
+
+async def approved_code(http: httpx.AsyncClient, base: str, client_id: str, challenge: str) -> str:
+    """The code alice's approval yields for a fresh authorization request."""
+    location = await consent(
+        http, authorization_url(base, client_id, challenge), ADMIN, ADMIN_PASSWORD
+    )
+    return parse_qs(urlparse(location).query)["code"][0]
+
+
+async def redeem(
+    http: httpx.AsyncClient,
+    client_id: str,
+    code: str,
+    verifier: str,
+    redirect_uri: str = REDIRECT_URI,
+) -> httpx.Response:
+    return await http.post(
+        "/token",
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": redirect_uri,
+            "client_id": client_id,
+            "code_verifier": verifier,
+        },
+    )
