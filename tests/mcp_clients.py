@@ -76,7 +76,9 @@ async def serving(app: Starlette, address: str) -> AsyncIterator[str]:
     sock.bind((address, 0))
     sock.listen(64)
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_config=None, lifespan="on"))
+    # As `polybox serve`: forwarded headers are the app's business (trusted_proxies), not uvicorn's.
+    config = uvicorn.Config(app, log_config=None, lifespan="on", proxy_headers=False)
+    server = uvicorn.Server(config)
     async with anyio.create_task_group() as tasks:
         tasks.start_soon(server.serve, [sock])
         yield f"http://{address}:{port}/mcp"

@@ -24,6 +24,7 @@ LAYERS: dict[str, int] = {
     # services
     "auth": 2,
     "forge": 2,
+    "alerts": 2,
     "workspaces": 2,
     "instance": 2,
     "doctor": 2,
@@ -31,6 +32,7 @@ LAYERS: dict[str, int] = {
     "middleware": 3,
     "app": 3,
     "server": 3,
+    "remote": 3,
     "cli": 3,
     "mcp": 3,
     "api": 3,

@@ -29,6 +29,7 @@ from polybox.auth.oauth.routes import OAuthServer
 from polybox.auth.oidc.login import oidc_login
 from polybox.instance import Instance
 from polybox.mcp.http import McpHttp
+from polybox.mcp.ratelimit import McpRateLimit
 from polybox.mcp.server import McpSurface
 from polybox.metrics import CONTENT_TYPE
 from polybox.middleware import (
@@ -36,6 +37,7 @@ from polybox.middleware import (
     RequestContextMiddleware,
     SecurityHeadersMiddleware,
 )
+from polybox.remote import remote_middleware
 from polybox.web import UI_DIST, UserInterface
 
 # Swagger UI at /api/docs comes from its CDN and starts with an inline script.
@@ -91,8 +93,10 @@ def create_app(instance: Instance, *, ui_dist: Path = UI_DIST) -> Starlette:
     app = Starlette(
         routes=routes,
         middleware=[
+            *remote_middleware(instance.settings),  # first: the real client, HTTPS only
             Middleware(RequestContextMiddleware, metrics=instance.metrics),
             Middleware(SecurityHeadersMiddleware, csp_by_path={"/api/docs": DOCS_CSP}),
+            Middleware(McpRateLimit, settings=instance.settings),
         ],
         lifespan=lifespan,
     )

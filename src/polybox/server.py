@@ -10,12 +10,14 @@ from polybox.instance import Instance
 from polybox.logs import configure_logging, get_logger
 from polybox.mcp.server import McpSurface
 from polybox.mcp.stdio import serve_stdio
+from polybox.remote import check_remote_serving
 
 _log = get_logger("polybox.server")
 
 
 async def serve(settings: Settings) -> None:
     """Serve HTTP until interrupted. Start-up problems raise before the port is bound."""
+    check_remote_serving(settings)
     configure_logging(settings.log_level, settings.log_format)
     instance = await Instance.start(settings)
     try:
@@ -27,6 +29,7 @@ async def serve(settings: Settings) -> None:
             access_log=False,
             server_header=False,
             lifespan="on",
+            proxy_headers=False,  # the app believes forwarded headers from trusted_proxies only
         )
         _log.info(
             "serving",

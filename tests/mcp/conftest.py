@@ -26,7 +26,13 @@ from polybox.instance import Instance
 
 @pytest.fixture
 def settings(db_url: URL, tmp_path: Path) -> Settings:
-    return load_settings(data_dir=tmp_path / "data", database_url=db_url.render_as_string(False))
+    """Sessions for handshake-era clients on both backends (PostgreSQL would default to
+    sessionless); tests/replicas covers sessionless serving."""
+    return load_settings(
+        data_dir=tmp_path / "data",
+        database_url=db_url.render_as_string(False),
+        mcp_stateless=False,
+    )
 
 
 @pytest.fixture

@@ -1,9 +1,25 @@
 """MCP over Streamable HTTP, mounted by the app at `/mcp`.
 
-Serves both protocol eras from one endpoint: handshake-era clients (2025-06-18, 2025-11-25) get
-a stateful session (`Mcp-Session-Id`), 2026-07-28 clients are served per request. When polybox
-listens on a loopback address the Host and Origin headers must be local too, so a web page
-cannot reach the local server through DNS rebinding.
+Serves both protocol eras from one endpoint. 2026-07-28 clients are served per request and hear
+about changes on their `subscriptions/listen` stream. Handshake-era clients (2025-06-18,
+2025-11-25) get a session (`Mcp-Session-Id`) on one process, or, when `mcp_stateless` resolves
+true (by default with PostgreSQL, i.e. when replicas are possible), are served sessionless.
+
+Why sessionless rather than sessions that survive a move to another replica: a session is a
+live task with in-memory streams on the replica that answered `initialize`; another replica
+could rebuild the client's parameters from the store, but not its open stream or in-flight
+requests. Sessionless, any replica answers any request and nothing breaks when a load balancer
+sends a client's requests to different replicas. The price is on handshake-era clients only:
+with no session there is no standalone stream (GET), so they receive no
+`notifications/tools/list_changed` and see changes on their next tools/list; 2026-07-28 clients
+keep their notifications, since every replica hears every change (LISTEN/NOTIFY) and tells its
+own listen streams. A deployment whose load balancer pins sessions (sticky on
+`Mcp-Session-Id`) may set `mcp_stateless=false` to keep sessions and their notifications.
+
+When polybox listens on a loopback address in local mode, the Host and Origin headers must be
+local too, so a web page cannot reach the local server through DNS rebinding. Remote mode needs
+a bearer token on every request, which a rebinding page does not have, and is reached under
+its public name, so the check is off there.
 """
 
 from __future__ import annotations
@@ -22,8 +38,10 @@ _LOCAL_NAMES = ("127.0.0.1", "localhost", "[::1]")
 
 
 def transport_security(settings: Settings) -> TransportSecuritySettings | None:
-    """DNS-rebinding protection for a loopback listener; None (off) when serving remotely."""
-    if settings.host != "localhost" and not is_loopback(settings.host):
+    """DNS-rebinding protection for a local-mode loopback listener; None (off) otherwise."""
+    if settings.mode == "remote" or (
+        settings.host != "localhost" and not is_loopback(settings.host)
+    ):
         return None
     return TransportSecuritySettings(
         enable_dns_rebinding_protection=True,
@@ -40,7 +58,9 @@ class McpHttp:
     def __init__(self, surface: McpSurface, settings: Settings) -> None:
         self.surface = surface
         self.sessions = StreamableHTTPSessionManager(
-            app=surface.server, security_settings=transport_security(settings)
+            app=surface.server,
+            stateless=settings.mcp_sessionless,
+            security_settings=transport_security(settings),
         )
         self.endpoint = StreamableHTTPASGIApp(self.sessions)
 

@@ -9,7 +9,7 @@ the handler while the catalog snapshot it was built from is still current. The S
 middleware contract allows this: a result returned without `call_next` is trusted as is.
 
 Only requests the SDK would answer the same way are served from the cache: tools/list without
-a cursor, on a connection past its handshake (or of the sessionless 2026-07-28 era). Clients
+a cursor, on a connection past its handshake (or born ready: 2026-07-28, or sessionless). Clients
 see different lists only as far as their access differs (`mcp/access.py`: local, or a remote
 client's scopes and policy), so one answer per protocol version and kind of access is right.
 """
@@ -21,7 +21,8 @@ from collections.abc import Awaitable, Callable, Hashable
 from typing import Any
 
 from mcp.server.context import HandlerResult, ServerRequestContext
-from mcp_types.version import MODERN_PROTOCOL_VERSIONS
+
+from polybox.mcp.notifications import connection_of
 
 CallNext = Callable[[ServerRequestContext[Any, Any]], Awaitable[HandlerResult]]
 
@@ -64,5 +65,5 @@ class ListingCache:
 def _cacheable(ctx: ServerRequestContext[Any, Any]) -> bool:
     if ctx.method != "tools/list" or (ctx.params or {}).get("cursor") is not None:
         return False
-    past_handshake = ctx.session.client_params is not None
-    return past_handshake or ctx.protocol_version in MODERN_PROTOCOL_VERSIONS
+    # Past its handshake, or born ready: a 2026-07-28 request or a sessionless (stateless) one.
+    return connection_of(ctx.session).initialized.is_set()

@@ -50,7 +50,8 @@ _SEND_TIMEOUT = 2.0
 CallNext = Callable[[ServerRequestContext[Any, Any]], Awaitable[HandlerResult]]
 
 
-def _connection_of(session: ServerSession) -> Connection:
+def connection_of(session: ServerSession) -> Connection:
+    """The SDK connection behind a low-level handler's session."""
     # SDK 2.3 gives low-level handlers no public path to their Connection: the `Context` that
     # has `.connection` is not yet what the runner builds (TODO(L54) in the SDK). The
     # notification tests fail if this attribute goes away.
@@ -83,7 +84,7 @@ class ListChangedFanout:
         notify, so it is not remembered.
         """
         if ctx.protocol_version not in MODERN_PROTOCOL_VERSIONS:
-            connection = _connection_of(ctx.session)
+            connection = connection_of(ctx.session)
             if connection.has_standalone_channel and connection not in self._connections:
                 self._connections.add(connection)
                 connection.exit_stack.callback(self._connections.discard, connection)
