@@ -2,8 +2,8 @@
 
 `Instance.start` is the only place that turns settings into live resources (the data dir, the
 database engine and its migrations, the event bus, the sandbox assessment, the tool runner and
-its warm Python workers, the log retention job); every surface — the HTTP app, stdio, the CLI —
-receives an `Instance` instead of building its own.
+its warm Python workers, the log retention and alert jobs); every surface — the HTTP app, stdio,
+the CLI — receives an `Instance` instead of building its own.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from polybox.alerts.monitor import AlertMonitor
 from polybox.config import Settings, ensure_data_dir
 from polybox.crypto import SecretBox, load_secret_box
 from polybox.events import EventBus, create_event_bus
@@ -71,6 +72,7 @@ class Instance:
     retention: LogRetention
     metrics: Metrics = field(default_factory=Metrics)
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    alerts: AlertMonitor | None = None  # only processes that run tools watch for problems
 
     @classmethod
     async def start(cls, settings: Settings, *, run_tools: bool = True) -> Instance:
@@ -104,6 +106,9 @@ class Instance:
         sessions = create_session_factory(engine)
         retention = LogRetention(sessions, interval=settings.retention_interval_seconds)
         retention.start()
+        alerts = AlertMonitor(sessions, secret_box, sandbox) if run_tools else None
+        if alerts is not None:
+            alerts.start()
         return cls(
             settings=settings,
             engine=engine,
@@ -114,6 +119,7 @@ class Instance:
             secret_box=secret_box,
             runner=ToolRunner(pool, secret_box, settings, sandbox_problem=sandbox.problem),
             retention=retention,
+            alerts=alerts,
         )
 
     @classmethod
@@ -137,6 +143,8 @@ class Instance:
         return Readiness(database=None, sandbox=self.sandbox)
 
     async def close(self) -> None:
+        if self.alerts is not None:
+            await self.alerts.close()
         await self.retention.close()
         await self.runner.close()  # waiting execution logs, while the store is still open
         if self.runner.pool is not None:

@@ -14,12 +14,16 @@ from pydantic import BaseModel, ConfigDict, Field
 from polybox.forge.bulk_decisions import MAX_DECISIONS, Decision
 from polybox.forge.pages import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from polybox.forge.settings import (
+    AlertFormat,
     ApprovalMode,
+    Minutes,
     ModuleName,
     NetworkPolicy,
+    Percent,
     PrivateHost,
     RemoteEditing,
     RetentionDays,
+    WebhookUrl,
 )
 
 PageParam = Annotated[int, Query(ge=1, le=1_000_000, description="1-based page number")]
@@ -101,3 +105,10 @@ class SettingsPatch(Body):
     test_before_approval: bool | None = None
     allowed_modules: list[ModuleName] | None = None
     private_hosts: list[PrivateHost] | None = None
+    alerts_enabled: bool | None = None
+    alert_webhook_url: WebhookUrl | None = None
+    alert_format: AlertFormat | None = None
+    alert_failure_rate_percent: Percent | None = None
+    alert_failure_window_minutes: Minutes | None = None
+    alert_approval_wait_minutes: Minutes | None = None
+    alert_cooldown_minutes: Minutes | None = None

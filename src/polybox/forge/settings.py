@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Annotated, Any, Literal
 
+import httpx
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -39,12 +40,28 @@ def _private_host(text: str) -> str:
     return entry.host
 
 
+def _webhook_url(text: str) -> str:
+    if not text:
+        return text
+    try:
+        url = httpx.URL(text)
+    except httpx.InvalidURL as exc:
+        raise ValueError(f"not a URL: {exc}") from None
+    if url.scheme not in ("http", "https") or not url.host:
+        raise ValueError("give an http:// or https:// URL, or an empty text for no webhook")
+    return text
+
+
 ApprovalMode = Literal["require_approval", "auto_approve"]
 NetworkPolicy = Literal["require_approval", "allow_all_public"]
 RemoteEditing = Literal["all", "read_only", "none"]
 RetentionDays = Annotated[int, Field(ge=1, le=3650)]
 ModuleName = Annotated[str, AfterValidator(_module)]
 PrivateHost = Annotated[str, AfterValidator(_private_host)]
+AlertFormat = Literal["generic", "slack", "discord"]
+WebhookUrl = Annotated[str, Field(max_length=2000), AfterValidator(_webhook_url)]
+Percent = Annotated[int, Field(ge=1, le=100)]
+Minutes = Annotated[int, Field(ge=1, le=10_080)]  # up to a week
 
 
 class ForgeSettings(BaseModel):
@@ -88,6 +105,31 @@ class ForgeSettings(BaseModel):
     private_hosts: list[PrivateHost] = Field(
         default_factory=list,
         description="Private or loopback hosts tools may reach when their server allows them.",
+    )
+
+    # --- alerts (alerts/): a webhook told about ongoing problems -------------------------------
+    alerts_enabled: bool = Field(
+        default=False, description="Send alerts to `alert_webhook_url` (names and counts only)."
+    )
+    alert_webhook_url: WebhookUrl = Field(
+        default="", description="Where alerts are POSTed; empty for none."
+    )
+    alert_format: AlertFormat = Field(
+        default="generic",
+        description="Body of an alert: generic JSON, a Slack or a Discord webhook message.",
+    )
+    alert_failure_rate_percent: Percent = Field(
+        default=50,
+        description="Alert when this share of a tool's calls failed in the window (5 calls min).",
+    )
+    alert_failure_window_minutes: Minutes = Field(
+        default=15, description="The window the failure rate is measured over."
+    )
+    alert_approval_wait_minutes: Minutes = Field(
+        default=60, description="Alert when a tool, module or host waits this long for review."
+    )
+    alert_cooldown_minutes: Minutes = Field(
+        default=60, description="Repeat an alert for the same ongoing problem at most this often."
     )
 
     @field_validator("allowed_modules", "private_hosts")
