@@ -28,7 +28,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 CLIENT_ID = "polybox-test"
-CLIENT_SECRET = "test-client-secret-0123456789"
+CLIENT_SECRET = "test-client-secret-0123456789abcdefghij"
 KEY_ID = "test-key-1"
 
 
