@@ -45,9 +45,9 @@ def _webhook_url(text: str) -> str:
         return text
     try:
         url = httpx.URL(text)
-    except httpx.InvalidURL as exc:
+    except (httpx.InvalidURL, ValueError) as exc:  # IDNA errors are ValueErrors
         raise ValueError(f"not a URL: {exc}") from None
-    if url.scheme not in ("http", "https") or not url.host:
+    if url.scheme not in ("http", "https") or not url.host or any(c.isspace() for c in text):
         raise ValueError("give an http:// or https:// URL, or an empty text for no webhook")
     return text
 
