@@ -1,0 +1,126 @@
+import { useState } from "react";
+import { useNavigate } from "react-router";
+
+import { useDeleteServer, useServerPower, useUpdateServer } from "../../api/servers";
+import type { ServerOut } from "../../api/types";
+import { StatusBadge } from "../../components/Badge";
+import { Button } from "../../components/Button";
+import { Dialog } from "../../components/Dialog";
+import { ErrorBanner, SuccessBanner } from "../../components/ErrorBanner";
+import { Field, TextField } from "../../components/Field";
+import { TextArea } from "../../components/Input";
+
+function DescriptionForm({ server }: { server: ServerOut }) {
+  const [description, setDescription] = useState(server.description);
+  const update = useUpdateServer(server.name);
+  return (
+    <form
+      className="card form"
+      aria-label="Description"
+      onSubmit={(event) => {
+        event.preventDefault();
+        update.mutate(description.trim());
+      }}
+    >
+      <Field label="Description" hint="Shown to admins and, in tools/list, to LLM clients.">
+        {(control) => (
+          <TextArea {...control} rows={3} value={description} onChange={(event) => setDescription(event.target.value)} />
+        )}
+      </Field>
+      <div className="button-row">
+        <Button type="submit" variant="primary" busy={update.isPending} disabled={description.trim() === server.description}>
+          Save description
+        </Button>
+      </div>
+      {update.isSuccess && <SuccessBanner>Description saved.</SuccessBanner>}
+      {update.isError && <ErrorBanner error={update.error} />}
+    </form>
+  );
+}
+
+function Power({ server }: { server: ServerOut }) {
+  const power = useServerPower(server.name);
+  const running = server.status === "running";
+  return (
+    <section className="card stack" aria-labelledby="power-title">
+      <h3 id="power-title">Status</h3>
+      <p>
+        <StatusBadge status={server.status} />{" "}
+        {running
+          ? "Clients see and call this server's approved tools."
+          : "Stopped: clients see none of this server's tools until it is started."}
+      </p>
+      <div className="button-row">
+        <Button busy={power.isPending} onClick={() => power.mutate(running ? "stop" : "start")}>
+          {running ? "Stop server" : "Start server"}
+        </Button>
+      </div>
+      {power.isError && <ErrorBanner error={power.error} />}
+    </section>
+  );
+}
+
+/** Deleting asks for the server's name typed out: it takes every tool, secret and request with it. */
+export function DeleteServer({ server }: { server: ServerOut }) {
+  const [open, setOpen] = useState(false);
+  const [typed, setTyped] = useState("");
+  const remove = useDeleteServer(server.name);
+  const navigate = useNavigate();
+  const close = () => {
+    remove.reset();
+    setTyped("");
+    setOpen(false);
+  };
+  return (
+    <section className="card stack danger-zone" aria-labelledby="delete-title">
+      <h3 id="delete-title">Delete this server</h3>
+      <p>Its tools, their versions, its secrets and requests are deleted for good. Execution logs stay.</p>
+      <div className="button-row">
+        <Button variant="danger" onClick={() => setOpen(true)}>
+          Delete server
+        </Button>
+      </div>
+      <Dialog
+        open={open}
+        role="alertdialog"
+        title={`Delete ${server.name}?`}
+        onClose={close}
+        footer={
+          <>
+            <Button data-autofocus onClick={close} disabled={remove.isPending}>
+              Cancel
+            </Button>
+            <Button
+              variant="danger"
+              busy={remove.isPending}
+              disabled={typed !== server.name}
+              onClick={() => remove.mutate(undefined, { onSuccess: () => void navigate("/servers") })}
+            >
+              Delete
+            </Button>
+          </>
+        }
+      >
+        <p>This cannot be undone. Type the server's name to confirm.</p>
+        <TextField
+          label={`Type ${server.name} to confirm`}
+          autoComplete="off"
+          value={typed}
+          onChange={(event) => setTyped(event.target.value)}
+        />
+        {remove.isError && <ErrorBanner error={remove.error} />}
+      </Dialog>
+    </section>
+  );
+}
+
+/** The server's description, start/stop, and deletion. */
+export function SettingsTab({ server }: { server: ServerOut }) {
+  return (
+    <div className="stack">
+      <DescriptionForm server={server} />
+      <Power server={server} />
+      <DeleteServer server={server} />
+    </div>
+  );
+}
