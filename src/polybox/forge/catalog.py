@@ -1,7 +1,8 @@
 """The forged tools clients can call now, read in one query and cached until something changes.
 
 A tool is callable when its server is running, it is approved and enabled; what runs is its
-approved version (code and schemas). `tools/list` is answered from `ToolCatalog`, which the MCP
+approved version (code and schemas; for a passthrough tool, the remote definition an admin
+approved). `tools/list` is answered from `ToolCatalog`, which the MCP
 layer invalidates on tool, server, approval and resync events.
 """
 
@@ -16,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from polybox.forge.names import public_tool_name
-from polybox.store.enums import ServerStatus, ToolKind, ToolStatus
+from polybox.store.enums import ServerStatus, ToolStatus
 from polybox.store.models import Server, Tool, ToolVersion
 
 
@@ -58,7 +59,6 @@ async def callable_tools(session: AsyncSession) -> list[CallableTool]:
             Server.status == ServerStatus.RUNNING,
             Tool.status == ToolStatus.APPROVED,
             Tool.enabled.is_(True),
-            Tool.kind == ToolKind.CODE,
         )
         .order_by(Server.name, Tool.name)
     )

@@ -28,12 +28,13 @@ from polybox.crypto import SecretBox
 from polybox.events import EventBus
 from polybox.forge.arguments import argument_validator
 from polybox.forge.errors import ForbiddenError, NotFoundError, UnavailableError
+from polybox.forge.external.targets import RemoteTarget, remote_target
 from polybox.forge.names import SEPARATOR
 from polybox.forge.secrets import server_secrets
 from polybox.forge.settings import ForgeSettings, get_settings
 from polybox.sandbox.egress import EgressPolicy
 from polybox.sandbox.redaction import Redactor
-from polybox.store.enums import ServerStatus, ToolStatus
+from polybox.store.enums import ServerStatus, ToolKind, ToolStatus
 from polybox.store.models import Server, Tool, ToolVersion
 
 PLAN_LIMIT = 1024
@@ -68,6 +69,7 @@ class CallPlan:
     validator: Draft202012Validator  # of the approved version's input schema
     wraps_result: bool  # the output schema is the `{"result": ...}` wrapper
     run: ServerRun
+    remote: RemoteTarget | None = None  # a passthrough tool's upstream (then `code` is unused)
 
 
 async def server_run(
@@ -103,14 +105,17 @@ async def load_plan(
 ) -> CallPlan:
     """The plan of `public_name` from the store; raises as `callable_tool` does."""
     tool, server, version = await callable_tool(session, public_name)
+    remote = await remote_target(session, tool) if tool.kind is ToolKind.PASSTHROUGH else None
     return CallPlan(
         public_name=public_name,
         tool_id=tool.id,
         tool_name=tool.name,
         code=version.code,
         validator=argument_validator(version.input_schema),
-        wraps_result=wraps_result(version.output_schema),
+        # A source's structured result is already the object its output schema describes.
+        wraps_result=remote is None and wraps_result(version.output_schema),
         run=await server_run(session, box, settings, server),
+        remote=remote,
     )
 
 

@@ -5,8 +5,10 @@ its server running, as of the last change the event bus reported, so a revoke or
 effect with the next call in this process and as soon as its event arrives on other replicas.
 Arguments are validated against the tool's input schema before any code runs. The code runs in
 the pool with its server's secrets, egress policy and import allow-list, in a worker bound to that
-server (`scope`), under `call_timeout_seconds`. The outcome goes to the execution log writer,
-which stores it off the call's path (see logs.py); a failed log write never fails the call.
+server (`scope`), under `call_timeout_seconds`; a passthrough tool's call goes to its external
+source instead (forge/external/gateway.py), under the same limit. The outcome goes to the
+execution log writer, which stores it off the call's path (see logs.py); a failed log write
+never fails the call.
 
 Test runs are not written to the execution logs: those record what ran for clients (approved
 code), and a test run's outcome goes straight back to its caller. Each test run is recorded in the
@@ -40,6 +42,7 @@ from polybox.forge.errors import (
     NotFoundError,
     UnavailableError,
 )
+from polybox.forge.external.gateway import SourceGateway
 from polybox.forge.logs import ExecutionLogWriter, ExecutionRecord
 from polybox.forge.names import SEPARATOR
 from polybox.forge.plans import CallPlans, ServerRun, server_run
@@ -75,16 +78,22 @@ class ToolRunner:
         settings: Settings,
         *,
         sandbox_problem: str | None = None,
+        external: SourceGateway | None = None,
     ) -> None:
         self.pool = pool
         self.secret_box = secret_box
         self.settings = settings
         self.logs = ExecutionLogWriter()
         self.plans = CallPlans(secret_box, settings)
+        self.external = external or SourceGateway(secret_box, settings)
         self._sandbox_problem = sandbox_problem
 
     async def close(self) -> None:
-        """Write the execution logs still waiting (the pool belongs to whoever made it)."""
+        """Close the external sources' sessions and write the execution logs still waiting.
+
+        The pool belongs to whoever made it.
+        """
+        await self.external.close()
         await self.logs.close()
 
     async def call_tool(
@@ -102,13 +111,15 @@ class ToolRunner:
         InvalidInputError (arguments not matching the schema, every bad field listed). `events`
         is the bus that reports changes: without one, every call reads the store.
         """
-        pool = self._pool()
         args = dict(arguments or {})
         async with _store_errors():
             plan = await self.plans.get(sessions, events, public_name)
         check_arguments(public_name, plan.validator, args)
         run = plan.run
-        result = await self._execute(pool, plan.code, run, args)
+        if plan.remote is not None:  # a passthrough tool: the call goes to its source
+            result = await self.external.call(sessions, plan.remote, run, args)
+        else:
+            result = await self._execute(self._pool(), plan.code, run, args)
         structured, text, error = _shape(result, wraps=plan.wraps_result)
         record = ExecutionRecord(
             server_id=run.server_id,

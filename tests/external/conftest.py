@@ -1,0 +1,86 @@
+"""Fixtures for external MCP sources: a started polybox instance and real upstream MCP servers.
+
+- `instance`: an `Instance` on a fresh store (SQLite and PostgreSQL, via `db_url`).
+- `upstream`, `sse_upstream`, `bearer_upstream`: started `Upstream`s (see upstream.py), stopped
+  afterwards.
+- `allowed_server`: a running server "hub" whose egress policy admits the three upstreams
+  (loopback must be allowed explicitly: the host on the server's allowed hosts and 127.0.0.1
+  among the admin's approved private hosts).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import URL
+
+from external.upstream import Upstream
+from polybox.config import Settings, load_settings
+from polybox.forge import servers, settings
+from polybox.forge.actors import admin
+from polybox.forge.unit import transaction
+from polybox.instance import Instance
+
+ADMIN = admin("root")
+BEARER_TOKEN = "upstream-s3cret-token"
+
+
+@pytest.fixture
+def polybox_settings(db_url: URL, tmp_path: Path) -> Settings:
+    return load_settings(
+        data_dir=tmp_path / "data",
+        database_url=db_url.render_as_string(False),
+        call_timeout_seconds=5,
+    )
+
+
+@pytest.fixture
+async def instance(polybox_settings: Settings) -> AsyncIterator[Instance]:
+    async with Instance.running(polybox_settings) as started:
+        yield started
+
+
+async def _started(upstream: Upstream) -> AsyncIterator[Upstream]:
+    await upstream.start()
+    try:
+        yield upstream
+    finally:
+        await upstream.stop()
+
+
+@pytest.fixture
+async def upstream() -> AsyncIterator[Upstream]:
+    async for started in _started(Upstream()):
+        yield started
+
+
+@pytest.fixture
+async def sse_upstream() -> AsyncIterator[Upstream]:
+    async for started in _started(Upstream("sse")):
+        yield started
+
+
+@pytest.fixture
+async def bearer_upstream() -> AsyncIterator[Upstream]:
+    async for started in _started(Upstream(token=BEARER_TOKEN)):
+        yield started
+
+
+async def allow_hosts(instance: Instance, server: str, hosts: list[str]) -> None:
+    """Admit `hosts` for `server` and 127.0.0.1 as an approved private host."""
+    async with transaction(instance.sessions, instance.events) as session:
+        await servers.set_allowed_hosts(session, ADMIN, server, hosts)
+        await settings.update_settings(session, ADMIN, private_hosts=["127.0.0.1"])
+
+
+@pytest.fixture
+async def allowed_server(
+    instance: Instance, upstream: Upstream, sse_upstream: Upstream, bearer_upstream: Upstream
+) -> str:
+    async with transaction(instance.sessions, instance.events) as session:
+        await servers.create_server(session, ADMIN, "hub")
+        await servers.start_server(session, ADMIN, "hub")
+    await allow_hosts(instance, "hub", [upstream.host, sse_upstream.host, bearer_upstream.host])
+    return "hub"
