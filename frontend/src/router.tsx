@@ -7,12 +7,12 @@ import { ActivityPage } from "./pages/ActivityPage";
 import { ApprovalsPage } from "./pages/approvals/ApprovalsPage";
 import { LoginPage } from "./pages/auth/LoginPage";
 import { SetupPage } from "./pages/auth/SetupPage";
-import { ConnectPage } from "./pages/ConnectPage";
+import { ConnectPage } from "./pages/connect/ConnectPage";
 import { DashboardPage } from "./pages/DashboardPage";
 import { NotFoundPage } from "./pages/NotFoundPage";
 import { ServerDetailPage } from "./pages/servers/ServerDetailPage";
 import { ServersPage } from "./pages/servers/ServersPage";
-import { SettingsPage } from "./pages/SettingsPage";
+import { SettingsPage } from "./pages/settings/SettingsPage";
 
 export const routes = [
   { element: <AnonymousOnly page="setup" />, children: [{ path: "/setup", element: <SetupPage /> }] },
