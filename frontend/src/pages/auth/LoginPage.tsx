@@ -1,10 +1,10 @@
 import { useState } from "react";
-import { useNavigate, useSearchParams } from "react-router";
+import { useLocation, useNavigate, useSearchParams } from "react-router";
 
 import { useLogin } from "../../api/auth";
 import { ApiError } from "../../api/client";
 import { Button } from "../../components/Button";
-import { ErrorBanner } from "../../components/ErrorBanner";
+import { ErrorBanner, SuccessBanner } from "../../components/ErrorBanner";
 import { TextField } from "../../components/Field";
 import { AuthLayout } from "./AuthLayout";
 
@@ -19,6 +19,7 @@ export function LoginPage() {
   const login = useLogin();
   const navigate = useNavigate();
   const [params] = useSearchParams();
+  const notice = (useLocation().state as { notice?: string } | null)?.notice;
 
   const onSubmit = (event: React.SyntheticEvent<HTMLFormElement>) => {
     event.preventDefault();
@@ -32,6 +33,7 @@ export function LoginPage() {
   return (
     <AuthLayout title="Log in" intro={<p>Sign in to govern the tools your LLMs build.</p>}>
       <form className="form" onSubmit={onSubmit} noValidate>
+        {notice && !login.isError && <SuccessBanner>{notice}</SuccessBanner>}
         {login.isError && <ErrorBanner error={login.error} />}
         <TextField
           label="Username"
