@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from polybox.mcp.management import develop, governance, secrets, servers, tools
+from polybox.mcp.management import develop, external, governance, secrets, servers, tools
 from polybox.mcp.management.base import ManagementTool
 
 MANAGEMENT_TOOLS: list[ManagementTool[Any]] = [
@@ -13,5 +13,6 @@ MANAGEMENT_TOOLS: list[ManagementTool[Any]] = [
     *develop.TOOLS,
     *secrets.TOOLS,
     *governance.TOOLS,
+    *external.TOOLS,
     *develop.OBSERVE,
 ]
