@@ -20,6 +20,7 @@ from polybox.alerts.monitor import AlertMonitor
 from polybox.config import Settings, ensure_data_dir
 from polybox.crypto import SecretBox, load_secret_box
 from polybox.events import EventBus, create_event_bus
+from polybox.forge.external.health import SourceHealthChecks
 from polybox.forge.retention import LogRetention
 from polybox.forge.runner import ToolRunner
 from polybox.metrics import Metrics
@@ -73,6 +74,7 @@ class Instance:
     metrics: Metrics = field(default_factory=Metrics)
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     alerts: AlertMonitor | None = None  # only processes that run tools watch for problems
+    source_health: SourceHealthChecks | None = None  # and check their external sources
 
     @classmethod
     async def start(cls, settings: Settings, *, run_tools: bool = True) -> Instance:
@@ -109,6 +111,10 @@ class Instance:
         alerts = AlertMonitor(sessions, secret_box, sandbox) if run_tools else None
         if alerts is not None:
             alerts.start()
+        runner = ToolRunner(pool, secret_box, settings, sandbox_problem=sandbox.problem)
+        source_health = SourceHealthChecks(sessions, runner.external) if run_tools else None
+        if source_health is not None:
+            source_health.start()
         return cls(
             settings=settings,
             engine=engine,
@@ -117,9 +123,10 @@ class Instance:
             sandbox=sandbox,
             backend=backend,
             secret_box=secret_box,
-            runner=ToolRunner(pool, secret_box, settings, sandbox_problem=sandbox.problem),
+            runner=runner,
             retention=retention,
             alerts=alerts,
+            source_health=source_health,
         )
 
     @classmethod
@@ -146,6 +153,8 @@ class Instance:
         if self.alerts is not None:
             await self.alerts.close()
         await self.retention.close()
+        if self.source_health is not None:
+            await self.source_health.close()
         await self.runner.close()  # waiting execution logs, while the store is still open
         if self.runner.pool is not None:
             await self.runner.pool.close()

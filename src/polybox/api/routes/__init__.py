@@ -8,6 +8,7 @@ from polybox.api.routes import (
     approvals,
     auth,
     dashboard,
+    external,
     logs,
     modules,
     secrets,
@@ -32,4 +33,5 @@ ROUTERS: list[APIRouter] = [
     logs.router,
     settings.router,
     transfer.router,
+    external.router,
 ]
