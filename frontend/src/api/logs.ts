@@ -1,4 +1,4 @@
-/** Execution logs of forged-tool calls (H2). */
+/** Execution logs of forged-tool calls (H2); a page refreshes every 15 s while shown. */
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 
 import { api } from "./client";
@@ -24,5 +24,6 @@ export function useLogs(filters: LogFilters) {
     queryFn: ({ signal }) =>
       api.get<Page<ExecutionLogOut>>("/logs", { signal, query: { ...filters, page_size: 50 } }),
     placeholderData: keepPreviousData,
+    refetchInterval: 15_000,
   });
 }

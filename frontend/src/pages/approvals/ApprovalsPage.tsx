@@ -111,7 +111,7 @@ export function ApprovalsPage() {
       <Tabs
         label="Approval queues"
         selected={selected}
-        onSelect={(id) => void navigate(`/approvals/${id}`)}
+        onSelect={(id) => void navigate(`/approvals/${id}`, { flushSync: true })}
         tabs={[
           { id: "tools", label: `Tools${count(tools.data?.total)}`, content: <ToolQueue /> },
           { id: "modules", label: `Modules${count(modules.data?.total)}`, content: <RequestQueue kind="module" /> },

@@ -49,10 +49,11 @@ export function ServerDetailPage() {
           </span>
         }
       />
+      {/* flushSync: the URL (the selected tab) must follow each arrow key at once, not in a transition. */}
       <Tabs
         label={`Server ${data.name}`}
         selected={selected}
-        onSelect={(id) => void navigate(`/servers/${encodeURIComponent(data.name)}/${id}`)}
+        onSelect={(id) => void navigate(`/servers/${encodeURIComponent(data.name)}/${id}`, { flushSync: true })}
         tabs={[
           { id: "tools", label: "Tools", content: <ToolsTab server={data} /> },
           { id: "secrets", label: "Secrets", content: <SecretsTab server={data.name} /> },
