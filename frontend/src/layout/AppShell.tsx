@@ -20,9 +20,9 @@ export const NAV_ITEMS = [
 ] as const;
 
 const THEME_OPTIONS = [
-  { value: "system", label: "System theme" },
-  { value: "light", label: "Light theme" },
-  { value: "dark", label: "Dark theme" },
+  { value: "system", label: "System" },
+  { value: "light", label: "Light" },
+  { value: "dark", label: "Dark" },
 ];
 
 function PendingCount() {
@@ -67,9 +67,9 @@ export function AppShell() {
         >
           <span aria-hidden="true">☰</span> Menu
         </Button>
-        <NavLink to="/" className="brand">
+        <NavLink to="/" className="brand" aria-label="polybox dashboard">
           <img src="/favicon.svg" alt="" width={24} height={24} />
-          polybox
+          <span className="brand-name">polybox</span>
         </NavLink>
         <div className="topbar-actions">
           <Select
