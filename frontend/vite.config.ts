@@ -3,7 +3,8 @@ import react from "@vitejs/plugin-react";
 import { defineConfig } from "vite";
 
 // The built UI is package data of the Python package: `polybox serve` serves it at `/`.
-const backend = "http://127.0.0.1:8765";
+// `npm run dev` proxies the API to a local `polybox serve` (POLYBOX_DEV_BACKEND to change it).
+const backend = process.env.POLYBOX_DEV_BACKEND ?? "http://127.0.0.1:8765";
 
 export default defineConfig({
   plugins: [react()],
