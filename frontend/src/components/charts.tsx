@@ -51,7 +51,13 @@ export function LineChart({ label, labels, series, height = 220 }: LineChartProp
         ))}
         {labels.map((text, index) =>
           index % every === 0 || index === labels.length - 1 ? (
-            <text key={index} className="chart-axis" x={x(index)} y={height - 8} textAnchor="middle">
+            <text
+              key={index}
+              className="chart-axis"
+              x={x(index)}
+              y={height - 8}
+              textAnchor={index === 0 ? "start" : index === labels.length - 1 ? "end" : "middle"}
+            >
               {text}
             </text>
           ) : null,

@@ -9,6 +9,10 @@ import { PageHeader } from "../components/PageHeader";
 import { Spinner } from "../components/Spinner";
 import { Table } from "../components/Table";
 
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? "" : "s"}`;
+}
+
 function sum(counts: Record<string, number>): number {
   return Object.values(counts).reduce((total, count) => total + count, 0);
 }
@@ -43,7 +47,7 @@ function Numbers({ data }: { data: DashboardOut }) {
         detail={
           pendingTotal > 0 ? (
             <Link to="/approvals">
-              Review {pending.tools} tools, {pending.modules} modules, {pending.network} hosts
+              Review {count(pending.tools, "tool")}, {count(pending.modules, "module")}, {count(pending.network, "host")}
             </Link>
           ) : (
             "Nothing waits for you"
