@@ -1,8 +1,8 @@
 """Fixtures for external MCP sources: a started polybox instance and real upstream MCP servers.
 
 - `instance`: an `Instance` on a fresh store (SQLite and PostgreSQL, via `db_url`).
-- `upstream`, `sse_upstream`, `bearer_upstream`: started `Upstream`s (see upstream.py), stopped
-  afterwards.
+- `upstream`, `sse_upstream`, `bearer_upstream`, `named_upstream`: started `Upstream`s (see
+  upstream.py), stopped afterwards.
 - `allowed_server`: a running server "hub" whose egress policy admits the three upstreams
   (loopback must be allowed explicitly: the host on the server's allowed hosts and 127.0.0.1
   among the admin's approved private hosts).
@@ -59,6 +59,13 @@ async def upstream() -> AsyncIterator[Upstream]:
 @pytest.fixture
 async def sse_upstream() -> AsyncIterator[Upstream]:
     async for started in _started(Upstream("sse")):
+        yield started
+
+
+@pytest.fixture
+async def named_upstream() -> AsyncIterator[Upstream]:
+    """An upstream that answers whatever Host name it is reached under."""
+    async for started in _started(Upstream(any_host=True)):
         yield started
 
 

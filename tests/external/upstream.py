@@ -3,7 +3,8 @@
 `Upstream` serves an `MCPServer` (Streamable HTTP at /mcp, or legacy SSE at /sse) with uvicorn on
 127.0.0.1, on a port that stays the same across `stop()` and `start()`, so a test can take the
 source down and bring it back at the address polybox knows. `token` makes it refuse requests
-without `Authorization: Bearer <token>`.
+without `Authorization: Bearer <token>`; `any_host` turns off the SDK's Host-header check (on by
+default for loopback), for tests that reach it under another name.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Literal
 
 import uvicorn
 from mcp.server.mcpserver import MCPServer
+from mcp.server.transport_security import TransportSecuritySettings
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 Transport = Literal["streamable_http", "sse"]
@@ -61,9 +63,16 @@ class _BearerOnly:
 class Upstream:
     """One upstream server on a fixed loopback port; `start()`/`stop()` as often as needed."""
 
-    def __init__(self, transport: Transport = "streamable_http", token: str | None = None) -> None:
+    def __init__(
+        self,
+        transport: Transport = "streamable_http",
+        token: str | None = None,
+        *,
+        any_host: bool = False,
+    ) -> None:
         self.transport = transport
         self.token = token
+        self.any_host = any_host
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port: int = probe.getsockname()[1]
@@ -82,7 +91,16 @@ class Upstream:
 
     def _app(self) -> ASGIApp:
         server = upstream_server()
-        app: ASGIApp = server.sse_app() if self.transport == "sse" else server.streamable_http_app()
+        security = (
+            TransportSecuritySettings(enable_dns_rebinding_protection=False)
+            if self.any_host
+            else None
+        )
+        app: ASGIApp = (
+            server.sse_app(transport_security=security)
+            if self.transport == "sse"
+            else server.streamable_http_app(transport_security=security)
+        )
         return app if self.token is None else _BearerOnly(app, self.token)
 
     async def start(self) -> None:

@@ -8,6 +8,15 @@ from pathlib import Path
 
 import pytest
 
+from external.conftest import (  # noqa: F401 (the external-source attacks' fixtures)
+    allowed_server,
+    bearer_upstream,
+    instance,
+    named_upstream,
+    polybox_settings,
+    sse_upstream,
+    upstream,
+)
 from polybox.config import Settings
 from polybox.sandbox.box import Box, BoxSpec, Limits
 from polybox.sandbox.bwrap import BwrapBackend, boxes_dir
