@@ -35,7 +35,7 @@ from polybox.forge.tool_rows import (
 )
 from polybox.forge.unit import queue_event, record_activity
 from polybox.forge.versions import add_version
-from polybox.store.enums import ToolStatus
+from polybox.store.enums import ToolKind, ToolStatus
 from polybox.store.models import Server, Tool
 
 SORT_FIELDS = {
@@ -119,6 +119,18 @@ async def update_tool(
     is given and the current one is the old docstring's first line, it follows the new docstring.
     """
     row = await find_tool(session, server, tool)
+    if code is not None and row.kind is ToolKind.PASSTHROUGH:
+        raise InvalidInputError.of_fields(
+            "cannot update the tool",
+            [
+                FieldError(
+                    "code",
+                    f"tool {row.name!r} passes through an external source and has no code; "
+                    "import it again (polybox_import_external_tools) to take the source's "
+                    "current definition",
+                )
+            ],
+        )
     problems = _field_problems(name=name, description=description)
     report = None if code is None else await _checked_code(session, row.server, code, problems)
     if problems:
