@@ -12,6 +12,15 @@ export default defineConfig({
     outDir: "../src/polybox/ui_dist",
     emptyOutDir: true,
     sourcemap: false,
+    rollupOptions: {
+      output: {
+        // Libraries change less often than the app: separate files stay cached across releases.
+        manualChunks: (id) => {
+          if (!id.includes("node_modules")) return undefined;
+          return /prism-react-renderer|[\\/]diff[\\/]/.test(id) ? "code" : "vendor";
+        },
+      },
+    },
   },
   server: {
     proxy: {
