@@ -802,6 +802,128 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Download a signed export of one server or all of them */
+        get: operations["export_export_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Import an export document (all or nothing) */
+        post: operations["import__import_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/servers/{server}/external-sources": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List a server's external sources */
+        get: operations["list_sources_servers__server__external_sources_get"];
+        put?: never;
+        /** Add an external source (its URL must pass the server's egress policy) */
+        post: operations["add_source_servers__server__external_sources_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/servers/{server}/external-sources/{source}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One external source */
+        get: operations["get_source_servers__server__external_sources__source__get"];
+        put?: never;
+        post?: never;
+        /** Remove a source and the tools imported from it */
+        delete: operations["remove_source_servers__server__external_sources__source__delete"];
+        options?: never;
+        head?: never;
+        /** Change a source's URL, transport or auth (a new URL or auth drops OAuth tokens) */
+        patch: operations["update_source_servers__server__external_sources__source__patch"];
+        trace?: never;
+    };
+    "/servers/{server}/external-sources/{source}/tools": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Discover the tools the source offers now */
+        get: operations["discover_tools_servers__server__external_sources__source__tools_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/servers/{server}/external-sources/{source}/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Import tools of the source as passthrough tools (they await approval) */
+        post: operations["import_tools_servers__server__external_sources__source__import_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/servers/{server}/external-sources/{source}/health-check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Ping the source now and store its health */
+        post: operations["health_check_servers__server__external_sources__source__health_check_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1083,6 +1205,13 @@ export interface components {
             /** Message */
             message?: string | null;
         };
+        /** DiscoveryOut */
+        DiscoveryOut: {
+            /** Source */
+            source: string;
+            /** Tools */
+            tools: components["schemas"]["RemoteToolOut"][];
+        };
         /**
          * ErrorBody
          * @description The body of every error response, documented so generated clients type it right.
@@ -1199,6 +1328,49 @@ export interface components {
              * @description Private or loopback hosts tools may reach when their server allows them.
              */
             private_hosts?: string[];
+            /**
+             * Alerts Enabled
+             * @description Send alerts to `alert_webhook_url` (names and counts only).
+             * @default false
+             */
+            alerts_enabled: boolean;
+            /**
+             * Alert Webhook Url
+             * @description Where alerts are POSTed; empty for none.
+             * @default
+             */
+            alert_webhook_url: string;
+            /**
+             * Alert Format
+             * @description Body of an alert: generic JSON, a Slack or a Discord webhook message.
+             * @default generic
+             * @enum {string}
+             */
+            alert_format: "generic" | "slack" | "discord";
+            /**
+             * Alert Failure Rate Percent
+             * @description Alert when this share of a tool's calls failed in the window (5 calls min).
+             * @default 50
+             */
+            alert_failure_rate_percent: number;
+            /**
+             * Alert Failure Window Minutes
+             * @description The window the failure rate is measured over.
+             * @default 15
+             */
+            alert_failure_window_minutes: number;
+            /**
+             * Alert Approval Wait Minutes
+             * @description Alert when a tool, module or host waits this long for review.
+             * @default 60
+             */
+            alert_approval_wait_minutes: number;
+            /**
+             * Alert Cooldown Minutes
+             * @description Repeat an alert for the same ongoing problem at most this often.
+             * @default 60
+             */
+            alert_cooldown_minutes: number;
         };
         /**
          * HourCalls
@@ -1214,6 +1386,42 @@ export interface components {
             calls: number;
             /** Errors */
             errors: number;
+        };
+        /**
+         * ImportOut
+         * @description The passthrough tools an import created or refreshed (each awaits an admin's approval).
+         */
+        ImportOut: {
+            /** Source */
+            source: string;
+            /** Tools */
+            tools: components["schemas"]["ToolOut"][];
+        };
+        /**
+         * ImportResult
+         * @description What an import created.
+         */
+        ImportResult: {
+            /** Same Instance */
+            same_instance: boolean;
+            /** Servers */
+            servers: components["schemas"]["ImportedServer"][];
+        };
+        /** ImportedServer */
+        ImportedServer: {
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            status: components["schemas"]["ServerStatus"];
+            /** Tools */
+            tools: {
+                [key: string]: components["schemas"]["ToolStatus"];
+            };
+            /** Versions */
+            versions: number;
+            /** Secrets To Set */
+            secrets_to_set: string[];
         };
         /**
          * ModuleInfoOut
@@ -1401,6 +1609,28 @@ export interface components {
              */
             reason: string;
         };
+        /**
+         * RemoteToolOut
+         * @description A tool the source offers, as discovered, and what importing it would be called here.
+         */
+        RemoteToolOut: {
+            /** Remote Name */
+            remote_name: string;
+            /** Local Name */
+            local_name: string;
+            /** Description */
+            description: string;
+            /** Input Schema */
+            input_schema: {
+                [key: string]: unknown;
+            };
+            /** Output Schema */
+            output_schema: {
+                [key: string]: unknown;
+            } | null;
+            /** Imported */
+            imported: boolean;
+        };
         /** RequestDecision */
         RequestDecision: {
             /** Approve */
@@ -1586,6 +1816,20 @@ export interface components {
             allowed_modules?: string[] | null;
             /** Private Hosts */
             private_hosts?: string[] | null;
+            /** Alerts Enabled */
+            alerts_enabled?: boolean | null;
+            /** Alert Webhook Url */
+            alert_webhook_url?: string | null;
+            /** Alert Format */
+            alert_format?: ("generic" | "slack" | "discord") | null;
+            /** Alert Failure Rate Percent */
+            alert_failure_rate_percent?: number | null;
+            /** Alert Failure Window Minutes */
+            alert_failure_window_minutes?: number | null;
+            /** Alert Approval Wait Minutes */
+            alert_approval_wait_minutes?: number | null;
+            /** Alert Cooldown Minutes */
+            alert_cooldown_minutes?: number | null;
         };
         /**
          * SettingsProfile
@@ -1608,6 +1852,88 @@ export interface components {
              * @default false
              */
             active: boolean;
+        };
+        /**
+         * SourceAuth
+         * @enum {string}
+         */
+        SourceAuth: "none" | "bearer" | "oauth";
+        /** SourceCreate */
+        SourceCreate: {
+            /**
+             * Name
+             * @description Lowercase letters, digits and '_', starting with a letter.
+             */
+            name: string;
+            /**
+             * Url
+             * @description The source's MCP endpoint (http or https).
+             */
+            url: string;
+            /** @default streamable_http */
+            transport: components["schemas"]["SourceTransport"];
+            /** @default none */
+            auth: components["schemas"]["SourceAuth"];
+            /**
+             * Secret Key
+             * @description For bearer: the server secret's key.
+             */
+            secret_key?: string | null;
+        };
+        /**
+         * SourceHealth
+         * @enum {string}
+         */
+        SourceHealth: "unknown" | "healthy" | "unhealthy";
+        /**
+         * SourceOut
+         * @description An external MCP source of a server and how it is doing.
+         *
+         *     `auth_secret_key` names the server secret a bearer source sends (its value is never shown);
+         *     `oauth_connected` says whether an OAuth source holds tokens. `tools` are the local names of
+         *     the tools imported from it.
+         */
+        SourceOut: {
+            /** Id */
+            id: number;
+            /** Server */
+            server: string;
+            /** Name */
+            name: string;
+            /** Url */
+            url: string;
+            transport: components["schemas"]["SourceTransport"];
+            auth_kind: components["schemas"]["SourceAuth"];
+            /** Auth Secret Key */
+            auth_secret_key: string | null;
+            /** Oauth Connected */
+            oauth_connected: boolean;
+            health: components["schemas"]["SourceHealth"];
+            /** Last Error */
+            last_error: string | null;
+            /** Last Checked At */
+            last_checked_at: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Tools */
+            tools: string[];
+        };
+        /**
+         * SourceTransport
+         * @enum {string}
+         */
+        SourceTransport: "streamable_http" | "sse";
+        /** SourceUpdate */
+        SourceUpdate: {
+            /** Url */
+            url?: string | null;
+            transport?: components["schemas"]["SourceTransport"] | null;
+            auth?: components["schemas"]["SourceAuth"] | null;
+            /** Secret Key */
+            secret_key?: string | null;
         };
         /**
          * TokenPair
@@ -1651,6 +1977,21 @@ export interface components {
             to_version: number;
             /** Diff */
             diff: string;
+        };
+        /** ToolImport */
+        ToolImport: {
+            /**
+             * Tools
+             * @description Remote tool names to import.
+             */
+            tools: string[];
+            /**
+             * Names
+             * @description Local names by remote name (default: derived).
+             */
+            names?: {
+                [key: string]: string;
+            };
         };
         /**
          * ToolLatency
@@ -5386,6 +5727,703 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ForgeSettings"];
+                };
+            };
+            /** @description Missing, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input; details list each bad field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    export_export_get: {
+        parameters: {
+            query?: {
+                /** @description Only this server */
+                server?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            /** @description Missing, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input; details list each bad field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    import__import_post: {
+        parameters: {
+            query?: {
+                /** @description Accept a file exported by another instance (tools wait review) */
+                trust?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description An export document, as JSON or as the `file` of a multipart upload. */
+        requestBody: {
+            content: {
+                "application/json": Record<string, never>;
+                "multipart/form-data": {
+                    /** Format: binary */
+                    file: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportResult"];
+                };
+            };
+            /** @description Missing, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input; details list each bad field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_sources_servers__server__external_sources_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                server: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SourceOut"][];
+                };
+            };
+            /** @description Missing, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input; details list each bad field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    add_source_servers__server__external_sources_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                server: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SourceCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SourceOut"];
+                };
+            };
+            /** @description Missing, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input; details list each bad field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_source_servers__server__external_sources__source__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                server: string;
+                source: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SourceOut"];
+                };
+            };
+            /** @description Missing, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input; details list each bad field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    remove_source_servers__server__external_sources__source__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                server: string;
+                source: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input; details list each bad field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_source_servers__server__external_sources__source__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                server: string;
+                source: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SourceUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SourceOut"];
+                };
+            };
+            /** @description Missing, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input; details list each bad field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    discover_tools_servers__server__external_sources__source__tools_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                server: string;
+                source: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DiscoveryOut"];
+                };
+            };
+            /** @description Missing, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input; details list each bad field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    import_tools_servers__server__external_sources__source__import_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                server: string;
+                source: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ToolImport"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportOut"];
+                };
+            };
+            /** @description Missing, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input; details list each bad field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    health_check_servers__server__external_sources__source__health_check_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                server: string;
+                source: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SourceOut"];
                 };
             };
             /** @description Missing, expired or revoked credentials */
