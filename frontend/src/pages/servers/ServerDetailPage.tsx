@@ -6,6 +6,7 @@ import { ErrorBanner } from "../../components/ErrorBanner";
 import { PageHeader } from "../../components/PageHeader";
 import { Spinner } from "../../components/Spinner";
 import { Tabs } from "../../components/Tabs";
+import { ExternalTab } from "./ExternalTab";
 import { LogsTab } from "./LogsTab";
 import { NetworkTab } from "./NetworkTab";
 import { SecretsTab } from "./SecretsTab";
@@ -14,7 +15,7 @@ import { ToolCounts } from "./ToolCounts";
 import { ToolsTab } from "./ToolsTab";
 import "./servers.css";
 
-const TAB_IDS = ["tools", "secrets", "network", "logs", "settings"] as const;
+const TAB_IDS = ["tools", "secrets", "network", "external", "logs", "settings"] as const;
 type TabId = (typeof TAB_IDS)[number];
 
 function isTab(value: string | undefined): value is TabId {
@@ -58,6 +59,7 @@ export function ServerDetailPage() {
           { id: "tools", label: "Tools", content: <ToolsTab server={data} /> },
           { id: "secrets", label: "Secrets", content: <SecretsTab server={data.name} /> },
           { id: "network", label: "Network & Modules", content: <NetworkTab server={data} /> },
+          { id: "external", label: "External sources", content: <ExternalTab server={data.name} /> },
           { id: "logs", label: "Logs", content: <LogsTab server={data.name} /> },
           { id: "settings", label: "Settings", content: <SettingsTab server={data} /> },
         ]}

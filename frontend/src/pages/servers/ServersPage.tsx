@@ -13,6 +13,7 @@ import { Spinner } from "../../components/Spinner";
 import { type Column, Table } from "../../components/Table";
 import { CreateServerDialog } from "./CreateServerDialog";
 import { ToolCounts } from "./ToolCounts";
+import { ExportButton, ImportDialog } from "./TransferControls";
 import "./servers.css";
 
 const STATUS_OPTIONS = [
@@ -39,6 +40,7 @@ const COLUMNS: Column<ServerOut>[] = [
 /** Every server, its status and how many tools it has in each approval state. */
 export function ServersPage() {
   const [creating, setCreating] = useState(false);
+  const [importing, setImporting] = useState(false);
   const [filters, setFilters] = useState<ServerFilters>({});
   const servers = useServers(filters);
   const filtered = filters.status !== undefined || Boolean(filters.name_contains);
@@ -54,7 +56,13 @@ export function ServersPage() {
       <PageHeader
         title="Servers"
         description="The servers your LLMs built, and their tools."
-        actions={createButton}
+        actions={
+          <>
+            <Button onClick={() => setImporting(true)}>Import</Button>
+            <ExportButton label="Export all" />
+            {createButton}
+          </>
+        }
       />
       <div className="toolbar" role="search" aria-label="Filter servers">
         <Input
@@ -99,6 +107,7 @@ export function ServersPage() {
         />
       )}
       <CreateServerDialog open={creating} onClose={() => setCreating(false)} />
+      <ImportDialog open={importing} onClose={() => setImporting(false)} />
     </>
   );
 }

@@ -9,6 +9,7 @@ import { Dialog } from "../../components/Dialog";
 import { ErrorBanner, SuccessBanner } from "../../components/ErrorBanner";
 import { Field, TextField } from "../../components/Field";
 import { TextArea } from "../../components/Input";
+import { ExportButton } from "./TransferControls";
 
 function DescriptionForm({ server }: { server: ServerOut }) {
   const [description, setDescription] = useState(server.description);
@@ -120,6 +121,13 @@ export function SettingsTab({ server }: { server: ServerOut }) {
     <div className="stack">
       <DescriptionForm server={server} />
       <Power server={server} />
+      <section className="card stack" aria-labelledby="export-title">
+        <h3 id="export-title">Export</h3>
+        <p>A signed file with this server's tools and their versions, to import here or elsewhere. Secret values are never included.</p>
+        <div className="button-row">
+          <ExportButton server={server.name} label="Export this server" />
+        </div>
+      </section>
       <DeleteServer server={server} />
     </div>
   );
