@@ -6,7 +6,7 @@ registration and the tokens live in `external_sources.oauth_state_ciphertext`, e
 instance's SecretBox and bound to the source (a blob copied to another row does not decrypt).
 Calls use a provider without redirect or callback handlers: a source whose tokens are missing or
 can no longer be refreshed fails with a message asking an admin to connect it again
-(`flows.py` runs the interactive authorisation).
+(the interactive authorisation, started from the admin UI, is not built yet).
 """
 
 from __future__ import annotations
