@@ -163,7 +163,7 @@ async def update_settings(session: AsyncSession, actor: Actor, **changes: Any) -
             actor,
             "settings.updated",
             target_kind="settings",
-            details={"changes": changed},
+            details={"changes": {key: _shown(key, value) for key, value in changed.items()}},
         )
         queue_event(session, EventKind.SETTINGS_CHANGED, {"keys": ",".join(sorted(changed))})
     await session.flush()
@@ -276,6 +276,15 @@ def _validated(current: ForgeSettings, changes: dict[str, Any]) -> ForgeSettings
     if problems:
         raise InvalidInputError.of_fields("invalid settings", problems)
     return updated
+
+
+# A webhook URL is a credential (Slack and Discord put the token in the path): the activity log
+# says it changed, not what it is.
+_CONCEALED = frozenset({"alert_webhook_url"})
+
+
+def _shown(key: str, value: Any) -> Any:
+    return "(changed)" if key in _CONCEALED and value else value
 
 
 def _field_name(location: tuple[int | str, ...]) -> str:
