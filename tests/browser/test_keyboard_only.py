@@ -1,23 +1,42 @@
-"""The admin logs in and approves a forged tool with the keyboard alone (Tab, Enter, Space).
+"""The admin approves a forged tool and sets its secret with the keyboard alone.
 
-No mouse event is sent: focus moves with Tab, links and buttons are activated with Enter or
-Space, so every control on the way must be reachable and operable from the keyboard.
+No mouse event is sent: focus moves with Tab and Shift+Tab, links and buttons are activated with
+Enter or Space, tabs change with the arrow keys. So every control on the way must be reachable
+and operable from the keyboard, and each one shows where the focus is (`tab_to` checks that the
+focused element draws an outline or a box shadow).
 """
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.async_api import Page, expect
 
-from browser.llm import agent
+from browser.llm import SECRET_KEY, SERVER, TOOL, agent
 from browser.server import Polybox
 from browser.shots import Shots
-from browser.ui import ADMIN, PASSWORD, first_admin_through_api, page_titled, tab_to
+from browser.ui import (
+    ADMIN,
+    PASSWORD,
+    expect_focus_visible,
+    first_admin_through_api,
+    page_titled,
+    tab_to,
+)
 
 pytestmark = pytest.mark.anyio
 
 
-async def test_admin_logs_in_and_approves_a_tool_without_the_mouse(
+async def follow_nav_link(page: Page, name: str) -> None:
+    link = page.get_by_role("navigation", name="Main").get_by_role("link", name=name)
+    await tab_to(page, link)
+    await page.keyboard.press("Enter")
+    await page_titled(page, name)
+
+
+@pytest.mark.timeout(300)
+async def test_admin_approves_a_tool_and_sets_its_secret_without_the_mouse(
     page: Page, polybox: Polybox, shots: Shots
 ) -> None:
     await first_admin_through_api(polybox.url)
@@ -27,15 +46,50 @@ async def test_admin_logs_in_and_approves_a_tool_without_the_mouse(
         await tab_to(page, page.get_by_label("Username"))
         await page.keyboard.type(ADMIN)
         await page.keyboard.press("Tab")
-        await expect(page.get_by_label("Password")).to_be_focused()
+        await expect_focus_visible(page.get_by_label("Password"))
         await page.keyboard.type(PASSWORD)
         await page.keyboard.press("Enter")
         await page_titled(page, "Dashboard")
 
-        approvals = page.get_by_role("navigation", name="Main").get_by_role(
-            "link", name="Approvals"
-        )
-        await tab_to(page, approvals)
-        await page.keyboard.press("Enter")
-        await page_titled(page, "Approvals")
+        await follow_nav_link(page, "Approvals")
+        review = page.get_by_role("region", name=f"{SERVER} / {TOOL}")
+        approve = review.get_by_role("button", name="Approve")
+        await tab_to(page, approve)
         await shots.take(page, "approvals-keyboard")
+        await page.keyboard.press("Space")
+        await expect(review).to_be_hidden()
+        await llm.wait_until_listed(True)
+        assert (await llm.weather())["has_key"] is False
+
+        await follow_nav_link(page, "Servers")
+        await tab_to(page, page.get_by_role("link", name=SERVER, exact=True))
+        await page.keyboard.press("Enter")
+        await page_titled(page, SERVER)
+        tools_tab = page.get_by_role("tab", name="Tools")
+        await tab_to(page, tools_tab)
+        await page.keyboard.press("ArrowRight")
+        secrets_tab = page.get_by_role("tab", name="Secrets")
+        await expect(secrets_tab).to_have_attribute("aria-selected", "true")
+        await expect_focus_visible(secrets_tab)
+        await expect(page).to_have_url(re.compile(rf"/servers/{SERVER}/secrets$"))
+
+        secret = page.get_by_role("row", name=re.compile(SECRET_KEY))
+        await tab_to(page, secret.get_by_label(f"Value for {SECRET_KEY}"))
+        await page.keyboard.type("typed-not-clicked")
+        await page.keyboard.press("Enter")
+        await expect(secret.get_by_text("set", exact=True)).to_be_visible()
+        assert (await llm.weather())["has_key"] is True
+        await shots.take(page, "secrets-keyboard")
+
+        await tab_to(page, secrets_tab, backwards=True)
+        await page.keyboard.press("ArrowLeft")
+        await expect(tools_tab).to_have_attribute("aria-selected", "true")
+        await page.keyboard.press("End")
+        settings_tab = page.get_by_role("tab", name="Settings")
+        await expect(settings_tab).to_have_attribute("aria-selected", "true")
+        await page.keyboard.press("ArrowLeft")
+        logs_tab = page.get_by_role("tab", name="Logs")
+        await expect(logs_tab).to_have_attribute("aria-selected", "true")
+        await expect_focus_visible(logs_tab)
+        logs = page.get_by_role("table", name=f"Execution logs of {SERVER}")
+        await expect(logs.get_by_role("row", name=re.compile(rf"{TOOL} ok"))).to_have_count(2)

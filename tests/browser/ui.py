@@ -53,10 +53,29 @@ async def first_admin_through_api(base_url: str) -> None:
     assert response.status_code == 201, response.text
 
 
-async def tab_to(page: Page, target: Locator, presses: int = 60) -> None:
-    """Press Tab until `target` has the keyboard focus; fail if it never gets it."""
+async def tab_to(page: Page, target: Locator, presses: int = 60, backwards: bool = False) -> None:
+    """Press Tab (Shift+Tab if `backwards`) until `target` has the focus; fail if it never gets it.
+
+    The focus must also be visible there: the keyboard user sees where they are.
+    """
+    key = "Shift+Tab" if backwards else "Tab"
     for _ in range(presses):
-        await page.keyboard.press("Tab")
+        await page.keyboard.press(key)
         if await target.evaluate("element => element === document.activeElement"):
+            await expect_focus_visible(target)
             return
-    raise AssertionError(f"{target} never got the focus within {presses} Tab presses")
+    raise AssertionError(f"{target} never got the focus within {presses} {key} presses")
+
+
+async def expect_focus_visible(target: Locator) -> None:
+    """`target` has the focus and draws a focus indicator (an outline or a box shadow)."""
+    await expect(target).to_be_focused()
+    indicator: str = await target.evaluate(
+        """element => {
+            const style = getComputedStyle(element);
+            const outline = style.outlineStyle !== "none" && parseFloat(style.outlineWidth) > 0;
+            if (outline) return `outline ${style.outlineWidth} ${style.outlineStyle}`;
+            return style.boxShadow === "none" ? "" : `box-shadow ${style.boxShadow}`;
+        }"""
+    )
+    assert indicator, f"{target} has the focus but shows no focus indicator"
