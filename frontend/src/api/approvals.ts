@@ -9,7 +9,6 @@ import type { Decision, DecisionResult, Page, RequestOut, ToolOut, ToolReviewOut
 export type RequestKind = RequestOut["kind"];
 
 export const approvalKeys = {
-  all: ["approvals"] as const,
   tools: (server?: string) => ["approvals", "tools", server ?? null] as const,
   requests: (kind: RequestKind) => ["approvals", kind] as const,
 };

@@ -14,7 +14,6 @@ export interface LogFilters {
 }
 
 export const logKeys = {
-  all: ["logs"] as const,
   search: (filters: LogFilters) => ["logs", filters] as const,
 };
 

@@ -3,14 +3,12 @@ import { useQuery } from "@tanstack/react-query";
 
 import { api } from "./client";
 import { serverPath, useForgeMutation } from "./servers";
-import type { Page, ToolDiffOut, ToolOut, ToolVersionDetailOut, ToolVersionOut } from "./types";
+import type { Page, ToolDiffOut, ToolOut, ToolVersionOut } from "./types";
 
 export const toolKeys = {
   list: (server: string) => ["servers", "tools", server] as const,
   detail: (server: string, tool: string) => ["servers", "tools", server, tool] as const,
   versions: (server: string, tool: string) => ["servers", "tools", server, tool, "versions"] as const,
-  version: (server: string, tool: string, number: number) =>
-    ["servers", "tools", server, tool, "versions", number] as const,
   diff: (server: string, tool: string, from: number, to: number) =>
     ["servers", "tools", server, tool, "diff", from, to] as const,
 };
@@ -40,14 +38,6 @@ export function useToolVersions(server: string, tool: string) {
     queryKey: toolKeys.versions(server, tool),
     queryFn: ({ signal }) =>
       api.get<Page<ToolVersionOut>>(`${toolPath(server, tool)}/versions`, { signal, query: { page_size: 200 } }),
-  });
-}
-
-export function useToolVersion(server: string, tool: string, number: number | null) {
-  return useQuery({
-    queryKey: toolKeys.version(server, tool, number ?? 0),
-    queryFn: ({ signal }) => api.get<ToolVersionDetailOut>(`${toolPath(server, tool)}/versions/${number}`, { signal }),
-    enabled: number !== null,
   });
 }
 
