@@ -271,6 +271,25 @@ class ExternalSource(CreatedAt, Base):
     last_checked_at: Mapped[datetime | None]
 
 
+class ExternalOAuthFlow(CreatedAt, Base):
+    """An admin's OAuth authorisation of a source, between its start and the browser's return.
+
+    Found by the SHA-256 of its `state` (the value itself is only in the admin's browser), used
+    once (deleted when the browser comes back) and only until `expires_at`. `ciphertext` holds
+    the PKCE verifier, the client registration and the discovered metadata, encrypted.
+    """
+
+    __tablename__ = "external_oauth_flows"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(
+        ForeignKey("external_sources.id", ondelete="CASCADE"), index=True
+    )
+    state_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    expires_at: Mapped[datetime]
+
+
 class ExecutionLog(CreatedAt, Base):
     """One tool call. Names are copied so the log outlives the server and tool it ran."""
 
