@@ -3,6 +3,7 @@
 - `instance`: an `Instance` on a fresh store (SQLite and PostgreSQL, via `db_url`).
 - `upstream`, `sse_upstream`, `bearer_upstream`, `named_upstream`: started `Upstream`s (see
   upstream.py), stopped afterwards.
+- `api`: an httpx client on the app of `instance` (ASGI), logged in as a fresh admin.
 - `allowed_server`: a running server "hub" whose egress policy admits the three upstreams
   (loopback must be allowed explicitly: the host on the server's allowed hosts and 127.0.0.1
   among the admin's approved private hosts).
@@ -13,10 +14,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy.engine import URL
 
 from external.upstream import Upstream
+from polybox.app import create_app
+from polybox.auth.admins import create_admin
 from polybox.config import Settings, load_settings
 from polybox.forge import servers, settings
 from polybox.forge.actors import admin
@@ -40,6 +44,19 @@ def polybox_settings(db_url: URL, tmp_path: Path) -> Settings:
 async def instance(polybox_settings: Settings) -> AsyncIterator[Instance]:
     async with Instance.running(polybox_settings) as started:
         yield started
+
+
+@pytest.fixture
+async def api(instance: Instance) -> AsyncIterator[httpx.AsyncClient]:
+    async with instance.sessions.begin() as session:
+        await create_admin(session, "alice", "correct horse battery")
+    transport = httpx.ASGITransport(app=create_app(instance))
+    async with httpx.AsyncClient(transport=transport, base_url="http://polybox") as client:
+        login = await client.post(
+            "/api/auth/login", json={"username": "alice", "password": "correct horse battery"}
+        )
+        client.headers["Authorization"] = f"Bearer {login.json()['access_token']}"
+        yield client
 
 
 async def _started(upstream: Upstream) -> AsyncIterator[Upstream]:

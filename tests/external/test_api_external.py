@@ -2,32 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import httpx
 import pytest
 
 from external.upstream import Upstream
-from polybox.app import create_app
-from polybox.auth.admins import create_admin
-from polybox.instance import Instance
 
 pytestmark = pytest.mark.anyio
 BASE = "/api/servers/hub/external-sources"
-
-
-@pytest.fixture
-async def api(instance: Instance) -> AsyncIterator[httpx.AsyncClient]:
-    """An httpx client on the app, logged in as a fresh admin."""
-    async with instance.sessions.begin() as session:
-        await create_admin(session, "alice", "correct horse battery")
-    transport = httpx.ASGITransport(app=create_app(instance))
-    async with httpx.AsyncClient(transport=transport, base_url="http://polybox") as client:
-        login = await client.post(
-            "/api/auth/login", json={"username": "alice", "password": "correct horse battery"}
-        )
-        client.headers["Authorization"] = f"Bearer {login.json()['access_token']}"
-        yield client
 
 
 async def test_an_admin_adds_discovers_imports_checks_and_removes_a_source(

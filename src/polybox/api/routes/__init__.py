@@ -34,4 +34,5 @@ ROUTERS: list[APIRouter] = [
     settings.router,
     transfer.router,
     external.router,
+    external.callback_router,
 ]

@@ -1,20 +1,27 @@
 """/servers/{server}/external-sources: other MCP servers a server passes tools through from.
 
 Add, list, change and remove sources; discover a source's tools and import them (they join the
-approval queue); check a source's health now. Secret values and OAuth tokens never appear in a
-response: a bearer source names its secret's key, an OAuth source says whether it is connected.
+approval queue); check a source's health now; connect an OAuth source (the admin's browser goes
+to the URL `oauth/start` returns and comes back to `callback_router`'s page, the one route here
+without the admin's token: the flow's single-use `state` vouches for it). Secret values and OAuth
+tokens never appear in a response: a bearer source names its secret's key, an OAuth source says
+whether it is connected.
 """
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, status
+from fastapi.responses import HTMLResponse
 from pydantic import Field
 
 from polybox.api.deps import AdminDep, InstanceDep, SessionDep, current_admin
 from polybox.api.schemas import Body
-from polybox.forge.external import passthrough, sources
+from polybox.auth.oauth.page import CONSENT_CSP, render_message
+from polybox.forge.errors import ForgeError
+from polybox.forge.external import oauth_flow, passthrough, sources
 from polybox.forge.external.health import check_source
-from polybox.forge.external.schemas import DiscoveryOut, ImportOut, SourceOut
+from polybox.forge.external.oauth import CALLBACK_PATH
+from polybox.forge.external.schemas import DiscoveryOut, ImportOut, OAuthStartOut, SourceOut
 from polybox.store.enums import SourceAuth, SourceTransport
 
 router = APIRouter(
@@ -22,6 +29,8 @@ router = APIRouter(
     tags=["external sources"],
     dependencies=[Depends(current_admin)],
 )
+# The browser's return from a source's authorization server: no admin token (see the docstring).
+callback_router = APIRouter(tags=["external sources"])
 
 
 class SourceCreate(Body):
@@ -138,3 +147,44 @@ async def health_check(server: str, source: str, instance: InstanceDep) -> Sourc
     await check_source(instance.sessions, instance.runner.external, found.id)
     async with instance.sessions() as session:
         return await sources.get_source(session, server, source)
+
+
+@router.post(
+    "/{source}/oauth/start",
+    response_model=OAuthStartOut,
+    summary="Start connecting an OAuth source: the URL to open in the admin's browser",
+)
+async def start_oauth(
+    server: str, source: str, admin: AdminDep, instance: InstanceDep
+) -> OAuthStartOut:
+    return await oauth_flow.start_authorization(
+        instance.sessions, instance.runner.external, admin.actor, server, source
+    )
+
+
+@callback_router.get(
+    CALLBACK_PATH.removeprefix("/api"),
+    response_class=HTMLResponse,
+    summary="Where a source's authorization server sends the admin's browser back to",
+)
+async def oauth_callback(
+    instance: InstanceDep,
+    state: str = "",
+    code: str | None = None,
+    iss: str | None = None,
+    error: str | None = None,
+) -> HTMLResponse:
+    try:
+        connected = await oauth_flow.finish_authorization(
+            instance.sessions, instance.events, instance.runner.external,
+            state=state, code=code, iss=iss, error=error,
+        )  # fmt: skip
+    except ForgeError as exc:
+        page = render_message("The external source was not connected", exc.message)
+        return HTMLResponse(page, status_code=400, headers={"Content-Security-Policy": CONSENT_CSP})
+    page = render_message(
+        "External source connected",
+        f"polybox can now call external source {connected.source!r} of server "
+        f"{connected.server!r}. You can close this tab and return to polybox.",
+    )
+    return HTMLResponse(page, headers={"Content-Security-Policy": CONSENT_CSP})

@@ -13,7 +13,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any, Never, TypeVar
 
 import mcp_types as types
 from mcp.shared.exceptions import MCPError
@@ -62,6 +62,7 @@ class SourceGateway:
         self.timeout = timeout or settings.call_timeout_seconds
         self.pool = SessionPool(resolver, timeout=self.timeout)
         self._health: dict[int, SourceHealth] = {}  # as last written by this process
+        self._reconnect: dict[int, str] = {}  # OAuth sources whose last failure needs a person
 
     async def close(self) -> None:
         await self.pool.close()
@@ -138,7 +139,7 @@ class SourceGateway:
             await self.check_url(target.url, run)
         except EgressError as exc:
             raise SourceError(f"{_named(target)} is refused by the egress policy: {exc}") from None
-        endpoint = self._endpoint(sessions, target, run)
+        endpoint = await self._endpoint(sessions, target, run)
         try:
             async with asyncio.timeout(self.timeout):
                 session = await self.pool.session(endpoint)
@@ -146,8 +147,7 @@ class SourceGateway:
         except MCPError as exc:
             if exc.code == CONNECTION_CLOSED:  # the transport gave up: treat as unreachable
                 await self.pool.discard(target.source_id)
-                await self.record(sessions, target.source_id, exc.message)
-                raise SourceError(f"{_named(target)} is unreachable ({exc.message})") from None
+                await self._unreachable(sessions, target, exc.message)
             await self.record(sessions, target.source_id, None)  # it answered: it is up
             raise SourceError(f"{_named(target)} answered with an error: {exc.message}") from None
         except TimeoutError:
@@ -156,13 +156,19 @@ class SourceGateway:
             raise
         except Exception as exc:  # transport failures: connection refused, reset, bad HTTP
             await self.pool.discard(target.source_id)
-            reason = _reason(exc)
-            await self.record(sessions, target.source_id, reason)
-            raise SourceError(f"{_named(target)} is unreachable ({reason})") from None
+            await self._unreachable(sessions, target, _reason(exc))
         await self.record(sessions, target.source_id, None)
         return value
 
-    def _endpoint(
+    async def _unreachable(
+        self, sessions: async_sessionmaker[AsyncSession], target: RemoteTarget, reason: str
+    ) -> Never:
+        """Record and raise the failure (an OAuth source that needs a person says so)."""
+        message = self._reconnect.pop(target.source_id, None)
+        await self.record(sessions, target.source_id, message or reason)
+        raise SourceError(message or f"{_named(target)} is unreachable ({reason})")
+
+    async def _endpoint(
         self, sessions: async_sessionmaker[AsyncSession], target: RemoteTarget, run: ServerRun
     ) -> Endpoint:
         headers: tuple[tuple[str, str], ...] = ()
@@ -177,7 +183,13 @@ class SourceGateway:
                 )
             headers = (("Authorization", f"Bearer {token}"),)
         elif target.auth_kind is SourceAuth.OAUTH:
-            auth = oauth_provider(sessions, self.secret_box, self.settings, target)
+            auth = await oauth_provider(
+                sessions,
+                self.secret_box,
+                self.settings,
+                target,
+                lambda message: self._reconnect.__setitem__(target.source_id, message),
+            )
         return Endpoint(
             source_id=target.source_id,
             url=target.url,

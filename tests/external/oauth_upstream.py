@@ -1,0 +1,83 @@
+"""An OAuth-protected upstream for the external-source tests: a second polybox in remote mode.
+
+`serve_oauth_upstream` runs polybox "B" on 127.0.0.1 (its own SQLite store and data dir, a real
+sandbox) with one approved tool, `net__ping`, behind its OAuth authorization server; admin `alice`
+approves grants on its consent page (tests/oauth/oauth_flow.py plays her browser).
+`connect_source` plays polybox A's admin connecting a source to it: start, consent, callback.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from urllib.parse import urlparse
+
+import anyio
+import httpx
+import uvicorn
+
+from external.conftest import ADMIN
+from oauth.oauth_flow import ADMIN as ALICE
+from oauth.oauth_flow import ADMIN_PASSWORD, RemoteServer, consent
+from polybox.app import create_app
+from polybox.auth.admins import create_admin
+from polybox.config import load_settings
+from polybox.forge import approvals, servers, tools
+from polybox.forge.unit import transaction
+from polybox.instance import Instance
+
+PING = 'async def main() -> dict:\n    """Ping."""\n    return {"pong": True}\n'
+
+
+@asynccontextmanager
+async def serve_oauth_upstream(tmp_path: Path) -> AsyncIterator[RemoteServer]:
+    """polybox B: remote mode at its own public URL, tool `net__ping` approved and running.
+
+    The socket is bound first so `public_url` (issuer and resource) can name its port.
+    """
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(64)
+    base = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    settings = load_settings(
+        data_dir=tmp_path / "upstream",
+        mode="remote",
+        public_url=base,
+        allow_insecure_remote=True,
+        pool_size=1,
+    )
+    async with Instance.running(settings) as instance:
+        async with transaction(instance.sessions, instance.events) as session:
+            await servers.create_server(session, ADMIN, "net")
+            await servers.start_server(session, ADMIN, "net")
+            await tools.create_tool(session, ADMIN, "net", "ping", PING)
+            await approvals.request_publish(session, ADMIN, "net", "ping")
+            await approvals.approve_tool(session, ADMIN, "net", "ping")
+            await create_admin(session, ALICE, ADMIN_PASSWORD)
+        config = uvicorn.Config(create_app(instance), log_config=None, lifespan="on")
+        server = uvicorn.Server(config)
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(server.serve, [sock])
+            yield RemoteServer(base, instance)
+            server.should_exit = True
+    sock.close()
+
+
+async def connect_source(api: httpx.AsyncClient, path: str) -> str:
+    """As A's admin: start connecting the source at `path`, approve at B; the callback's URL.
+
+    `path` is the source's API path on A; the returned URL (A's callback with B's `code` and
+    `state`) is where B sends the browser back to.
+    """
+    started = await api.post(f"{path}/oauth/start")
+    assert started.status_code == 200, started.text
+    async with httpx.AsyncClient() as browser:
+        return await consent(browser, started.json()["authorization_url"], ALICE, ADMIN_PASSWORD)
+
+
+def local_path(url: str) -> str:
+    """The path and query of `url`, to replay it against an in-process app."""
+    parsed = urlparse(url)
+    return f"{parsed.path}?{parsed.query}"
