@@ -4,6 +4,8 @@
 - `upstream`, `sse_upstream`, `bearer_upstream`, `named_upstream`: started `Upstream`s (see
   upstream.py), stopped afterwards.
 - `api`: an httpx client on the app of `instance` (ASGI), logged in as a fresh admin.
+- `upstream_b`: polybox B in remote mode (oauth_upstream.py), an OAuth-protected upstream.
+- `oauth_source`: server "hub" on A may reach B and has it as OAuth source "b" (not connected).
 - `allowed_server`: a running server "hub" whose egress policy admits the three upstreams
   (loopback must be allowed explicitly: the host on the server's allowed hosts and 127.0.0.1
   among the admin's approved private hosts).
@@ -18,7 +20,9 @@ import httpx
 import pytest
 from sqlalchemy.engine import URL
 
+from external.oauth_upstream import serve_oauth_upstream
 from external.upstream import Upstream
+from oauth.oauth_flow import RemoteServer
 from polybox.app import create_app
 from polybox.auth.admins import create_admin
 from polybox.config import Settings, load_settings
@@ -108,3 +112,30 @@ async def allowed_server(
         await servers.start_server(session, ADMIN, "hub")
     await allow_hosts(instance, "hub", [upstream.host, sse_upstream.host, bearer_upstream.host])
     return "hub"
+
+
+@pytest.fixture
+async def upstream_b(tmp_path: Path) -> AsyncIterator[RemoteServer]:
+    async with serve_oauth_upstream(tmp_path) as served:
+        yield served
+
+
+@pytest.fixture
+async def oauth_source(
+    upstream_b: RemoteServer, instance: Instance, api: httpx.AsyncClient
+) -> RemoteServer:
+    """Server "hub" on A may reach B, and has B as source "b" with OAuth (not connected yet).
+
+    B is set up first, so it stops last: after A closed its pooled sessions to it.
+    """
+    async with transaction(instance.sessions, instance.events) as session:
+        await servers.create_server(session, ADMIN, "hub")
+        await servers.start_server(session, ADMIN, "hub")
+    await allow_hosts(instance, "hub", [upstream_b.base.removeprefix("http://")])
+    added = await api.post(
+        "/api/servers/hub/external-sources",
+        json={"name": "b", "url": upstream_b.mcp_url, "auth": "oauth"},
+    )
+    assert added.status_code == 201, added.text
+    assert added.json()["oauth_connected"] is False
+    return upstream_b

@@ -3,6 +3,7 @@
 `serve_oauth_upstream` runs polybox "B" on 127.0.0.1 (its own SQLite store and data dir, a real
 sandbox) with one approved tool, `net__ping`, behind its OAuth authorization server; admin `alice`
 approves grants on its consent page (tests/oauth/oauth_flow.py plays her browser).
+The fixtures `upstream_b` and `oauth_source` (conftest.py) serve B and add it to A as `SOURCE`.
 `connect_source` plays polybox A's admin connecting a source to it: start, consent, callback.
 """
 
@@ -18,16 +19,18 @@ import anyio
 import httpx
 import uvicorn
 
-from external.conftest import ADMIN
 from oauth.oauth_flow import ADMIN as ALICE
 from oauth.oauth_flow import ADMIN_PASSWORD, RemoteServer, consent
 from polybox.app import create_app
 from polybox.auth.admins import create_admin
 from polybox.config import load_settings
 from polybox.forge import approvals, servers, tools
+from polybox.forge.actors import admin
 from polybox.forge.unit import transaction
 from polybox.instance import Instance
 
+SOURCE = "/api/servers/hub/external-sources/b"  # the source fixture `oauth_source` adds
+ADMIN = admin("root")
 PING = 'async def main() -> dict:\n    """Ping."""\n    return {"pong": True}\n'
 
 

@@ -8,20 +8,17 @@ start, B's consent page (login, approve), back to A's callback.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import httpx
 import pytest
 from mcp_types import TextContent
 from sqlalchemy import select, update
 
-from external.conftest import ADMIN, allow_hosts
-from external.oauth_upstream import connect_source, local_path, serve_oauth_upstream
+from external.conftest import ADMIN
+from external.oauth_upstream import SOURCE, connect_source, local_path
 from mcp_clients import client_for, serving
 from oauth.oauth_flow import RemoteServer
 from polybox.app import create_app
-from polybox.forge import approvals, servers
+from polybox.forge import approvals
 from polybox.forge.external.oauth import SourceTokens
 from polybox.forge.external.targets import RemoteTarget
 from polybox.forge.unit import transaction
@@ -32,38 +29,6 @@ from polybox.store.models import OAuthToken as TokenRow
 from polybox.store.types import utcnow
 
 pytestmark = pytest.mark.anyio
-SOURCE = "/api/servers/hub/external-sources/b"
-
-
-@pytest.fixture
-async def upstream_b(tmp_path: Path) -> AsyncIterator[RemoteServer]:
-    async with serve_oauth_upstream(tmp_path) as served:
-        yield served
-
-
-@pytest.fixture
-async def oauth_source(
-    upstream_b: RemoteServer, instance: Instance, api: httpx.AsyncClient
-) -> RemoteServer:
-    """Server "hub" on A may reach B, and has B as source "b" with OAuth (not connected yet).
-
-    B is set up first, so it stops last: after A closed its pooled sessions to it.
-    """
-    async with transaction(instance.sessions, instance.events) as session:
-        await servers.create_server(session, ADMIN, "hub")
-        await servers.start_server(session, ADMIN, "hub")
-    await allow_hosts(instance, "hub", [urlhost(upstream_b.base)])
-    added = await api.post(
-        "/api/servers/hub/external-sources",
-        json={"name": "b", "url": upstream_b.mcp_url, "auth": "oauth"},
-    )
-    assert added.status_code == 201, added.text
-    assert added.json()["oauth_connected"] is False
-    return upstream_b
-
-
-def urlhost(base: str) -> str:
-    return base.removeprefix("http://")
 
 
 async def stored_tokens(instance: Instance) -> SourceTokens:

@@ -10,12 +10,15 @@ import pytest
 
 from external.conftest import (  # noqa: F401 (the external-source attacks' fixtures)
     allowed_server,
+    api,
     bearer_upstream,
     instance,
     named_upstream,
+    oauth_source,
     polybox_settings,
     sse_upstream,
     upstream,
+    upstream_b,
 )
 from polybox.config import Settings
 from polybox.sandbox.box import Box, BoxSpec, Limits
