@@ -30,6 +30,18 @@ export function niceMax(value: number): number {
 }
 
 /** Lines over a shared x axis (e.g. calls and errors per hour), with a 0..max y axis. */
+/** Which of `count` x-axis labels to draw: evenly spaced, the last always, none crowding it. */
+export function labelIndexes(count: number, most: number): Set<number> {
+  const every = Math.max(1, Math.ceil(count / most));
+  const last = count - 1;
+  const shown = new Set<number>();
+  for (let index = 0; index < last; index += every) {
+    if (last - index >= every) shown.add(index);
+  }
+  if (count > 0) shown.add(last);
+  return shown;
+}
+
 export function LineChart({ label, labels, series, height = 220 }: LineChartProps) {
   const max = niceMax(Math.max(0, ...series.flatMap((s) => s.values)));
   const innerWidth = WIDTH - PAD.left - PAD.right;
@@ -37,7 +49,7 @@ export function LineChart({ label, labels, series, height = 220 }: LineChartProp
   const x = (index: number) => PAD.left + (labels.length <= 1 ? 0 : (index / (labels.length - 1)) * innerWidth);
   const y = (value: number) => PAD.top + innerHeight - (value / max) * innerHeight;
   const ticks = [0, max / 2, max];
-  const every = Math.max(1, Math.ceil(labels.length / 6));
+  const shown = labelIndexes(labels.length, 6);
   return (
     <figure className="chart">
       <svg viewBox={`0 0 ${WIDTH} ${height}`} role="img" aria-label={label} className="chart-svg">
@@ -50,7 +62,7 @@ export function LineChart({ label, labels, series, height = 220 }: LineChartProp
           </g>
         ))}
         {labels.map((text, index) =>
-          index % every === 0 || index === labels.length - 1 ? (
+          shown.has(index) ? (
             <text
               key={index}
               className="chart-axis"
