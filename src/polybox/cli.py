@@ -103,8 +103,9 @@ def _import(args: argparse.Namespace, settings: Settings) -> int:
     async def import_(instance: Instance) -> ImportResult:
         async with transaction(instance.sessions, instance.events) as session:
             return await import_document(
-                session, CLI_ADMIN, instance.secret_box, document, trust=args.trust
-            )
+                session, CLI_ADMIN, instance.secret_box, document,
+                gateway=instance.runner.external, trust=args.trust,
+            )  # fmt: skip
 
     result = _in_instance(settings, import_)
     for server in result.servers:

@@ -13,7 +13,7 @@ from polybox.forge.servers import delete_server
 from polybox.forge.transfer import export_servers, import_document
 from polybox.forge.unit import transaction
 from polybox.sandbox.redaction import secret_forms
-from transfer.seed import OAUTH_STATE, ROOT, SECRET_VALUE, Sessions, row_counts, seed
+from transfer.seed import OAUTH_STATE, ROOT, SECRET_VALUE, Sessions, row_counts, seed, url_checks
 
 pytestmark = pytest.mark.anyio
 BOX = SecretBox(os.urandom(32))
@@ -37,7 +37,9 @@ async def test_tampered_export_is_refused(sessions: Sessions) -> None:
     for trust in (False, True):
         async with transaction(sessions, None) as session:
             with pytest.raises(ForbiddenError, match="changed after it was exported"):
-                await import_document(session, ROOT, BOX, document, trust=trust)
+                await import_document(
+                    session, ROOT, BOX, document, gateway=url_checks(BOX), trust=trust
+                )
 
     assert await row_counts(sessions) == before
 

@@ -14,9 +14,11 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
+from polybox.config import Settings
 from polybox.crypto import SecretBox
 from polybox.forge import approvals, requests, secrets, servers, tools
 from polybox.forge.actors import admin, llm
+from polybox.forge.external.gateway import SourceGateway
 from polybox.forge.unit import transaction
 from polybox.store.base import Base
 from polybox.store.enums import SourceAuth, ToolKind
@@ -33,6 +35,12 @@ ROOT = admin("root")
 CLAUDE = llm("claude")
 SECRET_VALUE = "sk-live-7d1e0c9b44f2a6"
 OAUTH_STATE = b"oauth-refresh-token-3f9a2c"
+SOURCE_HOST = "93.184.215.14"  # a public address: checking it needs no DNS
+
+
+def url_checks(box: SecretBox) -> SourceGateway:
+    """What an import checks external source URLs with; it never opens a session to a source."""
+    return SourceGateway(box, Settings())
 
 
 def code(body: str, doc: str = "Forecast for a city.") -> str:
@@ -43,7 +51,7 @@ async def seed(sessions: Sessions, box: SecretBox) -> None:
     """Two servers with tools in several states, versions, secrets, requests and a source."""
     async with transaction(sessions, None) as session:
         await servers.create_server(session, CLAUDE, "weather", "Forecasts")
-        await servers.set_allowed_hosts(session, ROOT, "weather", ["api.weather.gov"])
+        await servers.set_allowed_hosts(session, ROOT, "weather", ["api.weather.gov", SOURCE_HOST])
         await servers.set_allowed_modules(session, ROOT, "weather", ["yaml"])
         await tools.create_tool(session, CLAUDE, "weather", "forecast", code("return {}"))
         later = code("return {'days': days}")
@@ -63,7 +71,7 @@ async def seed(sessions: Sessions, box: SecretBox) -> None:
         upstream = ExternalSource(
             server_id=weather.id,
             name="upstream",
-            url="https://mcp.example.com/mcp",
+            url=f"https://{SOURCE_HOST}/mcp",
             auth_kind=SourceAuth.OAUTH,
             auth_secret_key="API_KEY",
             oauth_state_ciphertext=box.encrypt(

@@ -17,7 +17,7 @@ from polybox.forge.transfer.signing import ExportSigner
 from polybox.forge.unit import transaction
 from polybox.store.enums import ServerStatus, ToolStatus
 from polybox.store.models import ActivityLog
-from transfer.seed import CLAUDE, ROOT, Sessions, row_counts, seed, snapshot
+from transfer.seed import CLAUDE, ROOT, Sessions, row_counts, seed, snapshot, url_checks
 
 pytestmark = pytest.mark.anyio
 
@@ -33,7 +33,9 @@ async def import_(
     sessions: Sessions, box: SecretBox, document: Any, *, trust: bool = False
 ) -> ImportResult:
     async with transaction(sessions, None) as session:
-        return await import_document(session, ROOT, box, document, trust=trust)
+        return await import_document(
+            session, ROOT, box, document, gateway=url_checks(box), trust=trust
+        )
 
 
 def resigned(document: dict[str, Any], box: SecretBox) -> dict[str, Any]:
@@ -236,4 +238,24 @@ async def test_only_an_admin_exports_and_imports(sessions: Sessions, box: Secret
         with pytest.raises(ForbiddenError):
             await export_servers(session, CLAUDE, box)
         with pytest.raises(ForbiddenError):
-            await import_document(session, CLAUDE, box, document)
+            await import_document(session, CLAUDE, box, document, gateway=url_checks(box))
+
+
+async def test_an_import_whose_external_source_the_egress_policy_refuses_is_refused_naming_it(
+    sessions: Sessions, empty_sessions: Sessions, box: SecretBox
+) -> None:
+    await seed(sessions, box)
+    document = await export(sessions, box)
+    (weather,) = [s for s in document["payload"]["servers"] if s["name"] == "weather"]
+    # Listed in the file, but a loopback address this instance's admin never approved.
+    weather["external_sources"][0]["url"] = "http://127.0.0.1:8080/mcp"
+    weather["allowed_hosts"].append("127.0.0.1:8080")
+
+    error = await refused(empty_sessions, box, resigned(document, box))
+
+    assert isinstance(error, InvalidInputError)
+    assert [problem.field for problem in error.fields] == [
+        "server 'weather', external source 'upstream'"
+    ]
+    assert "nothing was imported" in error.message
+    assert "127.0.0.1" in error.fields[0].message

@@ -15,7 +15,7 @@ kind, or until it is evicted past PLAN_LIMIT tools.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,6 +72,19 @@ class CallPlan:
     remote: RemoteTarget | None = None  # a passthrough tool's upstream (then `code` is unused)
 
 
+def egress_policy(
+    settings: Settings, forge: ForgeSettings, allowed_hosts: Iterable[str]
+) -> EgressPolicy:
+    """What a server with `allowed_hosts` may reach under the current settings."""
+    return EgressPolicy(
+        allowed_hosts=frozenset(allowed_hosts),
+        private_hosts=frozenset(forge.private_hosts),
+        allow_public=forge.network_access_policy == "allow_all_public",
+        timeout=settings.egress_timeout_seconds,
+        max_response_bytes=settings.egress_max_response_bytes,
+    )
+
+
 async def server_run(
     session: AsyncSession,
     box: SecretBox,
@@ -86,13 +99,7 @@ async def server_run(
         server_id=server.id,
         server_name=server.name,
         secrets=secrets,
-        egress=EgressPolicy(
-            allowed_hosts=frozenset(server.allowed_hosts),
-            private_hosts=frozenset(forge.private_hosts),
-            allow_public=forge.network_access_policy == "allow_all_public",
-            timeout=settings.egress_timeout_seconds,
-            max_response_bytes=settings.egress_max_response_bytes,
-        ),
+        egress=egress_policy(settings, forge, server.allowed_hosts),
         # Approved module requests are written into these two lists (requests.py).
         modules=frozenset(forge.allowed_modules) | frozenset(server.allowed_modules),
         redact=forge.redact_secrets_in_output,

@@ -74,7 +74,10 @@ async def import_(
     ] = False,
 ) -> ImportResult:
     document = await _document(request)
-    return await import_document(session, admin.actor, instance.secret_box, document, trust=trust)
+    return await import_document(
+        session, admin.actor, instance.secret_box, document,
+        gateway=instance.runner.external, trust=trust,
+    )  # fmt: skip
 
 
 async def _document(request: Request) -> Any:

@@ -29,7 +29,7 @@ from polybox.forge.external.network import check_source_url
 from polybox.forge.external.oauth import oauth_provider
 from polybox.forge.external.targets import RemoteTarget
 from polybox.forge.plans import ServerRun
-from polybox.sandbox.egress import EgressError, Resolver, system_resolver
+from polybox.sandbox.egress import EgressError, EgressPolicy, Resolver, system_resolver
 from polybox.sandbox.python import RunResult, ToolError
 from polybox.store.enums import SourceAuth, SourceHealth
 from polybox.store.models import ExternalSource
@@ -67,9 +67,9 @@ class SourceGateway:
     async def close(self) -> None:
         await self.pool.close()
 
-    async def check_url(self, url: str, run: ServerRun) -> None:
-        """Raise EgressError when `run`'s egress policy refuses `url` now."""
-        await check_source_url(url, run.egress, self.resolver)
+    async def check_url(self, url: str, policy: EgressPolicy) -> None:
+        """Raise EgressError when `policy` (a server's egress policy) refuses `url` now."""
+        await check_source_url(url, policy, self.resolver)
 
     async def list_tools(
         self, sessions: async_sessionmaker[AsyncSession], target: RemoteTarget, run: ServerRun
@@ -136,7 +136,7 @@ class SourceGateway:
     ) -> T:
         """Check the URL, take the pooled session, run `operation` within the timeout."""
         try:
-            await self.check_url(target.url, run)
+            await self.check_url(target.url, run.egress)
         except EgressError as exc:
             raise SourceError(f"{_named(target)} is refused by the egress policy: {exc}") from None
         endpoint = await self._endpoint(sessions, target, run)

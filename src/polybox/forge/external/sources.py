@@ -204,7 +204,7 @@ async def _settings_problems(
     else:
         run = await server_run(session, gateway.secret_box, gateway.settings, server)
         try:
-            await gateway.check_url(url, run)
+            await gateway.check_url(url, run.egress)
         except EgressError as exc:
             problems.append(FieldError("url", str(exc)))
     if auth is SourceAuth.BEARER:

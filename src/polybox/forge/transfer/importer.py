@@ -11,7 +11,9 @@ What carries over depends on where the file comes from:
   approval: an approved tool lands **pending review** (its note names the version that was
   approved there) and every server lands **stopped**, so nothing foreign runs before an admin
   of this instance has reviewed it.
-Secrets arrive as placeholders without values; external sources arrive without credentials.
+Secrets arrive as placeholders without values; external sources arrive without credentials, and
+their URLs must pass the egress policy their server will have here (the check adding a source
+runs), or nothing is imported.
 Code tools' schemas are derived again from each version's code, never taken from the file.
 """
 
@@ -28,13 +30,16 @@ from polybox.events import EventKind
 from polybox.forge.actors import Actor
 from polybox.forge.code import analyze_code
 from polybox.forge.errors import ConflictError, FieldError, ForbiddenError, InvalidInputError
+from polybox.forge.external.gateway import SourceGateway
+from polybox.forge.plans import egress_policy
 from polybox.forge.schemas import CodeReport, Out
-from polybox.forge.settings import get_settings
+from polybox.forge.settings import ForgeSettings, get_settings
 from polybox.forge.tool_rows import code_sha256, event_data
 from polybox.forge.transfer.checks import read_document
 from polybox.forge.transfer.document import RequestDoc, ServerDoc, ToolDoc, VersionDoc
 from polybox.forge.transfer.signing import ExportSigner
 from polybox.forge.unit import queue_event, record_activity
+from polybox.sandbox.egress import EgressError
 from polybox.store.enums import ServerStatus, ToolKind, ToolStatus
 from polybox.store.models import (
     ExternalSource,
@@ -64,11 +69,19 @@ class ImportResult(Out):
 
 
 async def import_document(
-    session: AsyncSession, actor: Actor, box: SecretBox, raw: Any, *, trust: bool = False
+    session: AsyncSession,
+    actor: Actor,
+    box: SecretBox,
+    raw: Any,
+    *,
+    gateway: SourceGateway,
+    trust: bool = False,
 ) -> ImportResult:
     """Create the servers of export document `raw` (parsed JSON); admins only.
 
-    InvalidInputError (not an export, a newer format, schema, names, code), ForbiddenError
+    `gateway` checks the external sources' URLs (as adding a source does).
+    InvalidInputError (not an export, a newer format, schema, names, code, a source URL the
+    egress policy refuses), ForbiddenError
     (tampered, or foreign without `trust`), ConflictError (a name used twice in the file or
     already taken here; every one is named). Nothing is written unless all of it is.
     """
@@ -78,8 +91,9 @@ async def import_document(
     checked = read_document(signer, raw, trust=trust)
     servers = checked.document.payload.servers
     await _check_names_free(session, [server.name for server in servers])
-    global_modules = frozenset((await get_settings(session)).allowed_modules)
-    reports = _analyses(servers, global_modules)
+    forge = await get_settings(session)
+    reports = _analyses(servers, frozenset(forge.allowed_modules))
+    await _check_sources(gateway, forge, servers)
     origin = {
         "origin": "this instance" if checked.same_instance else "another instance",
         "key_fingerprint": checked.document.key_fingerprint,
@@ -135,6 +149,27 @@ def _analyses(
     if problems:
         raise InvalidInputError.of_fields("the file holds code that cannot be saved", problems)
     return reports
+
+
+async def _check_sources(
+    gateway: SourceGateway, forge: ForgeSettings, servers: list[ServerDoc]
+) -> None:
+    """InvalidInputError naming every external source whose URL the egress policy refuses."""
+    problems: list[FieldError] = []
+    for server in servers:
+        policy = egress_policy(gateway.settings, forge, server.allowed_hosts)
+        for source in server.external_sources:
+            try:
+                await gateway.check_url(source.url, policy)
+            except EgressError as exc:
+                where = f"server {server.name!r}, external source {source.name!r}"
+                problems.append(FieldError(where, str(exc)))
+    if problems:
+        raise InvalidInputError.of_fields(
+            "the file holds external sources this instance's egress policy refuses (nothing was "
+            "imported)",
+            problems,
+        )
 
 
 async def _write_server(
