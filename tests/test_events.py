@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -328,3 +329,20 @@ async def test_foreign_payloads_on_the_channel_are_ignored_with_a_warning(
 
     assert await _next(seen_by_b) == sent
     assert "ignored a malformed payload on polybox_events" in caplog.text
+
+
+async def test_closing_a_sqlite_bus_while_a_cancelled_read_still_runs_is_safe(
+    tmp_path: Path,
+) -> None:
+    """Teardown cancels the poller mid-read; the connection must outlive that read (it crashed)."""
+    url = f"sqlite:///{tmp_path / 'polybox.db'}"
+    for _ in range(50):
+        bus = SqliteEventBus(url, replica_id="serve", poll_interval=3600)
+        await bus.start()
+        reads = [asyncio.create_task(bus.poll()) for _ in range(4)]
+        await asyncio.sleep(0)  # the first read is now on the bus thread
+        for read in reads:
+            read.cancel()
+        await bus.close()
+        assert not bus.listening
+        assert all(read.done() for read in reads)

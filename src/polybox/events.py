@@ -31,12 +31,13 @@ import sqlite3
 import uuid
 from abc import ABC, abstractmethod
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy.engine import URL
@@ -45,6 +46,7 @@ from polybox.store.engine import SQLITE_BUSY_TIMEOUT_MS, store_url
 from polybox.store.errors import StoreUnavailable, describe_connect_error
 from polybox.store.types import utcnow
 
+_T = TypeVar("_T")
 logger = logging.getLogger(__name__)
 
 CHANNEL = "polybox_events"
@@ -278,11 +280,17 @@ class SqliteEventBus(EventBus):
         self._seen = 0  # the counter at the last poll
         self._own_bumps = 0  # bumps by this bus since the last poll
         self._poller: asyncio.Task[None] | None = None
+        # Every use of the connection runs on this one thread, in order: a caller cancelled while
+        # its read runs must not let close() free the connection under it (sqlite3 crashes then).
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="polybox-event-bus")
+
+    async def _on_thread(self, work: Callable[..., _T], *args: Any) -> _T:
+        return await asyncio.get_running_loop().run_in_executor(self._thread, work, *args)
 
     async def start(self) -> None:
         try:
-            self._connection = await asyncio.to_thread(self._open)
-            self._seen = await asyncio.to_thread(self._read_counter, self._connection)
+            self._connection = await self._on_thread(self._open)
+            self._seen = await self._on_thread(self._read_counter, self._connection)
         except sqlite3.Error as exc:
             raise StoreUnavailable(self.url, f"cannot open {self.path}: {exc}") from exc
         self._poller = asyncio.create_task(self._poll_forever(), name="polybox-event-poller")
@@ -295,8 +303,9 @@ class SqliteEventBus(EventBus):
             self._poller = None
         async with self._lock:
             if self._connection is not None:
-                await asyncio.to_thread(self._connection.close)
+                await self._on_thread(self._connection.close)
                 self._connection = None
+        self._thread.shutdown(wait=False)
         await super().close()
 
     @property
@@ -309,7 +318,7 @@ class SqliteEventBus(EventBus):
         async with self._lock:
             if self._connection is None:
                 return False
-            counter = await asyncio.to_thread(self._read_counter, self._connection)
+            counter = await self._on_thread(self._read_counter, self._connection)
             moved = (counter - self._seen) % _COUNTER_MODULUS
             self._seen, own, self._own_bumps = counter, self._own_bumps, 0
         if moved == own:
@@ -322,7 +331,7 @@ class SqliteEventBus(EventBus):
             if self._connection is None:
                 return
             try:
-                await asyncio.to_thread(self._bump, self._connection)
+                await self._on_thread(self._bump, self._connection)
             except sqlite3.Error as exc:
                 logger.warning("event bus: other processes will miss this change: %s", exc)
                 return
