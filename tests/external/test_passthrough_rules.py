@@ -9,14 +9,14 @@ from pydantic import AnyUrl
 from external.conftest import ADMIN
 from external.upstream import Upstream
 from polybox.crypto import SecretDecryptError
-from polybox.forge import tools
+from polybox.forge import approvals, tools, versions
 from polybox.forge.errors import InvalidInputError
 from polybox.forge.external import passthrough, sources
 from polybox.forge.external.oauth import SourceTokens
 from polybox.forge.external.targets import RemoteTarget
 from polybox.forge.unit import transaction
 from polybox.instance import Instance
-from polybox.store.enums import SourceAuth
+from polybox.store.enums import SourceAuth, ToolStatus, VersionAuthor
 from polybox.store.models import ExternalSource
 
 pytestmark = pytest.mark.anyio
@@ -42,6 +42,40 @@ async def test_a_passthrough_tool_has_no_code_to_edit(
     with pytest.raises(InvalidInputError, match="passes through an external source"):
         async with transaction(instance.sessions, instance.events) as session:
             await tools.update_tool(session, ADMIN, "hub", "add", code="async def main(): ...")
+
+
+async def test_a_passthrough_tool_has_no_code_analysis_and_rolls_back_to_an_earlier_definition(
+    instance: Instance, allowed_server: str, upstream: Upstream
+) -> None:
+    await _source(instance, upstream.url)
+
+    async def import_add() -> None:
+        await passthrough.import_tools(
+            instance.sessions, instance.events, ADMIN, instance.runner.external,
+            server="hub", source="up", tools=["add"],
+        )  # fmt: skip
+
+    await import_add()
+    await upstream.stop()
+    upstream.revision = 2  # the upstream releases a changed `add`
+    await upstream.start()
+    await import_add()
+    async with transaction(instance.sessions, instance.events) as session:
+        revised = await tools.get_tool(session, "hub", "add")
+        await approvals.approve_tool(session, ADMIN, "hub", "add")
+        rolled_back = await versions.rollback_tool(session, ADMIN, "hub", "add", 1)
+        listed = await versions.list_tool_versions(session, "hub", "add")
+
+    assert revised.analysis is None
+    assert (revised.current_version, revised.description) == (2, "Add two integers, exactly.")
+    assert revised.annotations == {"readOnlyHint": True}
+    assert rolled_back.analysis is None
+    assert rolled_back.current_version == 3
+    assert rolled_back.description == "Add two numbers."
+    assert rolled_back.annotations == {}
+    assert rolled_back.input_schema == revised.input_schema
+    assert rolled_back.status is ToolStatus.DRAFT  # a change: approval resets
+    assert [version.author for version in listed.items][:1] == [VersionAuthor.ROLLBACK]
 
 
 async def test_oauth_tokens_are_stored_encrypted_and_bound_to_their_source(

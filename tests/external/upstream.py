@@ -2,7 +2,8 @@
 
 `Upstream` serves an `MCPServer` (Streamable HTTP at /mcp, or legacy SSE at /sse) with uvicorn on
 127.0.0.1, on a port that stays the same across `stop()` and `start()`, so a test can take the
-source down and bring it back at the address polybox knows. `token` makes it refuse requests
+source down and bring it back at the address polybox knows (with `revision` 2 its `add` tool is
+defined differently, as after an upstream release). `token` makes it refuse requests
 without `Authorization: Bearer <token>`; `any_host` turns off the SDK's Host-header check (on by
 default for loopback), for tests that reach it under another name.
 """
@@ -16,18 +17,24 @@ from typing import Literal
 import uvicorn
 from mcp.server.mcpserver import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
+from mcp_types import ToolAnnotations
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 Transport = Literal["streamable_http", "sse"]
 
 
-def upstream_server() -> MCPServer:
-    """An MCP server with a few tools: structured, text, and one that fails."""
+def upstream_server(revision: int = 1) -> MCPServer:
+    """An MCP server with a few tools: structured, text, and one that fails.
+
+    Revision 2 describes `add` differently and marks it read-only.
+    """
     server = MCPServer("upstream")
 
-    @server.tool()
+    @server.tool(
+        description="Add two numbers." if revision == 1 else "Add two integers, exactly.",
+        annotations=None if revision == 1 else ToolAnnotations(read_only_hint=True),
+    )
     def add(a: int, b: int) -> dict[str, int]:
-        """Add two numbers."""
         return {"sum": a + b}
 
     @server.tool(name="shout-Text")
@@ -73,6 +80,7 @@ class Upstream:
         self.transport = transport
         self.token = token
         self.any_host = any_host
+        self.revision = 1  # of the tools' definitions served from the next start()
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port: int = probe.getsockname()[1]
@@ -90,7 +98,7 @@ class Upstream:
         return f"http://127.0.0.1:{self.port}{path}"
 
     def _app(self) -> ASGIApp:
-        server = upstream_server()
+        server = upstream_server(self.revision)
         security = (
             TransportSecuritySettings(enable_dns_rebinding_protection=False)
             if self.any_host

@@ -20,6 +20,7 @@ from polybox.forge.names import public_tool_name
 from polybox.forge.schemas import CodeReport, ToolOut
 from polybox.forge.servers import find_server
 from polybox.forge.settings import get_settings
+from polybox.store.enums import ToolKind
 from polybox.store.models import Server, Tool, ToolVersion
 
 # What every tool query loads: the outputs read the server and both versions.
@@ -66,11 +67,17 @@ def tool_out(row: Tool) -> ToolOut:
 
 
 async def detailed(session: AsyncSession, row: Tool, report: CodeReport | None = None) -> ToolOut:
-    """The full form a service returns: current code and its analysis (`report` if given)."""
+    """The full form a service returns: current code and its analysis (`report` if given).
+
+    A passthrough tool has no analysis: its versions are remote definitions, not code.
+    """
     await session.flush()
     await session.refresh(row, ["updated_at", "created_at"])
     code = current_code(row)
-    report = report or await analysis(session, row.server, code)
+    if row.kind is ToolKind.PASSTHROUGH:
+        report = None
+    else:
+        report = report or await analysis(session, row.server, code)
     return tool_out(row).model_copy(update={"code": code, "analysis": report})
 
 

@@ -2,12 +2,14 @@
 
 Versions are numbered from 1 per tool; saving code identical to the current code (same sha256)
 is not a change and makes no version. A rollback makes an old version's code current again as a
-new version authored "rollback", and resets approval like any change.
+new version authored "rollback", and resets approval like any change; a passthrough tool's
+rollback restores an earlier remote definition (its snapshot, schemas and annotations).
 """
 
 from __future__ import annotations
 
 import difflib
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -17,6 +19,7 @@ from polybox.events import EventKind
 from polybox.forge.actors import Actor
 from polybox.forge.approvals import after_change
 from polybox.forge.errors import ConflictError, InvalidInputError, NotFoundError
+from polybox.forge.external.snapshots import annotations_of
 from polybox.forge.pages import DEFAULT_PAGE_SIZE, Page, paginate
 from polybox.forge.schemas import (
     CodeReport,
@@ -35,7 +38,7 @@ from polybox.forge.tool_rows import (
     find_tool,
 )
 from polybox.forge.unit import queue_event, record_activity
-from polybox.store.enums import VersionAuthor
+from polybox.store.enums import ToolKind, VersionAuthor
 from polybox.store.models import Tool, ToolVersion
 
 
@@ -125,12 +128,16 @@ async def rollback_tool(
             f"version {number} has the same code as the current version "
             f"{current.number}; nothing to roll back"
         )
-    report = await analysis(session, row.server, version.code)
-    if report.errors:  # analysed fine when saved; refuse rather than store a broken schema
-        raise InvalidInputError.of_fields(
-            f"version {number} cannot be restored", code_field_errors(report)
-        )
-    await add_version(session, actor, row, version.code, report, author=VersionAuthor.ROLLBACK)
+    report = None
+    if row.kind is ToolKind.PASSTHROUGH:  # a remote definition, not code: nothing to analyse
+        await _append(session, row, _copy(version), annotations=annotations_of(version.code))
+    else:
+        report = await analysis(session, row.server, version.code)
+        if report.errors:  # analysed fine when saved; refuse rather than store a broken schema
+            raise InvalidInputError.of_fields(
+                f"version {number} cannot be restored", code_field_errors(report)
+            )
+        await add_version(session, actor, row, version.code, report, author=VersionAuthor.ROLLBACK)
     row.description = version.description
     record_activity(
         session, actor, "tool.rolled_back", target_kind="tool", target_id=row.id,
@@ -151,12 +158,8 @@ async def add_version(
     author: VersionAuthor | None = None,
 ) -> None:
     """Append a version with `code` and make it current, with the schemas it declares."""
-    last = await session.scalar(
-        select(func.max(ToolVersion.number)).where(ToolVersion.tool_id == row.id)
-    )
     version = ToolVersion(
         tool_id=row.id,
-        number=(last or 0) + 1,
         code=code,
         code_sha256=code_sha256(code),
         description=row.description if report.description is None else report.description,
@@ -164,6 +167,30 @@ async def add_version(
         output_schema=report.output_schema,
         author=author or actor.author,
     )
+    await _append(session, row, version, annotations=report.annotations)
+
+
+def _copy(version: ToolVersion) -> ToolVersion:
+    """A new version with `version`'s content, authored "rollback"."""
+    return ToolVersion(
+        tool_id=version.tool_id,
+        code=version.code,
+        code_sha256=version.code_sha256,
+        description=version.description,
+        input_schema=version.input_schema,
+        output_schema=version.output_schema,
+        author=VersionAuthor.ROLLBACK,
+    )
+
+
+async def _append(
+    session: AsyncSession, row: Tool, version: ToolVersion, *, annotations: dict[str, Any]
+) -> None:
+    """Number `version` next, store it and make it the tool's current version."""
+    last = await session.scalar(
+        select(func.max(ToolVersion.number)).where(ToolVersion.tool_id == row.id)
+    )
+    version.number = (last or 0) + 1
     session.add(version)
     try:
         await session.flush()
@@ -174,7 +201,7 @@ async def add_version(
     row.current_version = version
     row.input_schema = version.input_schema
     row.output_schema = version.output_schema
-    row.annotations = report.annotations
+    row.annotations = annotations
 
 
 async def _find_version(session: AsyncSession, row: Tool, number: int) -> ToolVersion:

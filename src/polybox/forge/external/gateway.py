@@ -4,7 +4,8 @@
 reaches an external MCP server: listing its tools, calling one, pinging it. Every operation
 checks the source URL under the server's current egress policy first, uses the pooled session
 (`connections.py`), is bounded by `timeout`, and reports the source's health: a failure that says
-the source is unreachable marks it unhealthy, the next success marks it healthy again.
+the source is unreachable marks it unhealthy, the next success marks it healthy again. A pooled
+session the source no longer knows (it restarted) is reopened once, at once.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ from polybox.store.types import utcnow
 
 logger = logging.getLogger(__name__)
 
+# What the SDK's Streamable HTTP server and client answer for a session the server does not know.
+_SESSION_LOST = frozenset({"Session not found", "Session terminated"})
 MAX_LISTED_TOOLS = 1000  # a source listing more is cut here (pages followed until then)
 T = TypeVar("T")
 
@@ -142,8 +145,14 @@ class SourceGateway:
         endpoint = await self._endpoint(sessions, target, run)
         try:
             async with asyncio.timeout(self.timeout):
-                session = await self.pool.session(endpoint)
-                value = await operation(session)
+                try:
+                    value = await operation(await self.pool.session(endpoint))
+                except MCPError as exc:
+                    if exc.message not in _SESSION_LOST:
+                        raise
+                    # The source forgot our session (it restarted): the request did not run there.
+                    await self.pool.discard(target.source_id)
+                    value = await operation(await self.pool.session(endpoint))
         except MCPError as exc:
             if exc.code == CONNECTION_CLOSED:  # the transport gave up: treat as unreachable
                 await self.pool.discard(target.source_id)

@@ -10,10 +10,8 @@ in auto_approve mode the tools are approved at once.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 import mcp_types as types
 from sqlalchemy import func, select
@@ -25,6 +23,7 @@ from polybox.forge.approvals import after_change, request_publish
 from polybox.forge.errors import ConflictError, FieldError, InvalidInputError, UnavailableError
 from polybox.forge.external.gateway import SourceError, SourceGateway
 from polybox.forge.external.schemas import DiscoveryOut, ImportOut, RemoteToolOut
+from polybox.forge.external.snapshots import remote_annotations, snapshot
 from polybox.forge.external.sources import find_source
 from polybox.forge.external.targets import RemoteTarget
 from polybox.forge.names import NAME_PATTERN, SEPARATOR, description_problem, name_problem
@@ -36,7 +35,6 @@ from polybox.store.enums import ToolKind, ToolStatus
 from polybox.store.models import Tool, ToolVersion
 
 _NOT_NAME = re.compile(r"[^a-z0-9_]+")
-SNAPSHOT_HEADER = "# passthrough tool: the remote definition this version passes through\n"
 
 
 async def discover_tools(
@@ -126,19 +124,6 @@ def local_name(remote_name: str) -> str:
     return name if NAME_PATTERN.fullmatch(name) else "tool"
 
 
-def snapshot(tool: types.Tool) -> str:
-    """The version text of a remote definition: a comment block holding its JSON."""
-    definition = {
-        "name": tool.name,
-        "description": tool.description or "",
-        "input_schema": tool.input_schema,
-        "output_schema": tool.output_schema,
-        "annotations": _annotations(tool),
-    }
-    text = json.dumps(definition, indent=2, sort_keys=True, ensure_ascii=False)
-    return SNAPSHOT_HEADER + "".join(f"# {line}\n" for line in text.splitlines())
-
-
 async def _upsert(
     session: AsyncSession,
     actor: Actor,
@@ -207,7 +192,7 @@ async def _add_snapshot(
     row.description = version.description
     row.input_schema = version.input_schema
     row.output_schema = version.output_schema
-    row.annotations = _annotations(remote)
+    row.annotations = remote_annotations(remote)
 
 
 async def _resolve(
@@ -256,10 +241,3 @@ def _remote_out(tool: types.Tool, imported: Mapping[str, str]) -> RemoteToolOut:
         output_schema=None if tool.output_schema is None else dict(tool.output_schema),
         imported=tool.name in imported,
     )
-
-
-def _annotations(tool: types.Tool) -> dict[str, Any]:
-    if tool.annotations is None:
-        return {}
-    dumped: dict[str, Any] = tool.annotations.model_dump(by_alias=True, exclude_none=True)
-    return dumped
