@@ -59,7 +59,7 @@ from polybox.forge.actors import Actor, admin
 from polybox.forge.errors import ConflictError, ForgeError, UnavailableError
 from polybox.forge.external.gateway import SourceGateway
 from polybox.forge.external.network import checked_client
-from polybox.forge.external.oauth import Connection, SourceTokens, client_metadata
+from polybox.forge.external.oauth import Connection, SourceTokens, callback_url, client_metadata
 from polybox.forge.external.schemas import OAuthStartOut
 from polybox.forge.external.sources import find_source
 from polybox.forge.external.targets import RemoteTarget
@@ -128,7 +128,7 @@ async def start_authorization(
     pkce = PKCEParameters.generate()
     flow = _Flow(
         url=target.url,
-        redirect_uri=str((metadata.redirect_uris or [])[0]),
+        redirect_uri=callback_url(gateway.settings),
         verifier=pkce.code_verifier,
         scope=metadata.scope,
         admin=actor.name,
