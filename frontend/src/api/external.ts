@@ -13,6 +13,7 @@ export type SourceCreate = Schemas["SourceCreate"];
 export type DiscoveryOut = Schemas["DiscoveryOut"];
 export type RemoteToolOut = Schemas["RemoteToolOut"];
 export type ImportOut = Schemas["ImportOut"];
+export type OAuthStartOut = Schemas["OAuthStartOut"];
 
 export const externalKeys = {
   list: (server: string) => ["servers", "external", server] as const,
@@ -54,4 +55,9 @@ export function useCheckSource(server: string) {
 /** Import remote tools as passthrough tools; they wait for approval like any new tool. */
 export function useImportSourceTools(server: string, source: string) {
   return useForgeMutation((tools: string[]) => api.post<ImportOut>(`${sourcePath(server, source)}/import`, { tools }));
+}
+
+/** Begin the admin's OAuth authorisation of a source; the answer's URL is opened in a new tab. */
+export function useStartSourceOAuth(server: string) {
+  return useForgeMutation((source: string) => api.post<OAuthStartOut>(`${sourcePath(server, source)}/oauth/start`));
 }

@@ -9,6 +9,7 @@ import {
   useCheckSource,
   useRemoveSource,
   useSources,
+  useStartSourceOAuth,
 } from "../../api/external";
 import { Badge, type Tone } from "../../components/Badge";
 import { Button } from "../../components/Button";
@@ -115,8 +116,35 @@ function AddSourceForm({ server }: { server: string }) {
   );
 }
 
+/**
+ * Connecting is two steps: polybox registers with the source's authorization server and returns
+ * its URL, then the admin consents there in a new tab (a link, so no popup blocker intervenes);
+ * the source's callback page says when it is done, and "Check health" shows the result here.
+ */
+function OAuthConnect(props: { source: SourceOut; pending: boolean; url: string | undefined; onStart: () => void }) {
+  const { source, pending, url, onStart } = props;
+  if (url) {
+    return (
+      <p className="banner banner-warning">
+        <a href={url} target="_blank" rel="noopener noreferrer">
+          Continue to the sign-in page of {new URL(url).host}
+        </a>{" "}
+        to let polybox use {source.name}; then come back and choose Check health.
+      </p>
+    );
+  }
+  return (
+    <div className="button-row">
+      <Button size="sm" variant="primary" busy={pending} onClick={onStart}>
+        {source.oauth_connected ? `Reconnect ${source.name}` : `Connect ${source.name}`}
+      </Button>
+    </div>
+  );
+}
+
 function SourceCard({ server, source, onRemove }: { server: string; source: SourceOut; onRemove: () => void }) {
   const check = useCheckSource(server);
+  const connect = useStartSourceOAuth(server);
   const [discovering, setDiscovering] = useState(false);
   return (
     <section className="card stack" aria-label={`Source ${source.name}`}>
@@ -140,6 +168,10 @@ function SourceCard({ server, source, onRemove }: { server: string; source: Sour
       <p>
         {source.tools.length > 0 ? `Imported tools: ${source.tools.join(", ")}` : "No tools imported from it yet."}
       </p>
+      {source.auth_kind === "oauth" && (
+        <OAuthConnect source={source} pending={connect.isPending} onStart={() => connect.mutate(source.name)}
+          url={connect.data?.authorization_url} />
+      )}
       <div className="button-row">
         <Button size="sm" busy={check.isPending} onClick={() => check.mutate(source.name)}>
           Check health
@@ -152,6 +184,7 @@ function SourceCard({ server, source, onRemove }: { server: string; source: Sour
         </Button>
       </div>
       {check.isError && <ErrorBanner error={check.error} />}
+      {connect.isError && <ErrorBanner error={connect.error} />}
       {discovering && <DiscoverTools server={server} source={source.name} />}
     </section>
   );
