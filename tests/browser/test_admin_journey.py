@@ -149,9 +149,7 @@ async def revoke_and_roll_back(page: Page, llm: Agent, shots: Shots) -> None:
 
 
 async def approve_the_rollback(page: Page, llm: Agent, shots: Shots) -> None:
-    """The LLM asks again; the diff against the approved v2 shows the one changed line."""
-    published = await llm.call("polybox_request_publish", {"server": SERVER, "tool": TOOL})
-    assert published["status"] == "pending_review"
+    """An admin's rollback waits in Approvals at once; the diff against v2 shows the one line."""
     await open_page(page, "Approvals")
     review = tool_review(page)
     await expect(review.get_by_text("rolled back by admin")).to_be_visible()

@@ -74,7 +74,7 @@ async def test_a_passthrough_tool_has_no_code_analysis_and_rolls_back_to_an_earl
     assert rolled_back.description == "Add two numbers."
     assert rolled_back.annotations == {}
     assert rolled_back.input_schema == revised.input_schema
-    assert rolled_back.status is ToolStatus.DRAFT  # a change: approval resets
+    assert rolled_back.status is ToolStatus.PENDING_REVIEW  # an admin's change waits for review
     assert [version.author for version in listed.items][:1] == [VersionAuthor.ROLLBACK]
 
 

@@ -284,6 +284,27 @@ async def test_rollback_is_a_new_version_by_rollback_and_resets_approval(
         await run(sessions, None, versions.rollback_tool, CLAUDE, server, "now", 1)
 
 
+async def test_an_admins_rollback_goes_straight_to_review_with_the_admin_as_requester(
+    sessions: Sessions, server: str
+) -> None:
+    await approved_tool(sessions)
+    await run(sessions, None, tools.update_tool, CLAUDE, server, "now", code=CODE_V2)
+    await run(sessions, None, approvals.request_publish, CLAUDE, server, "now")
+    await run(sessions, None, approvals.approve_tool, ROOT, server, "now")
+    rolled = await run(sessions, None, versions.rollback_tool, ROOT, server, "now", 1)
+    assert (rolled.status, rolled.approved_version) == (ToolStatus.PENDING_REVIEW, None)
+    async with sessions() as session:
+        last = await session.scalar(select(ActivityLog).order_by(ActivityLog.id.desc()).limit(1))
+    assert last is not None
+    assert (last.action, last.actor_name) == ("tool.review_requested", "root")
+    approved = await run(sessions, None, approvals.approve_tool, ROOT, server, "now")
+    assert (approved.status, approved.approved_version, approved.code) == (
+        ToolStatus.APPROVED,
+        3,
+        CODE_V1,
+    )
+
+
 async def test_disallowed_imports_are_saved_in_a_draft_but_block_publishing_until_requested(
     sessions: Sessions, server: str
 ) -> None:

@@ -2,8 +2,10 @@
 
 States: draft -> pending_review (request_publish) -> approved | rejected; an admin may revoke an
 approved tool back to pending_review. A change to anything a client sees (code, name, description,
-input schema) and a rollback reset the tool to **draft** (`after_change`): the new content has not
-been reviewed, and asking again is one call (`polybox_request_publish`). `approved_version` is set
+input schema) and a rollback reset the approval (`after_change`): the new content has not been
+reviewed. An LLM's change makes the tool a **draft** again (asking is one call,
+`polybox_request_publish`); an admin's change (a rollback from the UI, say) puts it straight into
+review, where an admin approves it next to its diff. `approved_version` is set
 exactly when the status is approved, and that version's code is what runs. With
 `tool_approval_mode = auto_approve` every create, update, rollback and publish request approves
 at once (attributed to the system), unless the code uses imports or hosts that are neither
@@ -139,13 +141,21 @@ async def get_tool_status(
     )
 
 
-async def after_change(session: AsyncSession, row: Tool, report: CodeReport | None) -> None:
-    """After a client-visible change: approve in auto_approve mode, else back to draft."""
+async def after_change(
+    session: AsyncSession, actor: Actor, row: Tool, report: CodeReport | None
+) -> None:
+    """After a client-visible change: approve in auto_approve mode; otherwise an admin's change
+    waits for review at once (it shows in Approvals, next to its diff) and an LLM's goes back to
+    draft until the LLM asks. Code that needs unrequested imports or hosts always goes to draft."""
     settings = await get_settings(session)
-    if settings.tool_approval_mode == "auto_approve":
+    auto = settings.tool_approval_mode == "auto_approve"
+    if auto or actor.is_admin:
         report = report or await analysis(session, row.server, current_code(row))
         if not await _unrequested(session, row.server, report):
-            _transition(session, SYSTEM, row, ToolStatus.APPROVED, "tool.auto_approved")
+            if auto:
+                _transition(session, SYSTEM, row, ToolStatus.APPROVED, "tool.auto_approved")
+            elif row.status is not ToolStatus.PENDING_REVIEW:
+                _transition(session, actor, row, ToolStatus.PENDING_REVIEW, "tool.review_requested")
             await session.flush()
             return
     if row.status is not ToolStatus.DRAFT:

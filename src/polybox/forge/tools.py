@@ -99,7 +99,7 @@ async def create_tool(
     await add_version(session, actor, row, code, report)
     record_activity(session, actor, "tool.created", target_kind="tool", target_id=row.id)
     queue_event(session, EventKind.TOOL_ADDED, event_data(row))
-    await after_change(session, row, report)
+    await after_change(session, actor, row, report)
     return await detailed(session, row, report)
 
 
@@ -161,7 +161,7 @@ async def update_tool(
         details={"changed": changed},
     )  # fmt: skip
     queue_event(session, EventKind.TOOL_CHANGED, event_data(row))
-    await after_change(session, row, report)
+    await after_change(session, actor, row, report)
     return await detailed(session, row, report)
 
 

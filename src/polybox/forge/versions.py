@@ -144,7 +144,7 @@ async def rollback_tool(
         details={"to_version": number, "new_version": current_version(row).number},
     )  # fmt: skip
     queue_event(session, EventKind.TOOL_CHANGED, event_data(row))
-    await after_change(session, row, report)
+    await after_change(session, actor, row, report)
     return await detailed(session, row, report)
 
 

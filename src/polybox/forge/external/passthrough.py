@@ -164,7 +164,7 @@ async def _upsert(
     record_activity(session, actor, action, target_kind="tool", target_id=row.id)
     kind = EventKind.TOOL_ADDED if created else EventKind.TOOL_CHANGED
     queue_event(session, kind, event_data(row))
-    await after_change(session, row, None)
+    await after_change(session, actor, row, None)
     if row.status is ToolStatus.DRAFT:
         await request_publish(session, actor, server_id, row.id)
     return row
