@@ -17,6 +17,7 @@ LAYERS: dict[str, int] = {
     "logs": 0,
     "metrics": 0,
     "events": 0,
+    "jobs": 0,
     "crypto": 0,
     "store": 0,
     # runtime

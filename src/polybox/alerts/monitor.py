@@ -12,7 +12,6 @@ with every stored secret value before they are sent.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass
@@ -20,7 +19,6 @@ from datetime import datetime, timedelta
 
 import httpx
 from sqlalchemy import func, select, text
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from polybox.alerts.conditions import Problem, current_problems
@@ -30,6 +28,7 @@ from polybox.crypto import SecretBox, SecretDecryptError
 from polybox.forge.actors import SYSTEM
 from polybox.forge.settings import ForgeSettings, get_settings
 from polybox.forge.unit import record_activity
+from polybox.jobs import PeriodicJob
 from polybox.sandbox.redaction import Redactor
 from polybox.sandbox.status import SandboxStatus
 from polybox.store.models import ActivityLog, ServerSecret
@@ -49,8 +48,10 @@ class Sent:
     delivery: Delivery
 
 
-class AlertMonitor:
+class AlertMonitor(PeriodicJob):
     """The background alert job; `start()` it once, `close()` it at shutdown."""
+
+    name = "alerts"
 
     def __init__(
         self,
@@ -61,23 +62,11 @@ class AlertMonitor:
         interval: float = CHECK_INTERVAL,
         base_delay: float = BASE_DELAY,
     ) -> None:
+        super().__init__(interval=interval)
         self._sessions = sessions
         self._box = box
         self._sandbox = sandbox
-        self._interval = interval
         self._base_delay = base_delay
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="polybox-alerts")
-
-    async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
 
     async def run_once(self, now: datetime | None = None) -> list[Sent]:
         """One pass: the alerts this process claimed and delivered (or failed to)."""
@@ -157,13 +146,8 @@ class AlertMonitor:
                     values.append(self._box.decrypt(blob, server_id=server_id, key=key))
         return values
 
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self._interval)
-            try:
-                await self.run_once()
-            except (SQLAlchemyError, OSError) as exc:
-                logger.warning("alerts: pass failed, retrying in %.0fs: %s", self._interval, exc)
+    async def run_pass(self) -> None:
+        await self.run_once()
 
 
 def _redacted(problem: Problem, redactor: Redactor) -> Problem:

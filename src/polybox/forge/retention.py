@@ -12,16 +12,15 @@ next one tries again.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from polybox.forge.settings import get_settings
+from polybox.jobs import PeriodicJob
 from polybox.store.models import ActivityLog, ExecutionLog
 from polybox.store.types import utcnow
 
@@ -76,8 +75,10 @@ async def _purge(
         await asyncio.sleep(0)  # let waiting writers in between batches
 
 
-class LogRetention:
+class LogRetention(PeriodicJob):
     """The background purge; `start()` it once, `close()` it at shutdown (it stops at once)."""
+
+    name = "log-retention"
 
     def __init__(
         self,
@@ -86,24 +87,11 @@ class LogRetention:
         interval: float,
         batch_size: int = BATCH_SIZE,
     ) -> None:
+        super().__init__(interval=interval, first_delay=min(FIRST_PASS_DELAY, interval))
         self._sessions = sessions
-        self._interval = interval
-        self._first_delay = min(FIRST_PASS_DELAY, interval)
         self._batch_size = batch_size
-        self._task: asyncio.Task[None] | None = None
         self._passed = asyncio.Event()  # replaced after every background pass
         self.last_pass: Purged | None = None
-
-    def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="polybox-log-retention")
-
-    async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
 
     async def next_pass(self) -> Purged | None:
         """Wait for the next background pass to complete; what it deleted (`last_pass`)."""
@@ -124,15 +112,7 @@ class LogRetention:
             )
         return purged
 
-    async def _run(self) -> None:
-        await asyncio.sleep(self._first_delay)
-        while True:
-            try:
-                self.last_pass = await self.run_once()
-            except (SQLAlchemyError, OSError) as exc:
-                retry = self._interval
-                logger.warning("log retention: pass failed, retrying in %.0fs: %s", retry, exc)
-            else:
-                passed, self._passed = self._passed, asyncio.Event()
-                passed.set()
-            await asyncio.sleep(self._interval)
+    async def run_pass(self) -> None:
+        self.last_pass = await self.run_once()
+        passed, self._passed = self._passed, asyncio.Event()
+        passed.set()

@@ -7,22 +7,18 @@ pooled session, one at a time, and stores healthy/unhealthy, the last error and 
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import logging
 
 from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from polybox.forge.errors import ForgeError, NotFoundError
 from polybox.forge.external.gateway import SourceError, SourceGateway
 from polybox.forge.external.targets import RemoteTarget
 from polybox.forge.plans import server_run
+from polybox.jobs import PeriodicJob
 from polybox.store.enums import ServerStatus
 from polybox.store.models import ExternalSource, Server
-
-logger = logging.getLogger(__name__)
 
 DEFAULT_INTERVAL = 60.0
 
@@ -45,8 +41,10 @@ async def check_source(
         await gateway.ping(sessions, target, run)
 
 
-class SourceHealthChecks:
+class SourceHealthChecks(PeriodicJob):
     """The background pings; `start()` once, `close()` at shutdown."""
+
+    name = "source-health"
 
     def __init__(
         self,
@@ -55,21 +53,9 @@ class SourceHealthChecks:
         *,
         interval: float = DEFAULT_INTERVAL,
     ) -> None:
+        super().__init__(interval=interval)
         self._sessions = sessions
         self._gateway = gateway
-        self._interval = interval
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="polybox-source-health")
-
-    async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
 
     async def run_once(self) -> int:
         """Check every source of a running server; how many were checked."""
@@ -87,10 +73,5 @@ class SourceHealthChecks:
                 await check_source(self._sessions, self._gateway, source_id)
         return len(ids)
 
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self._interval)
-            try:
-                await self.run_once()
-            except (SQLAlchemyError, OSError) as exc:
-                logger.warning("external source health checks failed, retrying later: %s", exc)
+    async def run_pass(self) -> None:
+        await self.run_once()
