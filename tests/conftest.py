@@ -90,10 +90,11 @@ def pg_head_template(postgres_server: PostgresServer) -> Iterator[URL]:
     postgres_server.drop_database(url)
 
 
-@pytest.fixture(params=BACKENDS)
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[URL]:
-    if request.param == "sqlite":
-        url = store_url(f"sqlite+aiosqlite:///{tmp_path / 'polybox.db'}")
+def migrated_store(request: pytest.FixtureRequest, backend: str, file: Path) -> Iterator[URL]:
+    """A fresh store at head on `backend`: the SQLite `file`, or a new PostgreSQL database that is
+    dropped afterwards (yield from it in a fixture)."""
+    if backend == "sqlite":
+        url = store_url(f"sqlite+aiosqlite:///{file}")
         run_sync(upgrade_to_head(url))
         yield url
         return
@@ -101,6 +102,11 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[URL]:
     url = server.create_database(template=request.getfixturevalue("pg_head_template"))
     yield url
     server.drop_database(url)
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[URL]:
+    yield from migrated_store(request, request.param, tmp_path / "polybox.db")
 
 
 @pytest.fixture

@@ -10,10 +10,9 @@ import pytest
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from conftest import migrated_store
 from polybox.crypto import SecretBox
-from polybox.store.engine import create_engine, create_session_factory, store_url
-from polybox.store.migrate import upgrade_to_head
-from postgres_cluster import PostgresServer, run_sync
+from polybox.store.engine import create_engine, create_session_factory
 
 
 @pytest.fixture
@@ -31,15 +30,7 @@ def other_box() -> SecretBox:
 @pytest.fixture
 def empty_url(request: pytest.FixtureRequest, db_url: URL, tmp_path: Path) -> Iterator[URL]:
     """A second store migrated to head, on the backend of `db_url`: the "wiped" machine."""
-    if db_url.get_backend_name() == "sqlite":
-        url = store_url(f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}")
-        run_sync(upgrade_to_head(url))
-        yield url
-        return
-    server: PostgresServer = request.getfixturevalue("postgres_server")
-    url = server.create_database(template=request.getfixturevalue("pg_head_template"))
-    yield url
-    server.drop_database(url)
+    yield from migrated_store(request, db_url.get_backend_name(), tmp_path / "empty.db")
 
 
 @pytest.fixture
