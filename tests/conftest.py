@@ -27,9 +27,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from polybox.config import Settings
 from polybox.sandbox.accounts import ensure_sandbox_user
 from polybox.sandbox.hostdirs import SANDBOX_ROOT, owner_of
-from polybox.store.engine import create_engine, create_session_factory, store_url
+from polybox.store.engine import create_engine, create_session_factory
 from polybox.store.migrate import upgrade_to_head
-from postgres_cluster import PostgresServer, PostgresUnavailable, run_sync, url_from_environment
+from postgres_cluster import (
+    PostgresServer,
+    PostgresUnavailable,
+    migrated_store,
+    run_sync,
+    url_from_environment,
+)
 
 BACKENDS = [pytest.param("sqlite"), pytest.param("postgresql", marks=pytest.mark.postgres)]
 
@@ -88,20 +94,6 @@ def pg_head_template(postgres_server: PostgresServer) -> Iterator[URL]:
     run_sync(upgrade_to_head(url))
     yield url
     postgres_server.drop_database(url)
-
-
-def migrated_store(request: pytest.FixtureRequest, backend: str, file: Path) -> Iterator[URL]:
-    """A fresh store at head on `backend`: the SQLite `file`, or a new PostgreSQL database that is
-    dropped afterwards (yield from it in a fixture)."""
-    if backend == "sqlite":
-        url = store_url(f"sqlite+aiosqlite:///{file}")
-        run_sync(upgrade_to_head(url))
-        yield url
-        return
-    server: PostgresServer = request.getfixturevalue("postgres_server")
-    url = server.create_database(template=request.getfixturevalue("pg_head_template"))
-    yield url
-    server.drop_database(url)
 
 
 @pytest.fixture(params=BACKENDS)

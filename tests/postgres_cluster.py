@@ -18,15 +18,17 @@ import socket
 import subprocess
 import tempfile
 import uuid
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
 import asyncpg  # type: ignore[import-untyped]
+import pytest
 from sqlalchemy.engine import URL
 
 from polybox.store.engine import store_url
+from polybox.store.migrate import upgrade_to_head
 
 T = TypeVar("T")
 
@@ -230,3 +232,17 @@ def url_from_environment() -> str | None:
     """The existing server's URL the suite should use, if configured."""
     value = os.environ.get("POLYBOX_TEST_POSTGRES_URL", "").strip()
     return value or None
+
+
+def migrated_store(request: pytest.FixtureRequest, backend: str, file: Path) -> Iterator[URL]:
+    """A fresh store at head on `backend`: the SQLite `file`, or a new PostgreSQL database that is
+    dropped afterwards (yield from it in a fixture)."""
+    if backend == "sqlite":
+        url = store_url(f"sqlite+aiosqlite:///{file}")
+        run_sync(upgrade_to_head(url))
+        yield url
+        return
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    url = server.create_database(template=request.getfixturevalue("pg_head_template"))
+    yield url
+    server.drop_database(url)

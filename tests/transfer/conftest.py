@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from conftest import migrated_store
 from polybox.crypto import SecretBox
 from polybox.store.engine import create_engine, create_session_factory
+from postgres_cluster import migrated_store
 
 
 @pytest.fixture
