@@ -23,7 +23,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from polybox.auth.access import AuthError, issue_access_token
-from polybox.auth.opaque import digest, new_token
+from polybox.auth.opaque import claim_once, digest, new_token, revoke_family
 from polybox.auth.passwords import hash_password, needs_rehash, verify_password
 from polybox.auth.ratelimit import LoginLimiter
 from polybox.auth.schemas import Credentials, TokenPair
@@ -130,8 +130,8 @@ async def _rotate(
         return invalid
     if row.expires_at <= at:
         return "the refresh token expired; log in again"
-    if not await _claim(session, row.id, at):
-        await _revoke_family(session, row.family_id, at)
+    if not await claim_once(session, AdminSession, row.id, at):
+        await revoke_family(session, AdminSession, row.family_id, at)
         details = {"family": row.family_id, "ip": client.ip}
         record_activity(
             session,
@@ -189,28 +189,6 @@ async def session_admin(
         )
     ).first()
     return None if found is None else SessionAdmin(found.id, found.username)
-
-
-async def _claim(session: AsyncSession, row_id: int, at: datetime) -> bool:
-    """Mark a refresh token used; False when it already was (also under concurrent refreshes)."""
-    claimed = await session.execute(
-        update(AdminSession)
-        .where(
-            AdminSession.id == row_id,
-            AdminSession.used_at.is_(None),
-            AdminSession.revoked_at.is_(None),
-        )
-        .values(used_at=at)
-    )
-    return bool(claimed.rowcount == 1)  # type: ignore[attr-defined]  # CursorResult of UPDATE
-
-
-async def _revoke_family(session: AsyncSession, family_id: str, at: datetime) -> None:
-    await session.execute(
-        update(AdminSession)
-        .where(AdminSession.family_id == family_id, AdminSession.revoked_at.is_(None))
-        .values(revoked_at=at)
-    )
 
 
 async def _issue(

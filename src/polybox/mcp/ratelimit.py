@@ -15,7 +15,6 @@ no limits (loopback clients are the operator's own).
 
 from __future__ import annotations
 
-import hashlib
 import math
 import time
 from collections.abc import Callable
@@ -24,6 +23,7 @@ from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from polybox.auth.opaque import digest
 from polybox.config import Settings
 
 WINDOW_SECONDS = 60.0
@@ -85,7 +85,7 @@ class McpRateLimit:
         what = "this address"
         token = _bearer(scope)
         if not wait and token is not None:
-            wait = self.by_token.take(hashlib.sha256(token.encode()).hexdigest())
+            wait = self.by_token.take(digest(token))
             what = "this token"
         if not wait:
             await self.app(scope, receive, send)

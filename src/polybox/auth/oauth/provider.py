@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from polybox.auth.oauth import clients, grants, tokens
 from polybox.auth.oauth.endpoints import DEFAULT_SCOPES, OAuthConfig
+from polybox.auth.opaque import claim_once, revoke_family
 from polybox.crypto import SecretBox
 from polybox.forge.actors import SYSTEM
 from polybox.forge.unit import record_activity, transaction
@@ -181,7 +182,7 @@ class StoreProvider:
         at = utcnow()
         async with transaction(self.sessions, None) as session:
             row = await session.get(TokenRow, refresh_token.row_id)
-            claimed = row is not None and await tokens.claim_refresh(session, row.id, at)
+            claimed = row is not None and await claim_once(session, TokenRow, row.id, at)
             if row is not None and claimed and await _subject_enabled(session, row.subject_id):
                 return await tokens.issue_pair(
                     session, self.config, tokens.grant_of(row, scopes), at
@@ -219,7 +220,7 @@ class StoreProvider:
     async def revoke_token(self, token: StoredAccessToken | StoredRefreshToken) -> None:
         """End the whole grant the token belongs to (RFC 7009: access and refresh alike)."""
         async with transaction(self.sessions, None) as session:
-            await tokens.revoke_family(session, token.family_id, utcnow())
+            await revoke_family(session, TokenRow, token.family_id, utcnow())
             record_activity(
                 session,
                 SYSTEM,
@@ -238,7 +239,7 @@ class StoreProvider:
     async def _replayed(
         self, session: AsyncSession, action: str, family_id: str, subject_id: int
     ) -> None:
-        await tokens.revoke_family(session, family_id, utcnow())
+        await revoke_family(session, TokenRow, family_id, utcnow())
         record_activity(
             session,
             SYSTEM,

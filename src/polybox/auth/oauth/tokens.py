@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from mcp.shared.auth import OAuthToken
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
@@ -73,25 +73,6 @@ async def find_token(session: AsyncSession, token: str, kind: OAuthTokenKind) ->
         select(TokenRow)
         .where(TokenRow.token_hash == digest(token), TokenRow.kind == kind)
         .options(joinedload(TokenRow.client), joinedload(TokenRow.subject))
-    )
-
-
-async def claim_refresh(session: AsyncSession, row_id: int, at: datetime) -> bool:
-    """Mark a refresh token used; False when it already was (also under concurrent refreshes)."""
-    claimed = await session.execute(
-        update(TokenRow)
-        .where(TokenRow.id == row_id, TokenRow.used_at.is_(None), TokenRow.revoked_at.is_(None))
-        .values(used_at=at)
-    )
-    return bool(claimed.rowcount == 1)  # type: ignore[attr-defined]  # CursorResult of UPDATE
-
-
-async def revoke_family(session: AsyncSession, family_id: str, at: datetime) -> None:
-    """End every token of the grant: access and refresh, used or not."""
-    await session.execute(
-        update(TokenRow)
-        .where(TokenRow.family_id == family_id, TokenRow.revoked_at.is_(None))
-        .values(revoked_at=at)
     )
 
 

@@ -16,8 +16,6 @@ browser inside one request. Every request to the source's servers passes the egr
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlencode, urljoin, urlparse
@@ -53,6 +51,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from polybox.auth.opaque import digest, new_token
 from polybox.crypto import SecretDecryptError
 from polybox.events import EventBus, EventKind
 from polybox.forge.actors import Actor, admin
@@ -136,7 +135,7 @@ async def start_authorization(
         oauth_metadata=oauth_metadata,
         resource_metadata=resource_metadata,
     )
-    state = secrets.token_urlsafe(32)
+    state = new_token()
     query = {
         "response_type": "code",
         "client_id": client_info.client_id or "",
@@ -312,7 +311,7 @@ async def _park(
         await session.execute(delete(ExternalOAuthFlow).where(ExternalOAuthFlow.expires_at <= now))
         row = ExternalOAuthFlow(
             source_id=target.source_id,
-            state_hash=_hash(state),
+            state_hash=digest(state),
             ciphertext=b"",
             expires_at=now + FLOW_TTL,
         )
@@ -327,7 +326,7 @@ async def _claim(sessions: async_sessionmaker[AsyncSession], state: str) -> Exte
     async with sessions.begin() as session:
         row = await session.scalar(
             select(ExternalOAuthFlow)
-            .where(ExternalOAuthFlow.state_hash == _hash(state))
+            .where(ExternalOAuthFlow.state_hash == digest(state))
             .with_for_update()
         )
         if row is not None:
@@ -403,10 +402,6 @@ def _context(flow: _Flow, metadata: OAuthClientMetadata, storage: SourceTokens) 
 def _origin(url: str) -> str:
     parsed = urlparse(url)
     return f"{parsed.scheme}://{parsed.netloc}"
-
-
-def _hash(state: str) -> str:
-    return hashlib.sha256(state.encode()).hexdigest()
 
 
 def _key(row: ExternalOAuthFlow) -> str:
