@@ -6,25 +6,20 @@ import { ApiError } from "../../api/client";
 import { Button } from "../../components/Button";
 import { ErrorBanner } from "../../components/ErrorBanner";
 import { TextField } from "../../components/Field";
+import { NewPasswordFields, useNewPassword } from "../../components/NewPasswordFields";
 import { AuthLayout } from "./AuthLayout";
 
 /** First run: create the first admin (only possible while none exists), then you are logged in. */
 export function SetupPage() {
   const [username, setUsername] = useState("");
-  const [password, setPassword] = useState("");
-  const [repeat, setRepeat] = useState("");
-  const [mismatch, setMismatch] = useState(false);
+  const password = useNewPassword();
   const setup = useSetup();
   const navigate = useNavigate();
 
   const onSubmit = (event: React.SyntheticEvent<HTMLFormElement>) => {
     event.preventDefault();
-    if (password !== repeat) {
-      setMismatch(true);
-      return;
-    }
-    setMismatch(false);
-    setup.mutate({ username: username.trim(), password }, { onSuccess: () => void navigate("/", { replace: true }) });
+    if (!password.confirmed()) return;
+    setup.mutate({ username: username.trim(), password: password.value }, { onSuccess: () => void navigate("/", { replace: true }) });
   };
 
   const fields = setup.error instanceof ApiError ? setup.error.fieldErrors : {};
@@ -45,28 +40,13 @@ export function SetupPage() {
           error={fields.username}
           onChange={(event) => setUsername(event.target.value)}
         />
-        <TextField
+        <NewPasswordFields
+          password={password}
           label="Password"
-          name="password"
-          type="password"
-          autoComplete="new-password"
-          required
           hint="At least 12 characters; a passphrase of a few words works well."
-          value={password}
           error={fields.password}
-          onChange={(event) => setPassword(event.target.value)}
         />
-        <TextField
-          label="Repeat password"
-          name="repeat"
-          type="password"
-          autoComplete="new-password"
-          required
-          value={repeat}
-          error={mismatch ? "The two passwords differ." : null}
-          onChange={(event) => setRepeat(event.target.value)}
-        />
-        <Button type="submit" variant="primary" busy={setup.isPending} disabled={!username || !password || !repeat}>
+        <Button type="submit" variant="primary" busy={setup.isPending} disabled={!username || !password.filled}>
           Create admin
         </Button>
       </form>

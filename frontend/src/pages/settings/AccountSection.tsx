@@ -6,6 +6,7 @@ import { ApiError } from "../../api/client";
 import { Button } from "../../components/Button";
 import { ErrorBanner } from "../../components/ErrorBanner";
 import { TextField } from "../../components/Field";
+import { NewPasswordFields, useNewPassword } from "../../components/NewPasswordFields";
 
 /** Change your own password; every session of yours ends, so you log in again. */
 export function AccountSection() {
@@ -13,17 +14,14 @@ export function AccountSection() {
   const change = useChangePassword();
   const navigate = useNavigate();
   const [current, setCurrent] = useState("");
-  const [next, setNext] = useState("");
-  const [repeat, setRepeat] = useState("");
-  const [mismatch, setMismatch] = useState(false);
+  const next = useNewPassword();
   const fields = change.error instanceof ApiError ? change.error.fieldErrors : {};
 
   const onSubmit = (event: React.SyntheticEvent<HTMLFormElement>) => {
     event.preventDefault();
-    setMismatch(next !== repeat);
-    if (next !== repeat) return;
+    if (!next.confirmed()) return;
     change.mutate(
-      { current_password: current, new_password: next },
+      { current_password: current, new_password: next.value },
       {
         onSuccess: () =>
           void navigate("/login", {
@@ -48,25 +46,14 @@ export function AccountSection() {
           error={fields.current_password}
           onChange={(event) => setCurrent(event.target.value)}
         />
-        <TextField
+        <NewPasswordFields
+          password={next}
           label="New password"
-          type="password"
-          autoComplete="new-password"
           hint="At least 12 characters."
-          value={next}
           error={fields.new_password}
-          onChange={(event) => setNext(event.target.value)}
-        />
-        <TextField
-          label="Repeat new password"
-          type="password"
-          autoComplete="new-password"
-          value={repeat}
-          error={mismatch ? "The two passwords differ." : null}
-          onChange={(event) => setRepeat(event.target.value)}
         />
         <div className="row">
-          <Button type="submit" variant="primary" busy={change.isPending} disabled={!current || !next || !repeat}>
+          <Button type="submit" variant="primary" busy={change.isPending} disabled={!current || !next.filled}>
             Change password
           </Button>
         </div>
