@@ -70,11 +70,15 @@ def stdio_server(settings: Settings) -> StdioServerParameters:
 
 
 @asynccontextmanager
-async def serving(app: Starlette, address: str) -> AsyncIterator[str]:
-    """Serve `app` with uvicorn on `address`; yields the /mcp URL (the socket listens first)."""
-    sock = socket.socket()
-    sock.bind((address, 0))
-    sock.listen(64)
+async def serving(
+    app: Starlette, address: str, sock: socket.socket | None = None
+) -> AsyncIterator[str]:
+    """Serve `app` with uvicorn on `address` (or on `sock`, bound and listening already, when the
+    caller needs the port first); yields the /mcp URL."""
+    if sock is None:
+        sock = socket.socket()
+        sock.bind((address, 0))
+        sock.listen(64)
     port = sock.getsockname()[1]
     # As `polybox serve`: forwarded headers are the app's business (trusted_proxies), not uvicorn's.
     config = uvicorn.Config(app, log_config=None, lifespan="on", proxy_headers=False)

@@ -9,25 +9,18 @@ The fixtures `upstream_b` and `oauth_source` (conftest.py) serve B and add it to
 
 from __future__ import annotations
 
-import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import urlparse
 
-import anyio
 import httpx
-import uvicorn
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from oauth.oauth_flow import ADMIN as ALICE
-from oauth.oauth_flow import ADMIN_PASSWORD, RemoteServer, consent
-from polybox.app import create_app
-from polybox.auth.admins import create_admin
-from polybox.config import load_settings
+from oauth.oauth_flow import ADMIN_PASSWORD, RemoteServer, consent, serve_remote
 from polybox.forge import approvals, servers, tools
 from polybox.forge.actors import admin
-from polybox.forge.unit import transaction
-from polybox.instance import Instance
 
 SOURCE = "/api/servers/hub/external-sources/b"  # the source fixture `oauth_source` adds
 ADMIN = admin("root")
@@ -36,36 +29,17 @@ PING = 'async def main() -> dict:\n    """Ping."""\n    return {"pong": True}\n'
 
 @asynccontextmanager
 async def serve_oauth_upstream(tmp_path: Path) -> AsyncIterator[RemoteServer]:
-    """polybox B: remote mode at its own public URL, tool `net__ping` approved and running.
+    """polybox B: remote mode at its own public URL, tool `net__ping` approved and running."""
 
-    The socket is bound first so `public_url` (issuer and resource) can name its port.
-    """
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(64)
-    base = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    settings = load_settings(
-        data_dir=tmp_path / "upstream",
-        mode="remote",
-        public_url=base,
-        allow_insecure_remote=True,
-        pool_size=1,
-    )
-    async with Instance.running(settings) as instance:
-        async with transaction(instance.sessions, instance.events) as session:
-            await servers.create_server(session, ADMIN, "net")
-            await servers.start_server(session, ADMIN, "net")
-            await tools.create_tool(session, ADMIN, "net", "ping", PING)
-            await approvals.request_publish(session, ADMIN, "net", "ping")
-            await approvals.approve_tool(session, ADMIN, "net", "ping")
-            await create_admin(session, ALICE, ADMIN_PASSWORD)
-        config = uvicorn.Config(create_app(instance), log_config=None, lifespan="on")
-        server = uvicorn.Server(config)
-        async with anyio.create_task_group() as tasks:
-            tasks.start_soon(server.serve, [sock])
-            yield RemoteServer(base, instance)
-            server.should_exit = True
-    sock.close()
+    async def seed(session: AsyncSession) -> None:
+        await servers.create_server(session, ADMIN, "net")
+        await servers.start_server(session, ADMIN, "net")
+        await tools.create_tool(session, ADMIN, "net", "ping", PING)
+        await approvals.request_publish(session, ADMIN, "net", "ping")
+        await approvals.approve_tool(session, ADMIN, "net", "ping")
+
+    async with serve_remote(tmp_path / "upstream", seed=seed) as served:
+        yield served
 
 
 async def connect_source(api: httpx.AsyncClient, path: str) -> str:

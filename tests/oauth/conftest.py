@@ -13,5 +13,5 @@ from oauth.oauth_flow import RemoteServer, serve_remote
 
 @pytest.fixture
 async def remote(db_url: URL, tmp_path: Path) -> AsyncIterator[RemoteServer]:
-    async with serve_remote(db_url, tmp_path) as server:
+    async with serve_remote(tmp_path / "data", db_url=db_url) as server:
         yield server

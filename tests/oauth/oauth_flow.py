@@ -12,22 +12,23 @@ import hashlib
 import re
 import secrets
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlparse
 
-import anyio
 import httpx
-import uvicorn
 from mcp.client.auth.oauth2 import TokenStorage
 from mcp.shared.auth import AuthorizationCodeResult, OAuthClientInformationFull, OAuthToken
 from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from mcp_clients import serving
 from polybox.app import create_app
 from polybox.auth.admins import create_admin
 from polybox.config import load_settings
+from polybox.forge.unit import transaction
 from polybox.instance import Instance
 
 ADMIN = "alice"
@@ -120,32 +121,38 @@ async def consent(
     return submitted.headers["location"]
 
 
+Seed = Callable[[AsyncSession], Awaitable[None]]
+
+
 @asynccontextmanager
-async def serve_remote(db_url: URL, tmp_path: Path) -> AsyncIterator[RemoteServer]:
+async def serve_remote(
+    data_dir: Path, *, db_url: URL | None = None, seed: Seed | None = None
+) -> AsyncIterator[RemoteServer]:
     """polybox in remote mode on 127.0.0.1 with admin `alice`; plain HTTP via the test switch.
 
-    The socket is bound first so `public_url` (issuer and resource) can name its port.
+    `db_url` unset: SQLite in `data_dir`. `seed` adds what the test needs in the same transaction
+    as the admin; tools run (a real sandbox) only when a seed is given. The socket is bound first so
+    `public_url` (issuer and resource) can name its port.
     """
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     sock.listen(64)
     base = f"http://127.0.0.1:{sock.getsockname()[1]}"
     settings = load_settings(
-        data_dir=tmp_path / "data",
-        database_url=db_url.render_as_string(False),
+        data_dir=data_dir,
         mode="remote",
         public_url=base,
         allow_insecure_remote=True,
+        pool_size=1,
+        database_url=None if db_url is None else db_url.render_as_string(False),
     )
-    async with Instance.running(settings, run_tools=False) as instance:
-        async with instance.sessions.begin() as session:
+    async with Instance.running(settings, run_tools=seed is not None) as instance:
+        async with transaction(instance.sessions, instance.events) as session:
             await create_admin(session, ADMIN, ADMIN_PASSWORD)
-        server = uvicorn.Server(uvicorn.Config(create_app(instance), log_config=None))
-        async with anyio.create_task_group() as tasks:
-            tasks.start_soon(server.serve, [sock])
+            if seed is not None:
+                await seed(session)
+        async with serving(create_app(instance), "127.0.0.1", sock) as _:
             yield RemoteServer(base, instance)
-            server.should_exit = True
-    sock.close()
 
 
 def pkce_pair() -> tuple[str, str]:

@@ -32,7 +32,7 @@ PING = {"jsonrpc": "2.0", "id": 1, "method": "ping"}
 
 @pytest.fixture
 async def remote(db_url: URL, tmp_path: Path) -> AsyncIterator[RemoteServer]:
-    async with serve_remote(db_url, tmp_path) as server:
+    async with serve_remote(tmp_path / "data", db_url=db_url) as server:
         yield server
 
 
