@@ -20,6 +20,7 @@ from external.conftest import (  # noqa: F401 (the external-source attacks' fixt
     upstream,
     upstream_b,
 )
+from oidc.conftest import browser, servers  # noqa: F401 (the OIDC attacks' fixtures)
 from polybox.config import Settings
 from polybox.sandbox.box import Box, BoxSpec, Limits
 from polybox.sandbox.bwrap import BwrapBackend, boxes_dir

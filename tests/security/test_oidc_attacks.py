@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -23,18 +22,6 @@ from polybox.auth.oidc.login import FLOW_COOKIE
 from polybox.store.models import OAuthCode, OidcIdentity
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-async def servers(tmp_path: Path) -> AsyncIterator[Servers]:
-    async with serve_with_provider(tmp_path, TestProvider()) as started:
-        yield started
-
-
-@pytest.fixture
-async def browser(servers: Servers) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=servers.base) as client:
-        yield client
 
 
 async def _count(servers: Servers, model: type[OAuthCode] | type[OidcIdentity]) -> int:
