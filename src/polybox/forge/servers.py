@@ -7,7 +7,7 @@ admin work, because that is what widens what its code may do.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -160,16 +160,11 @@ async def set_allowed_hosts(
 ) -> ServerOut:
     """Replace the server's egress allow-list (admins only; private addresses allowed)."""
     _require_admin(actor, "change a server's allowed hosts", "polybox_request_network_access")
-    entries, problems = set(), []
-    for index, text in enumerate(hosts):
-        try:
-            entries.add(str(parse_host_entry(text, private_ok=True)))
-        except EntryError as exc:
-            problems.append(FieldError(f"hosts[{index}]", str(exc)))
-    if problems:
-        raise InvalidInputError.of_fields("invalid allowed hosts", problems)
+    entries = _checked_list(
+        "hosts", hosts, lambda text: str(parse_host_entry(text, private_ok=True))
+    )
     row = await find_server(session, server)
-    return await _set_list(session, actor, row, "allowed_hosts", sorted(entries))
+    return await _set_list(session, actor, row, "allowed_hosts", entries)
 
 
 async def set_allowed_modules(
@@ -177,16 +172,22 @@ async def set_allowed_modules(
 ) -> ServerOut:
     """Replace the modules this server's tools may import beyond the global list (admins only)."""
     _require_admin(actor, "change a server's allowed modules", "polybox_request_module")
-    names, problems = set(), []
-    for index, text in enumerate(modules):
-        try:
-            names.add(check_module(text))
-        except EntryError as exc:
-            problems.append(FieldError(f"modules[{index}]", str(exc)))
-    if problems:
-        raise InvalidInputError.of_fields("invalid allowed modules", problems)
+    names = _checked_list("modules", modules, check_module)
     row = await find_server(session, server)
-    return await _set_list(session, actor, row, "allowed_modules", sorted(names))
+    return await _set_list(session, actor, row, "allowed_modules", names)
+
+
+def _checked_list(field: str, texts: Sequence[str], check: Callable[[str], str]) -> list[str]:
+    """The entries in canonical form, sorted and unique; every bad one reported at once."""
+    entries, problems = set(), []
+    for index, text in enumerate(texts):
+        try:
+            entries.add(check(text))
+        except EntryError as exc:
+            problems.append(FieldError(f"{field}[{index}]", str(exc)))
+    if problems:
+        raise InvalidInputError.of_fields(f"invalid allowed {field}", problems)
+    return sorted(entries)
 
 
 async def extend_server_list(
