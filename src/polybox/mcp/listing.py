@@ -10,7 +10,7 @@ middleware contract allows this: a result returned without `call_next` is truste
 
 Only requests the SDK would answer the same way are served from the cache: tools/list without
 a cursor, on a connection past its handshake (or born ready: 2026-07-28, or sessionless). Clients
-see different lists only as far as their access differs (`mcp/access.py`: local, or a remote
+see different lists only as far as their access differs (`forge/access.py`: local, or a remote
 client's scopes and policy), so one answer per protocol version and kind of access is right.
 """
 

@@ -19,8 +19,8 @@ from mcp.server.lowlevel.server import NotificationOptions, Server
 from mcp.server.models import InitializationOptions
 
 from polybox import __version__
+from polybox.forge.access import Access, RemotePolicy, access_of
 from polybox.instance import Instance
-from polybox.mcp.access import Access, RemotePolicy, access_of
 from polybox.mcp.caller import actor_of
 from polybox.mcp.forged import ForgedTools
 from polybox.mcp.listing import ListingCache
@@ -122,12 +122,12 @@ class McpSurface:
     async def _list_tools(
         self, ctx: ServerRequestContext[Any, Any], params: types.PaginatedRequestParams | None
     ) -> types.ListToolsResult:
-        """Every tool this caller may call (`mcp/access.py`): refused ones are not listed."""
+        """Every tool this caller may call (`forge/access.py`): refused ones are not listed."""
         access = await self._access(ctx)
         management = [
             listing
             for listing, tool in zip(self._management_listing, MANAGEMENT_TOOLS, strict=True)
-            if access.management_refusal(tool) is None
+            if access.management_refusal(tool.name, read_only=tool.read_only) is None
         ]
         forged = await self.forged.listings() if access.forged_refusal() is None else []
         return types.ListToolsResult(tools=[*management, *forged])
@@ -138,7 +138,11 @@ class McpSurface:
         actor = actor_of(ctx)
         access = await access_of(actor, self.policy)
         tool = self._management.get(params.name)
-        refusal = access.forged_refusal() if tool is None else access.management_refusal(tool)
+        refusal = (
+            access.forged_refusal()
+            if tool is None
+            else access.management_refusal(tool.name, read_only=tool.read_only)
+        )
         if refusal is not None:
             return failure(refusal)
         if tool is not None:

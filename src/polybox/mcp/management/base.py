@@ -4,7 +4,7 @@ A management tool is a table row: name, description, a pydantic input model (its
 the tool's `inputSchema`), an optional output model (`outputSchema`), behaviour hints, and a
 handler that makes ONE forge service call. `call_management_tool` validates the arguments
 (listing every bad field at once), runs the handler and renders the result; the rules
-themselves live in the services, and who may call which tool in `mcp/access.py`.
+themselves live in the services, and who may call which tool in `forge/access.py`.
 """
 
 from __future__ import annotations
@@ -100,7 +100,7 @@ def describe_validation_error(tool: str, exc: ValidationError) -> str:
 async def call_management_tool(
     tool: ManagementTool[Any], call: Call, arguments: Mapping[str, Any] | None
 ) -> types.CallToolResult:
-    """Validate, run and render one management tool call (`mcp/access.py` authorised it)."""
+    """Validate, run and render one management tool call (`forge/access.py` authorised it)."""
     try:
         args = tool.input.model_validate(dict(arguments or {}))
     except ValidationError as exc:

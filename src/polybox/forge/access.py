@@ -1,4 +1,4 @@
-"""What one MCP caller may see and call: its token's scopes and `remote_tool_editing`.
+"""What one remote caller may see and call: its token's scopes and `remote_tool_editing`.
 
 Scopes of a remote-mode bearer token:
 
@@ -16,14 +16,12 @@ caller only the tools it may call, so a model is not invited to use what it woul
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from polybox.events import EventBus
 from polybox.forge.actors import Actor
 from polybox.forge.settings import RemoteEditing, get_settings
-from polybox.mcp.management.base import ManagementTool
 
 TOOLS_CALL = "tools:call"
 FORGE_WRITE = "forge:write"
@@ -41,13 +39,13 @@ class Access:
     def _holds(self, scope: str) -> bool:
         return self.scopes is None or scope in self.scopes or ADMIN in self.scopes
 
-    def management_refusal(self, tool: ManagementTool[Any]) -> str | None:
-        """Why this caller may not call management tool `tool`, or None when it may."""
-        if not (self._holds(FORGE_WRITE) or (tool.read_only and self._holds(TOOLS_CALL))):
-            needed = f"{TOOLS_CALL!r} or {FORGE_WRITE!r}" if tool.read_only else repr(FORGE_WRITE)
-            return f"{tool.name} needs the {needed} scope; {self._held()}"
+    def management_refusal(self, name: str, *, read_only: bool) -> str | None:
+        """Why this caller may not call management tool `name`, or None when it may."""
+        if not (self._holds(FORGE_WRITE) or (read_only and self._holds(TOOLS_CALL))):
+            needed = f"{TOOLS_CALL!r} or {FORGE_WRITE!r}" if read_only else repr(FORGE_WRITE)
+            return f"{name} needs the {needed} scope; {self._held()}"
         exempt = not self.remote or (self.scopes is not None and ADMIN in self.scopes)
-        if exempt or self.policy == "all" or (self.policy == "read_only" and tool.read_only):
+        if exempt or self.policy == "all" or (self.policy == "read_only" and read_only):
             return None
         allowed = (
             "only read-only management tools"
@@ -55,7 +53,7 @@ class Access:
             else "no management tools"
         )
         return (
-            f"{tool.name} is not available to remote clients: remote_tool_editing is "
+            f"{name} is not available to remote clients: remote_tool_editing is "
             f"{self.policy!r} ({allowed}). Use a local client (stdio or loopback) or ask the admin "
             "to change it."
         )
