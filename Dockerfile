@@ -19,13 +19,13 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PYTHONDONTWRITEBYTECODE=1
 WORKDIR /src
 # pip >= 26.1 checks the hashes of a constraints file for every dependency it resolves, which lets
-# the runtime dependencies (not the dev extra) be installed from the one lock file, each pinned and
-# hash-checked. pip itself is pinned by hash too.
+# polybox's runtime dependencies be installed from the runtime lock (without the build backend it
+# also pins), each pinned and hash-checked. pip itself is pinned by hash too.
 RUN printf '%s\n' 'pip==26.3 --hash=sha256:f3b60b20ffaadd4415ed7957212a38ac63fa4c5fa375bd0f4a797777940fad13' \
         > /tmp/pip.txt \
     && python -m pip install --require-hashes -r /tmp/pip.txt
-COPY requirements/lock.txt requirements/lock.txt
-RUN python -m pip install --require-hashes -c requirements/lock.txt hatchling
+COPY requirements/runtime.txt requirements/runtime.txt
+RUN python -m pip install --require-hashes -c requirements/runtime.txt hatchling
 COPY pyproject.toml README.md ./
 COPY src/ src/
 COPY --from=ui /src/src/polybox/ui_dist/ src/polybox/ui_dist/
@@ -37,7 +37,7 @@ RUN python -m pip wheel --no-deps --no-build-isolation --wheel-dir /dist . \
         > /tmp/polybox.txt \
     && python -m venv --without-pip /opt/polybox \
     && python -m pip --python /opt/polybox/bin/python install --require-hashes \
-        -c requirements/lock.txt -r /tmp/polybox.txt \
+        -c requirements/runtime.txt -r /tmp/polybox.txt \
     && /opt/polybox/bin/polybox version
 
 # --- 3. the runtime image ------------------------------------------------------------------------

@@ -5,10 +5,22 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8765
 
+# Two locks made from pyproject.toml, the one source of truth: dev.txt is everything `make test`
+# needs; runtime.txt is what serving needs, pinned to the same versions (it is compiled with
+# dev.txt as its constraints). Each is installed as the complete, final set: --no-deps, so pip never
+# resolves anything of its own (no upstream release can change what installs), then `pip check`,
+# so a lock that misses a dependency fails here instead of installing half.
+RUNTIME_LOCK := requirements/runtime.txt
+DEV_LOCK := requirements/dev.txt
+PIP := $(BIN)/python -m pip --disable-pip-version-check
+define install_lock
+	$(PIP) install --quiet --no-deps --require-hashes -r $(1)
+	$(PIP) install --quiet --no-deps --no-build-isolation -e .
+	$(PIP) check
+endef
 # The admin UI (frontend/, built by Vite into the package's ui_dist/). node_modules is refreshed
 # when the lock file changes; the build reruns when any source file is newer than its output.
 UI_DIR := frontend
@@ -18,17 +30,23 @@ UI_SOURCES := $(shell find $(UI_DIR) -type f -not -path '$(UI_DIR)/node_modules/
 	-not -name '*.tsbuildinfo' 2>/dev/null)
 NPM := cd $(UI_DIR) && npm
 
-.PHONY: install run test lint typecheck pytest lock docs ui ui-check node clean
+.PHONY: install install-dev run test lint typecheck pytest lock docs ui ui-check node clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): $(BIN)/python requirements/lock.txt pyproject.toml
-	$(BIN)/python -m pip install --quiet --require-hashes -r requirements/lock.txt
-	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
-	touch $(STAMP)
+$(VENV)/.runtime: $(BIN)/python $(RUNTIME_LOCK) pyproject.toml
+	$(call install_lock,$(RUNTIME_LOCK))
+	touch $@
 
-install: $(STAMP)
+# The dev set contains the runtime set, so installing it satisfies `make run` too.
+$(VENV)/.dev: $(BIN)/python $(DEV_LOCK) pyproject.toml
+	$(call install_lock,$(DEV_LOCK))
+	touch $@ $(VENV)/.runtime
+
+install: $(VENV)/.runtime
+
+install-dev: $(VENV)/.dev
 
 node:
 	@command -v node >/dev/null && command -v npm >/dev/null || { \
@@ -53,27 +71,38 @@ ui-check: $(UI_MODULES)
 run: install ui
 	$(BIN)/polybox serve --host $(HOST) --port $(PORT)
 
-lint: install
+lint: install-dev
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 
-typecheck: install
+typecheck: install-dev
 	$(BIN)/mypy
 
 # The browser tests (tests/browser) drive the built UI in Debian's Chromium.
-pytest: install ui
+pytest: install-dev ui
 	$(BIN)/pytest --cov --cov-report=term
 
 test: lint typecheck ui-check pytest
 
-docs: install
+docs: install-dev
 	$(BIN)/python -m polybox.config > docs/CONFIGURATION.md
 
-# Regenerate the lock file after changing dependencies in pyproject.toml.
-lock:
-	$(BIN)/python -m pip install --quiet uv
-	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --universal \
-		--python-version 3.11 --quiet -o requirements/lock.txt
+# Regenerate both locks after changing dependencies in pyproject.toml. uv resolves for the platform
+# polybox serves on (CPython 3.11, x86_64 Linux, glibc 2.36 as in Debian 12) and follows pip's own
+# variables: with PIP_NO_INDEX=1 and PIP_FIND_LINKS=<folder of wheels> it locks from that folder
+# alone, and a dependency the folder lacks is named in one line.
+UV_COMPILE := $(BIN)/uv pip compile pyproject.toml --quiet --generate-hashes \
+	--python-version 3.11 --python-platform x86_64-manylinux_2_36 --custom-compile-command "make lock" \
+	$(if $(PIP_NO_INDEX),--no-index) $(foreach f,$(PIP_FIND_LINKS),--find-links "$(f)") \
+	$(if $(PIP_INDEX_URL),--default-index "$(PIP_INDEX_URL)")
+
+lock: $(BIN)/python
+	$(PIP) install --quiet uv
+	@for step in "--extra dev -o $(DEV_LOCK)" "--extra build -c $(DEV_LOCK) -o $(RUNTIME_LOCK)"; do \
+		$(UV_COMPILE) $$step 2>$(VENV)/lock.err || { \
+			sed -n 's/^ *cause: Because \(.*\), we can conclude.*/make lock: \1./p' $(VENV)/lock.err \
+				| grep . >&2 || cat $(VENV)/lock.err >&2; exit 1; }; \
+	done
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .coverage $(UI_DIST) $(UI_DIR)/node_modules

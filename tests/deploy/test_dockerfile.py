@@ -112,7 +112,7 @@ def test_every_pip_install_checks_hashes_and_polybox_comes_from_the_lock(
     for words in installs:
         assert "--require-hashes" in words, f"pip install without --require-hashes: {words}"
     assert any(
-        "-c" in words and words[words.index("-c") + 1] == "requirements/lock.txt"
+        "-c" in words and words[words.index("-c") + 1] == "requirements/runtime.txt"
         for words in installs
     ), "the runtime dependencies must be constrained (pinned and hash-checked) by the lock"
 
