@@ -166,7 +166,7 @@ def run_child(sock: socket.socket, frame_limit: int) -> None:
     loop = _LOOP or asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     try:
-        done = loop.run_until_complete(_run_tool(sock, frame))
+        done = loop.run_until_complete(_run_tool(sock, frame, frame_limit))
     except BaseException as exc:
         done = {"ok": False, "error": describe_error(exc)}
     sock.setblocking(True)
@@ -182,10 +182,10 @@ def _receive(sock: socket.socket, frame_limit: int) -> dict[str, Any] | None:
     return None
 
 
-async def _run_tool(sock: socket.socket, frame: dict[str, Any]) -> dict[str, Any]:
+async def _run_tool(sock: socket.socket, frame: dict[str, Any], frame_limit: int) -> dict[str, Any]:
     source = str(frame["code"])
     linecache.cache[TOOL_FILE] = (len(source), None, source.splitlines(True), TOOL_FILE)
-    channel = Channel(sock, int(frame["result_limit"]) * 8 + (1 << 20))
+    channel = Channel(sock, frame_limit)
     # A real module in sys.modules: dataclasses, typing and pickle look the tool up there.
     module = types.ModuleType(TOOL_MODULE)
     sys.modules[TOOL_MODULE] = module

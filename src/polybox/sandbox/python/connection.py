@@ -200,5 +200,13 @@ class WorkerConnection:
                     "body": base64.b64encode(response.body).decode("ascii"),
                     "url": response.url,
                 }
+            data = encode(reply)
+            if len(data) - HEADER.size > self._frame_limit:  # the worker would have to die
+                del reply["response"]
+                reply["error"] = (
+                    f"the response is larger than the sandbox can pass to the tool "
+                    f"({self._frame_limit} bytes encoded)"
+                )
+                data = encode(reply)
         with contextlib.suppress(ConnectionError, RuntimeError):
-            self._send(reply)
+            self.process.stdin.write(data)

@@ -70,7 +70,7 @@ class PythonPool:
         self._last_error: str | None = None
         self._closed = False
         self._isolated = backend.name != "unsafe-local"  # unsafe-local: no mount/pid namespace
-        self._frame_limit = 8 * (config.result_limit + config.output_limit) + (1 << 20)
+        self._frame_limit = frame_limit(config)
         self._spec = BoxSpec()
         self._argv: list[str] = []
 
@@ -352,6 +352,17 @@ class PythonPool:
         task = asyncio.create_task(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+
+def frame_limit(config: PoolConfig) -> int:
+    """The largest frame either side accepts: a done frame or an http response at the cap.
+
+    A result or output escapes to at most ~8 bytes per byte in JSON; a response body travels
+    base64-encoded (4 bytes per 3); 1 MiB is left for headers, URL and the envelope.
+    """
+    done = 8 * (config.result_limit + config.output_limit)
+    response = 4 * -(-config.response_limit // 3)
+    return max(done, response) + (1 << 20)
 
 
 def _check_landlock(applied: int, backend: BoxBackend) -> None:
