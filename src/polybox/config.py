@@ -273,6 +273,23 @@ class Settings(BaseSettings):
     worker_max_calls: int = Field(
         default=500, ge=1, description="Calls a worker serves before it is recycled."
     )
+    server_max_concurrent_calls: int | None = Field(
+        default=None,
+        ge=1,
+        description=(
+            "Workers one server's calls may hold at once; further calls of that server queue "
+            "(other servers' calls are served in turn, not behind them). Unset: one less than "
+            "`pool_size` (at least 1), so one server can never take every worker."
+        ),
+    )
+    call_queue_timeout_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        description=(
+            'How long a tool call waits for a free worker before it fails with a "busy" error.'
+        ),
+    )
     call_timeout_seconds: float = Field(
         default=30.0, gt=0, le=3600, description="Wall-clock limit of one tool call."
     )

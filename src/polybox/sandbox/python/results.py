@@ -26,8 +26,14 @@ class PoolConfig:
     python: Path = Path("/usr/bin/python3")
     packages_dir: Path | None = None
     queue_timeout: float = 30.0
+    scope_limit: int | None = None  # workers one scope may hold at once; None: size - 1
     start_timeout: float = 10.0
     kill_grace: float = 1.0
+
+    @property
+    def per_scope(self) -> int:
+        """Workers one scope may hold at once (never all of them while there are two or more)."""
+        return self.scope_limit or max(1, self.size - 1)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> PoolConfig:
@@ -42,6 +48,8 @@ class PoolConfig:
             tmp_size_mb=settings.box_tmp_size_mb,
             response_limit=settings.egress_max_response_bytes,
             python=settings.sandbox_python,
+            queue_timeout=settings.call_queue_timeout_seconds,
+            scope_limit=settings.server_max_concurrent_calls,
             packages_dir=packages_dir_of(settings.data_dir),
         )
 
