@@ -305,6 +305,14 @@ class Settings(BaseSettings):
     box_tmp_size_mb: int = Field(
         default=64, ge=1, description="Size of the tmpfs mounted at /tmp inside each Box."
     )
+    box_workspace_size_mb: int = Field(
+        default=64,
+        ge=1,
+        description=(
+            "Size of /workspace (a tmpfs) inside the Box of each Python worker; tool calls get "
+            "a clear error when /workspace or /tmp is full, and both are emptied after every call."
+        ),
+    )
     egress_timeout_seconds: float = Field(
         default=15.0, gt=0, le=300, description="Time limit of one outbound HTTP request."
     )

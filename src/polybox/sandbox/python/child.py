@@ -6,6 +6,7 @@ it per call; it never returns to the worker's loop and ends with os._exit.
 
 import asyncio
 import builtins
+import errno
 import inspect
 import io
 import json
@@ -44,6 +45,14 @@ def allocate_output(limit: int) -> None:
     """
     global OUTPUT  # noqa: PLW0603 - one shared buffer per worker, inherited by every child
     OUTPUT = mmap.mmap(-1, _OUTPUT_HEADER.size + limit)
+
+
+DISK_FULL = [""]  # what a full disk means in this Box; set once by the worker (set_disk_full)
+
+
+def set_disk_full(text: str) -> None:
+    """The sentence added to a tool's "No space left on device" error (limits and settings)."""
+    DISK_FULL[0] = text
 
 
 def reset_output() -> None:
@@ -243,6 +252,8 @@ def describe_error(exc: BaseException) -> dict[str, Any]:
     text = "".join(traceback.format_list(frames) + traceback.format_exception_only(type(exc), exc))
     header = "Traceback (most recent call last):\n" if frames else ""
     message = str(exc) if not isinstance(exc, SyntaxError) else str(exc.msg)
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT) and DISK_FULL[0]:
+        message = f"{message}: {DISK_FULL[0]}"
     return {
         "type": type(exc).__name__,
         "message": message,

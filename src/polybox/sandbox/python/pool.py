@@ -28,7 +28,7 @@ from collections.abc import Coroutine, Mapping, Set
 from dataclasses import dataclass
 from typing import Any
 
-from polybox.sandbox.box import BoxBackend, BoxError, BoxSpec, Limits
+from polybox.sandbox.box import WORKSPACE, BoxBackend, BoxError, BoxSpec, Limits
 from polybox.sandbox.egress import EgressBroker, EgressPolicy
 from polybox.sandbox.python.connection import CallTimedOut, WorkerConnection, WorkerLost
 from polybox.sandbox.python.framing import FrameError
@@ -40,6 +40,7 @@ from polybox.sandbox.redaction import JsonValue, Redactor
 logger = logging.getLogger(__name__)
 
 BOX_PACKAGES_DIR = "/opt/polybox/packages"
+SCRATCH_DIRS = (WORKSPACE, "/tmp", "/dev/shm")  # noqa: S108 - the Box's own tmpfs
 _WORKER_OVERHEAD_MB = 256  # the worker's own interpreter on top of one call's memory
 _RETRY_DELAY = 1.0
 
@@ -93,6 +94,7 @@ class PythonPool:
                 cpu_seconds=3600,
                 processes=self.config.processes,
                 tmp_size_mb=self.config.tmp_size_mb,
+                workspace_size_mb=self.config.workspace_size_mb,
             ),
             ro_binds=((packages, BOX_PACKAGES_DIR),) if packages and self._isolated else (),
         )
@@ -103,6 +105,13 @@ class PythonPool:
             "landlock": self.backend.landlock_abi() > 0,
             "packages": box_packages if packages else None,
             "preload": PRELOADED_MODULES,
+            # Emptied after every call; never on unsafe-local, where /tmp is the host's.
+            "scratch_dirs": list(SCRATCH_DIRS) if self._isolated else [],
+            "disk_full": (
+                f"the Box's /workspace holds at most {self.config.workspace_size_mb} MiB "
+                f"(setting box_workspace_size_mb) and /tmp {self.config.tmp_size_mb} MiB "
+                "(box_tmp_size_mb); both are emptied after every call"
+            ),
         }
         python = str(self.config.python)
         self._argv = [python, "-I", "-S", "-c", worker_program(), json.dumps(worker_config)]

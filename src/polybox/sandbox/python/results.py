@@ -21,6 +21,7 @@ class PoolConfig:
     output_limit: int = 65536
     result_limit: int = 1_048_576
     tmp_size_mb: int = 64
+    workspace_size_mb: int = 64
     response_limit: int = 10_485_760  # the egress cap: an http_result frame must carry it
     processes: int = 64
     python: Path = Path("/usr/bin/python3")
@@ -46,6 +47,7 @@ class PoolConfig:
             output_limit=settings.call_output_limit_bytes,
             result_limit=settings.call_result_limit_bytes,
             tmp_size_mb=settings.box_tmp_size_mb,
+            workspace_size_mb=settings.box_workspace_size_mb,
             response_limit=settings.egress_max_response_bytes,
             python=settings.sandbox_python,
             queue_timeout=settings.call_queue_timeout_seconds,
