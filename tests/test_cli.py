@@ -175,7 +175,7 @@ def test_doctor_prints_one_line_per_capability(tmp_path: Path) -> None:
     assert names[:3] == ["python", "data", "database"]
     assert {"bubblewrap", "seccomp", "cgroups", "landlock", "docker", "sandbox"} <= set(names)
     for line in lines:
-        assert line.startswith(("ok ", "missing "))
+        assert line.startswith(("ok ", "warning ", "missing "))
         if line.startswith("missing"):
             assert "(fix: " in line
     sandbox_ok = lines[-1].startswith("ok")
@@ -193,3 +193,27 @@ def test_doctor_names_the_fix_when_bubblewrap_is_missing(tmp_path: Path) -> None
         "bubblewrap" in line and "(fix: apt-get install bubblewrap)" in line for line in missing
     )
     assert any(line.split()[1] == "sandbox" for line in missing)
+
+
+def test_doctor_warns_with_exit_code_3_about_unsafe_local(tmp_path: Path) -> None:
+    env = {"POLYBOX_DATA_DIR": str(tmp_path), "POLYBOX_SANDBOX": "unsafe-local"}
+    result = run_cli("doctor", env=env)
+    sandbox = result.stdout.splitlines()[-1]
+    assert sandbox.startswith("warning  sandbox ")
+    assert "UNSAFE" in sandbox
+    assert "(fix: unset POLYBOX_SANDBOX" in sandbox
+    assert result.returncode == 3
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="creating accounts needs root")
+def test_doctor_without_fix_does_not_create_the_sandbox_user(tmp_path: Path) -> None:
+    name = f"pbx-doc{os.getpid() % 100000}"
+    env = {"POLYBOX_DATA_DIR": str(tmp_path), "POLYBOX_SANDBOX_USER": name}
+    result = run_cli("doctor", env=env)
+    with pytest.raises(KeyError):
+        pwd.getpwnam(name)
+    assert any(
+        line.startswith("missing") and f"{name!r} does not exist" in line
+        for line in result.stdout.splitlines()
+    )
+    assert result.returncode == 1

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 from polybox import __version__
 from polybox.auth.admins import create_admin
 from polybox.config import ConfigError, Settings, ensure_data_dir, load_settings
-from polybox.doctor import is_required, render, run_checks
+from polybox.doctor import exit_code, render, run_checks
 from polybox.errors import UserError
 from polybox.forge.actors import admin
 from polybox.forge.errors import ForgeError
@@ -47,7 +47,7 @@ def _stdio(args: argparse.Namespace, settings: Settings) -> int:
 def _doctor(args: argparse.Namespace, settings: Settings) -> int:
     checks = asyncio.run(run_checks(settings, fix=args.fix))
     sys.stdout.write(render(checks))
-    return 0 if all(check.ok or not is_required(check) for check in checks) else 1
+    return exit_code(checks)
 
 
 def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
@@ -176,7 +176,12 @@ def build_parser() -> argparse.ArgumentParser:
         "stdio", help="serve MCP over stdin/stdout (one local client, same store as serve)"
     ).set_defaults(handler=_stdio)
 
-    doctor = commands.add_parser("doctor", help="check what this host offers, with fixes")
+    doctor = commands.add_parser(
+        "doctor",
+        help="check what this host offers, with fixes (exit 0: all ok, 1: something required "
+        "is missing, 3: usable with a warning such as POLYBOX_SANDBOX=unsafe-local); it only "
+        "reports unless --fix",
+    )
     doctor.add_argument(
         "--fix", action="store_true", help="apply safe fixes (create the sandbox user)"
     )

@@ -273,6 +273,23 @@ class Settings(BaseSettings):
     worker_max_calls: int = Field(
         default=500, ge=1, description="Calls a worker serves before it is recycled."
     )
+    server_max_concurrent_calls: int | None = Field(
+        default=None,
+        ge=1,
+        description=(
+            "Workers one server's calls may hold at once; further calls of that server queue "
+            "(other servers' calls are served in turn, not behind them). Unset: one less than "
+            "`pool_size` (at least 1), so one server can never take every worker."
+        ),
+    )
+    call_queue_timeout_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        description=(
+            'How long a tool call waits for a free worker before it fails with a "busy" error.'
+        ),
+    )
     call_timeout_seconds: float = Field(
         default=30.0, gt=0, le=3600, description="Wall-clock limit of one tool call."
     )
@@ -287,6 +304,14 @@ class Settings(BaseSettings):
     )
     box_tmp_size_mb: int = Field(
         default=64, ge=1, description="Size of the tmpfs mounted at /tmp inside each Box."
+    )
+    box_workspace_size_mb: int = Field(
+        default=64,
+        ge=1,
+        description=(
+            "Size of /workspace (a tmpfs) inside the Box of each Python worker; tool calls get "
+            "a clear error when /workspace or /tmp is full, and both are emptied after every call."
+        ),
     )
     egress_timeout_seconds: float = Field(
         default=15.0, gt=0, le=300, description="Time limit of one outbound HTTP request."

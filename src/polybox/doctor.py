@@ -21,6 +21,9 @@ from polybox.store.errors import StoreUnavailable
 MIN_PYTHON = (3, 11)
 # Facts that polybox cannot do without; the rest only narrow what it can offer.
 REQUIRED = frozenset({"python", "data dir", "database", "sandbox"})
+EXIT_OK = 0
+EXIT_MISSING = 1  # something polybox needs is missing
+EXIT_WARNING = 3  # polybox runs, but a line says "warning" (e.g. unisolated tool code)
 
 
 def _python_check() -> Check:
@@ -51,13 +54,19 @@ async def _database_check(settings: Settings) -> Check:
 
 
 async def _sandbox_check(settings: Settings) -> Check:
-    backend, status = open_backend(settings)
+    backend, status = open_backend(settings, create_user=False)
     if backend is not None:
         await backend.close()
     if not status.usable:
         return Check("sandbox", False, status.problem or "unavailable", "see the lines above")
     if not status.isolated:
-        return Check("sandbox", True, "UNSAFE: POLYBOX_SANDBOX=unsafe-local runs code unisolated")
+        return Check(
+            "sandbox",
+            True,
+            "UNSAFE: POLYBOX_SANDBOX=unsafe-local runs tool code without isolation",
+            "unset POLYBOX_SANDBOX (or set bwrap/docker) once this host offers isolation",
+            warning=True,
+        )
     return Check("sandbox", True, f"{status.backend}: {', '.join(status.layers)}")
 
 
@@ -81,14 +90,21 @@ def is_required(check: Check) -> bool:
     return check.name in REQUIRED
 
 
+def exit_code(checks: list[Check]) -> int:
+    """EXIT_MISSING when a required check failed, else EXIT_WARNING when a line warns, else 0."""
+    if any(not check.ok and is_required(check) for check in checks):
+        return EXIT_MISSING
+    return EXIT_WARNING if any(check.warning for check in checks) else EXIT_OK
+
+
 def render(checks: list[Check]) -> str:
-    """One aligned line per check: status, name, what was found, and the fix when missing."""
+    """One aligned line per check: status, name, what was found, and the fix when not ok."""
     width = max(len(check.name) for check in checks)
     lines = []
     for check in checks:
-        status = "ok     " if check.ok else "missing"
+        status = "missing" if not check.ok else "warning" if check.warning else "ok     "
         line = f"{status}  {check.name:<{width}}  {check.detail}"
-        if not check.ok and check.fix:
+        if (not check.ok or check.warning) and check.fix:
             line += f"  (fix: {check.fix})"
         lines.append(line)
     return "\n".join(lines) + "\n"

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from polybox.config import Settings
-from polybox.sandbox.box import Box, BoxSpec
+from polybox.sandbox.box import Box, BoxError, BoxSpec, Limits
 from polybox.sandbox.bwrap import BwrapBackend, boxes_dir
 from polybox.sandbox.capabilities import bwrap_config
 
@@ -47,3 +47,17 @@ async def test_cold_exec_is_fast(box: Box) -> None:
         for _ in range(5)
     ]
     assert min(durations) < 0.2  # sanity bound only; bench/ measures properly
+
+
+async def test_a_sized_workspace_is_a_tmpfs_the_host_file_operations_refuse(tmp_path: Path) -> None:
+    config = bwrap_config(Settings(data_dir=tmp_path))
+    backend = BwrapBackend(boxes_dir(tmp_path, config.account), config)
+    try:
+        box = await backend.create(BoxSpec(limits=Limits(workspace_size_mb=1)))
+        script = "open('/workspace/big', 'wb').write(b'x' * 2 * 1024 * 1024)"
+        result = await box.exec(["python3", "-I", "-S", "-c", script], timeout=10)
+        assert b"No space left on device" in result.stderr
+        with pytest.raises(BoxError, match="the host cannot reach its files"):
+            await box.write_file("a.txt", b"hello")
+    finally:
+        await backend.close()

@@ -48,6 +48,10 @@ class Limits:
     file_size_mb: int = 64
     open_files: int = 256
     tmp_size_mb: int = 64
+    workspace_size_mb: int | None = None
+    """None: /workspace is the Box's host directory, shared by its processes and reached by the
+    file operations. A size: each process of the Box gets its own tmpfs of that size at
+    /workspace, which the host-side file operations do not reach (the Python pool's workers)."""
 
 
 @dataclass(frozen=True)

@@ -81,7 +81,10 @@ def system_mounts(network: bool) -> list[str]:
 
 
 class BwrapBox(HostBox):
-    """A Box whose every process is its own bwrap sandbox sharing the workspace and cgroup."""
+    """A Box whose every process is its own bwrap sandbox sharing the workspace and cgroup
+    (a sized workspace is a tmpfs of each process instead: `Limits.workspace_size_mb`)."""
+
+    private_workspace = True
 
     def __init__(
         self, box_id: str, spec: BoxSpec, box_dir: Path, config: BwrapConfig, mounts: list[str]
@@ -121,7 +124,11 @@ class BwrapBox(HostBox):
         for mount_point in ("/tmp", "/dev/shm"):  # noqa: S108 - the Box's own sized tmpfs
             size = str(limits.tmp_size_mb * _MB)
             args += ["--perms", "1777", "--size", size, "--tmpfs", mount_point]
-        args += ["--bind", str(self.workspace.root), WORKSPACE]
+        if limits.workspace_size_mb is None:
+            args += ["--bind", str(self.workspace.root), WORKSPACE]
+        else:
+            size = str(limits.workspace_size_mb * _MB)
+            args += ["--perms", "0700", "--size", size, "--tmpfs", WORKSPACE]
         args += ["--bind", str(self.run_dir), RUN_DIR]
         for host_path, box_path in self.spec.ro_binds:
             args += ["--ro-bind", str(host_path), box_path]

@@ -27,12 +27,16 @@ _DISABLE_USERNS_SINCE = (0, 8)
 
 @dataclass(frozen=True)
 class Check:
-    """One fact about the host: ok or not, what was found, and how to fix it when not ok."""
+    """One fact about the host: ok or not, what was found, and how to fix it when not ok.
+
+    A `warning` check works but deserves the operator's attention (e.g. tool code unisolated).
+    """
 
     name: str
     ok: bool
     detail: str
     fix: str = ""
+    warning: bool = False
 
 
 def _bwrap_version(bwrap: str) -> tuple[int, ...] | None:

@@ -103,6 +103,17 @@ class HostBox(Box):
         if self._destroyed:
             raise BoxClosedError(f"box {self.id} was destroyed")
 
+    def _check_files(self) -> None:
+        self._check()
+        if self.spec.limits.workspace_size_mb is not None and self.private_workspace:
+            raise BoxError(
+                f"box {self.id} has a sized /workspace inside each of its processes; the host "
+                "cannot reach its files (create the Box without workspace_size_mb)"
+            )
+
+    private_workspace = False
+    """Whether a sized /workspace is private to each Box process (the backend mounts a tmpfs)."""
+
     async def exec(
         self,
         argv: Sequence[str],
@@ -153,15 +164,15 @@ class HostBox(Box):
         return LoggedProcess(name, process, log_path)
 
     async def read_file(self, path: str) -> bytes:
-        self._check()
+        self._check_files()
         return await asyncio.to_thread(self.workspace.read, path)
 
     async def write_file(self, path: str, data: bytes) -> None:
-        self._check()
+        self._check_files()
         await asyncio.to_thread(self.workspace.write, path, data)
 
     async def list_files(self, path: str = ".") -> list[FileInfo]:
-        self._check()
+        self._check_files()
         return await asyncio.to_thread(self.workspace.list, path)
 
     async def read_log(self, max_bytes: int = 65536) -> bytes:

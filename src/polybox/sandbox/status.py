@@ -38,14 +38,17 @@ class SandboxStatus:
         }
 
 
-def open_backend(settings: Settings) -> tuple[BoxBackend | None, SandboxStatus]:
+def open_backend(
+    settings: Settings, *, create_user: bool = True
+) -> tuple[BoxBackend | None, SandboxStatus]:
     """Open the configured backend, or explain why there is none.
 
     Run as root with bwrap wanted, this first creates the unprivileged sandbox account (the
     install step `polybox doctor --fix` also performs), so a fresh host works without it.
+    `create_user=False` only looks (doctor reports; it changes the host only with `--fix`).
     """
     try:
-        if os.geteuid() == 0 and settings.sandbox in ("auto", "bwrap"):
+        if create_user and os.geteuid() == 0 and settings.sandbox in ("auto", "bwrap"):
             ensure_sandbox_user(settings.sandbox_user)
         backend = create_backend(settings)
     except SandboxUnavailableError as exc:

@@ -6,6 +6,7 @@ it per call; it never returns to the worker's loop and ends with os._exit.
 
 import asyncio
 import builtins
+import errno
 import inspect
 import io
 import json
@@ -44,6 +45,14 @@ def allocate_output(limit: int) -> None:
     """
     global OUTPUT  # noqa: PLW0603 - one shared buffer per worker, inherited by every child
     OUTPUT = mmap.mmap(-1, _OUTPUT_HEADER.size + limit)
+
+
+DISK_FULL = [""]  # what a full disk means in this Box; set once by the worker (set_disk_full)
+
+
+def set_disk_full(text: str) -> None:
+    """The sentence added to a tool's "No space left on device" error (limits and settings)."""
+    DISK_FULL[0] = text
 
 
 def reset_output() -> None:
@@ -166,7 +175,7 @@ def run_child(sock: socket.socket, frame_limit: int) -> None:
     loop = _LOOP or asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     try:
-        done = loop.run_until_complete(_run_tool(sock, frame))
+        done = loop.run_until_complete(_run_tool(sock, frame, frame_limit))
     except BaseException as exc:
         done = {"ok": False, "error": describe_error(exc)}
     sock.setblocking(True)
@@ -182,10 +191,10 @@ def _receive(sock: socket.socket, frame_limit: int) -> dict[str, Any] | None:
     return None
 
 
-async def _run_tool(sock: socket.socket, frame: dict[str, Any]) -> dict[str, Any]:
+async def _run_tool(sock: socket.socket, frame: dict[str, Any], frame_limit: int) -> dict[str, Any]:
     source = str(frame["code"])
     linecache.cache[TOOL_FILE] = (len(source), None, source.splitlines(True), TOOL_FILE)
-    channel = Channel(sock, int(frame["result_limit"]) * 8 + (1 << 20))
+    channel = Channel(sock, frame_limit)
     # A real module in sys.modules: dataclasses, typing and pickle look the tool up there.
     module = types.ModuleType(TOOL_MODULE)
     sys.modules[TOOL_MODULE] = module
@@ -243,6 +252,8 @@ def describe_error(exc: BaseException) -> dict[str, Any]:
     text = "".join(traceback.format_list(frames) + traceback.format_exception_only(type(exc), exc))
     header = "Traceback (most recent call last):\n" if frames else ""
     message = str(exc) if not isinstance(exc, SyntaxError) else str(exc.msg)
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT) and DISK_FULL[0]:
+        message = f"{message}: {DISK_FULL[0]}"
     return {
         "type": type(exc).__name__,
         "message": message,

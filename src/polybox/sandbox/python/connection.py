@@ -4,6 +4,11 @@ A `WorkerConnection` runs one call at a time. It serves the call's `http` frames
 egress broker and turns the worker's answers into a "done" frame or an exception the pool acts on:
 `CallTimedOut` (the child was stopped; the worker is fine) or `WorkerLost` (the worker died or
 stopped answering; it must be destroyed).
+
+What the supervisor holds for one worker is bounded: every frame by `frame_limit`, the http
+requests of a call in flight by `_MAX_HTTP_PENDING` and by `frame_limit` bytes. A call that sends
+more is flooding: its child is stopped and the call fails with a message naming the limit. The
+read loop never waits on anything but the pipe, so a worker blocked writing to us always moves.
 """
 
 from __future__ import annotations
@@ -20,7 +25,8 @@ from polybox.sandbox.box import Box, BoxProcess
 from polybox.sandbox.egress import EgressBroker, EgressError, EgressPolicy, HttpRequest
 from polybox.sandbox.python.framing import HEADER, FrameError, encode
 
-_MAX_HTTP_IN_FLIGHT = 8
+_MAX_HTTP_IN_FLIGHT = 8  # requests the broker serves at once for one worker
+_MAX_HTTP_PENDING = 64  # requests of one call held at once (served, waiting, or being answered)
 
 
 class WorkerLost(Exception):
@@ -35,8 +41,9 @@ class CallTimedOut(Exception):
         self.stdout = stdout
 
 
-async def read_frame(reader: asyncio.StreamReader, limit: int) -> dict[str, Any]:
-    """The next frame from `reader`; FrameError on a broken or oversized frame, EOF included."""
+async def read_frame(reader: asyncio.StreamReader, limit: int) -> tuple[dict[str, Any], int]:
+    """The next frame from `reader` and its encoded size; FrameError on a broken or oversized
+    frame, EOF included."""
     try:
         (size,) = HEADER.unpack(await reader.readexactly(HEADER.size))
         if size > limit:
@@ -48,7 +55,7 @@ async def read_frame(reader: asyncio.StreamReader, limit: int) -> dict[str, Any]
         raise FrameError(f"undecodable frame: {exc}") from None
     if not isinstance(frame, dict):
         raise FrameError("a frame must be a JSON object")
-    return frame
+    return frame, size
 
 
 def _http_request(raw: object) -> HttpRequest:
@@ -90,12 +97,14 @@ class WorkerConnection:
         self._egress = EgressPolicy()
         self._http_tasks: set[asyncio.Task[None]] = set()
         self._http_slots = asyncio.Semaphore(_MAX_HTTP_IN_FLIGHT)
+        self._http_bytes = 0  # request frames of the current call still held
+        self._flood: str | None = None  # why the current call is being stopped
         self._reader: asyncio.Task[None] | None = None
 
     async def wait_ready(self, seconds: float) -> None:
         """Wait for the worker's "ready" frame, then start reading its frames in the background."""
         async with asyncio.timeout(seconds):
-            frame = await read_frame(self.process.stdout, self._frame_limit)
+            frame, _ = await read_frame(self.process.stdout, self._frame_limit)
         if frame.get("op") != "ready":
             raise FrameError(f"expected a ready frame, got {frame.get('op')!r}")
         self.landlock_abi = int(frame.get("landlock") or 0)
@@ -113,6 +122,7 @@ class WorkerConnection:
             raise WorkerLost("the worker is gone")
         self._call_id += 1
         self._egress = egress
+        self._flood = None
         self._answer = asyncio.get_running_loop().create_future()
         answer = self._answer
         try:
@@ -172,19 +182,47 @@ class WorkerConnection:
     async def _read_loop(self) -> None:
         try:
             while True:
-                frame = await read_frame(self.process.stdout, self._frame_limit)
-                if frame.get("id") != self._call_id or self._answer is None:
+                frame, size = await read_frame(self.process.stdout, self._frame_limit)
+                answer = self._answer
+                if frame.get("id") != self._call_id or answer is None or answer.done():
                     continue  # late frame of a finished call
-                if frame.get("op") == "http":
-                    task = asyncio.create_task(self._serve_http(frame))
-                    self._http_tasks.add(task)
-                    task.add_done_callback(self._http_tasks.discard)
-                elif frame.get("op") in ("done", "killed") and not self._answer.done():
-                    self._answer.set_result(frame)
+                op = frame.get("op")
+                if op == "http" and self._flood is None:
+                    self._accept_http(frame, size)
+                elif op == "killed" and self._flood is not None:
+                    error = {"type": "ResourceError", "message": self._flood}
+                    answer.set_result({"ok": False, "error": error, "stdout": frame.get("stdout")})
+                elif op in ("done", "killed"):
+                    answer.set_result(frame)
         except (FrameError, ConnectionError):
             self._lose()
 
+    def _accept_http(self, frame: dict[str, Any], size: int) -> None:
+        """Serve an http frame in the background, or stop a call that holds too many."""
+        if (
+            len(self._http_tasks) >= _MAX_HTTP_PENDING
+            or self._http_bytes + size > self._frame_limit
+        ):
+            self._flood = (
+                f"the tool sent more HTTP requests at once than the sandbox holds (at most "
+                f"{_MAX_HTTP_PENDING} requests and {self._frame_limit} bytes of requests in "
+                "flight); the call was stopped"
+            )
+            self._drop_http()
+            self._send({"op": "kill", "id": self._call_id})
+            return
+        self._http_bytes += size
+        task = asyncio.create_task(self._serve_http(frame))
+        self._http_tasks.add(task)
+
+        def forget(task: asyncio.Task[None]) -> None:
+            self._http_tasks.discard(task)
+            self._http_bytes -= size
+
+        task.add_done_callback(forget)
+
     async def _serve_http(self, frame: dict[str, Any]) -> None:
+        """Answer one request; the slot is held until the worker took the answer (drain)."""
         reply: dict[str, Any] = {"op": "http_result", "id": frame["id"], "rid": frame.get("rid")}
         async with self._http_slots:
             try:
@@ -200,5 +238,14 @@ class WorkerConnection:
                     "body": base64.b64encode(response.body).decode("ascii"),
                     "url": response.url,
                 }
-        with contextlib.suppress(ConnectionError, RuntimeError):
-            self._send(reply)
+            data = encode(reply)
+            if len(data) - HEADER.size > self._frame_limit:  # the worker would have to die
+                del reply["response"]
+                reply["error"] = (
+                    f"the response is larger than the sandbox can pass to the tool "
+                    f"({self._frame_limit} bytes encoded)"
+                )
+                data = encode(reply)
+            with contextlib.suppress(ConnectionError, RuntimeError):
+                self.process.stdin.write(data)
+                await self.process.stdin.drain()

@@ -9,6 +9,9 @@ Each worker is one process in its own Box, forking a child per call (worker.py).
   a timed-out child killed on request is normal and the worker stays;
 - refills in the background to `size` workers; calls wait for a free worker up to
   `queue_timeout` and then fail with PoolBusyError;
+- lets one scope hold at most `per_scope` workers at once and serves waiting calls in turn
+  across scopes (the n-th waiting call of every scope before the n+1-th of any), so a server
+  flooding the pool with slow calls delays another server's call by at most one call;
 - redacts the call's secrets from the result, output and error before returning them (unless
   the caller asks it not to: the admin's `redact_secrets_in_output` setting).
 """
@@ -20,11 +23,12 @@ import contextlib
 import json
 import logging
 import time
+from collections import Counter
 from collections.abc import Coroutine, Mapping, Set
 from dataclasses import dataclass
 from typing import Any
 
-from polybox.sandbox.box import BoxBackend, BoxError, BoxSpec, Limits
+from polybox.sandbox.box import WORKSPACE, BoxBackend, BoxError, BoxSpec, Limits
 from polybox.sandbox.egress import EgressBroker, EgressPolicy
 from polybox.sandbox.python.connection import CallTimedOut, WorkerConnection, WorkerLost
 from polybox.sandbox.python.framing import FrameError
@@ -36,6 +40,7 @@ from polybox.sandbox.redaction import JsonValue, Redactor
 logger = logging.getLogger(__name__)
 
 BOX_PACKAGES_DIR = "/opt/polybox/packages"
+SCRATCH_DIRS = (WORKSPACE, "/tmp", "/dev/shm")  # noqa: S108 - the Box's own tmpfs
 _WORKER_OVERHEAD_MB = 256  # the worker's own interpreter on top of one call's memory
 _RETRY_DELAY = 1.0
 
@@ -70,7 +75,7 @@ class PythonPool:
         self._last_error: str | None = None
         self._closed = False
         self._isolated = backend.name != "unsafe-local"  # unsafe-local: no mount/pid namespace
-        self._frame_limit = 8 * (config.result_limit + config.output_limit) + (1 << 20)
+        self._frame_limit = frame_limit(config)
         self._spec = BoxSpec()
         self._argv: list[str] = []
 
@@ -89,6 +94,7 @@ class PythonPool:
                 cpu_seconds=3600,
                 processes=self.config.processes,
                 tmp_size_mb=self.config.tmp_size_mb,
+                workspace_size_mb=self.config.workspace_size_mb,
             ),
             ro_binds=((packages, BOX_PACKAGES_DIR),) if packages and self._isolated else (),
         )
@@ -99,6 +105,13 @@ class PythonPool:
             "landlock": self.backend.landlock_abi() > 0,
             "packages": box_packages if packages else None,
             "preload": PRELOADED_MODULES,
+            # Emptied after every call; never on unsafe-local, where /tmp is the host's.
+            "scratch_dirs": list(SCRATCH_DIRS) if self._isolated else [],
+            "disk_full": (
+                f"the Box's /workspace holds at most {self.config.workspace_size_mb} MiB "
+                f"(setting box_workspace_size_mb) and /tmp {self.config.tmp_size_mb} MiB "
+                "(box_tmp_size_mb); both are emptied after every call"
+            ),
         }
         python = str(self.config.python)
         self._argv = [python, "-I", "-S", "-c", worker_program(), json.dumps(worker_config)]
@@ -291,31 +304,48 @@ class PythonPool:
                 self._give_back(claim.future.result())  # assigned just as we gave up
             claim.future.cancel()
             if isinstance(exc, TimeoutError):
-                reason = f"; last start-up error: {self._last_error}" if self._last_error else ""
-                raise PoolBusyError(
-                    f"all {self.config.size} Python workers stayed busy for "
-                    f"{self.config.queue_timeout:g} s{reason}"
-                ) from None
+                raise PoolBusyError(self._busy_reason(scope)) from None
             raise
 
-    def _dispatch(self) -> None:
-        """Hand idle workers to queued claims in order, and make room for stuck claims.
+    def _busy_reason(self, scope: str) -> str:
+        waited = f"{self.config.queue_timeout:g} s"
+        cap = self.config.per_scope
+        held = sum(1 for worker in self._busy if worker.scope == scope)
+        if cap < self.config.size and held >= cap:
+            return (
+                f"this server's calls already hold all {cap} worker slots it may use at once "
+                f"(server_max_concurrent_calls) and none came free within {waited}"
+            )
+        reason = f"; last start-up error: {self._last_error}" if self._last_error else ""
+        return f"all {self.config.size} Python workers stayed busy for {waited}{reason}"
 
-        A claim finds nothing when every idle worker is bound to another scope; one such idle
-        worker is retired per stuck claim (beyond workers already starting) so that a fresh
-        one replaces it.
+    def _dispatch(self) -> None:
+        """Hand idle workers to queued claims in turn across scopes, and make room for stuck ones.
+
+        A claim waits while its scope holds `per_scope` workers. Otherwise it finds nothing when
+        every idle worker is bound to another scope; one such idle worker is retired per stuck
+        claim (beyond workers already starting) so that a fresh one replaces it.
         """
-        for claim in list(self._queue):
-            worker = None if claim.future.done() else self._pick(claim.scope)
-            if claim.future.done() or worker is not None:
+        held = Counter(worker.scope for worker in self._busy)
+        stuck = 0
+        for claim in _in_turn(self._queue):
+            if claim.future.done():
                 self._queue.remove(claim)
-            if worker is not None:
-                self._idle.remove(worker)
-                self._busy.add(worker)
-                worker.scope = claim.scope
-                claim.future.set_result(worker)
+                continue
+            if held[claim.scope] >= self.config.per_scope:
+                continue
+            worker = self._pick(claim.scope)
+            if worker is None:
+                stuck += 1
+                continue
+            self._queue.remove(claim)
+            self._idle.remove(worker)
+            self._busy.add(worker)
+            held[claim.scope] += 1
+            worker.scope = claim.scope
+            claim.future.set_result(worker)
         spare = [w for w in self._idle if w.scope is not None]
-        for worker in spare[: max(0, len(self._queue) - self._starting)]:
+        for worker in spare[: max(0, stuck - self._starting)]:
             self._idle.remove(worker)
             self._retire(worker)
         self._notify()
@@ -352,6 +382,27 @@ class PythonPool:
         task = asyncio.create_task(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+
+def _in_turn(queue: list[_Claim]) -> list[_Claim]:
+    """The claims in serving order: each scope's first, then each scope's second, and so on."""
+    rank: Counter[str] = Counter()
+    ranked = []
+    for claim in queue:
+        ranked.append((rank[claim.scope], claim))
+        rank[claim.scope] += 1
+    return [claim for _, claim in sorted(ranked, key=lambda pair: pair[0])]
+
+
+def frame_limit(config: PoolConfig) -> int:
+    """The largest frame either side accepts: a done frame or an http response at the cap.
+
+    A result or output escapes to at most ~8 bytes per byte in JSON; a response body travels
+    base64-encoded (4 bytes per 3); 1 MiB is left for headers, URL and the envelope.
+    """
+    done = 8 * (config.result_limit + config.output_limit)
+    response = 4 * -(-config.response_limit // 3)
+    return max(done, response) + (1 << 20)
 
 
 def _check_landlock(applied: int, backend: BoxBackend) -> None:

@@ -21,12 +21,20 @@ class PoolConfig:
     output_limit: int = 65536
     result_limit: int = 1_048_576
     tmp_size_mb: int = 64
+    workspace_size_mb: int = 64
+    response_limit: int = 10_485_760  # the egress cap: an http_result frame must carry it
     processes: int = 64
     python: Path = Path("/usr/bin/python3")
     packages_dir: Path | None = None
     queue_timeout: float = 30.0
+    scope_limit: int | None = None  # workers one scope may hold at once; None: size - 1
     start_timeout: float = 10.0
     kill_grace: float = 1.0
+
+    @property
+    def per_scope(self) -> int:
+        """Workers one scope may hold at once (never all of them while there are two or more)."""
+        return self.scope_limit or max(1, self.size - 1)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> PoolConfig:
@@ -39,7 +47,11 @@ class PoolConfig:
             output_limit=settings.call_output_limit_bytes,
             result_limit=settings.call_result_limit_bytes,
             tmp_size_mb=settings.box_tmp_size_mb,
+            workspace_size_mb=settings.box_workspace_size_mb,
+            response_limit=settings.egress_max_response_bytes,
             python=settings.sandbox_python,
+            queue_timeout=settings.call_queue_timeout_seconds,
+            scope_limit=settings.server_max_concurrent_calls,
             packages_dir=packages_dir_of(settings.data_dir),
         )
 

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from polybox.sandbox.python.framing import FrameBuffer, encode
+    from polybox.sandbox.python.framing import FrameBuffer, FrameError, encode
 
 
 class HttpError(Exception):
@@ -101,13 +101,17 @@ class Channel:
 
     async def _read(self) -> None:
         loop = asyncio.get_running_loop()
-        while chunk := await loop.sock_recv(self.sock, 1 << 20):
-            for frame in self.frames.feed(chunk):
-                future = self.pending.pop(frame.get("rid", -1), None)
-                if future is not None and not future.done():
-                    future.set_result(frame)
+        reason = "the connection to the supervisor closed"
+        try:
+            while chunk := await loop.sock_recv(self.sock, 1 << 20):
+                for frame in self.frames.feed(chunk):
+                    future = self.pending.pop(frame.get("rid", -1), None)
+                    if future is not None and not future.done():
+                        future.set_result(frame)
+        except FrameError as exc:  # no answer can arrive after a broken frame
+            reason = f"the answer from the supervisor was unreadable: {exc}"
         for future in self.pending.values():
-            future.set_exception(HttpError("the connection to the supervisor closed"))
+            future.set_exception(HttpError(reason))
 
     def close(self) -> None:
         if self.reader is not None:

@@ -49,6 +49,7 @@ if TYPE_CHECKING:
         read_output,
         reset_output,
         run_child,
+        set_disk_full,
     )
     from polybox.sandbox.python.framing import FrameBuffer, FrameError, encode, write_all
     from polybox.sandbox.python.landlock import landlock_restrict
@@ -75,6 +76,7 @@ class Worker:
         self.landlock_abi = landlock_abi
         self.frame_limit = int(config["frame_limit"])
         self.own_pid_namespace = bool(config["own_pid_namespace"])
+        self.scratch_dirs = [str(path) for path in config["scratch_dirs"]]
         self.supervisor = FrameBuffer(self.frame_limit)
         self.selector = selectors.DefaultSelector()
         self.call: Call | None = None
@@ -187,9 +189,31 @@ class Worker:
         self.selector.unregister(call.sock)
         call.sock.close()
         self.call = None
+        for path in self.scratch_dirs:  # the next call starts with empty /workspace and /tmp
+            empty_dir(path)
         output = read_output()
         self.standby = self.fork_standby()  # after the kill above, which would take it too
         return status, output
+
+
+def empty_dir(root: str) -> None:
+    """Remove everything beneath `root`, whatever modes or depth the tool left (best effort)."""
+    stack, dirs = [root], []
+    while stack:
+        path = stack.pop()
+        with contextlib.suppress(OSError):
+            if path != root:  # a tool may have made it unreadable; /tmp keeps its own mode
+                os.chmod(path, 0o700)
+            for entry in os.scandir(path):
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(entry.path)
+                    dirs.append(entry.path)
+                else:
+                    with contextlib.suppress(OSError):
+                        os.unlink(entry.path)
+    for path in reversed(dirs):  # deepest first: children were listed after their parents
+        with contextlib.suppress(OSError):
+            os.rmdir(path)
 
 
 def prctl(option: int, value: int) -> None:
@@ -231,6 +255,7 @@ def main() -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     prepare_loop()
     allocate_output(int(config["output_limit"]))
+    set_disk_full(str(config["disk_full"]))
     gc.freeze()  # children share the preloaded heap without copy-on-write churn from the GC
     Worker(config, landlock_abi).serve()
 
