@@ -14,7 +14,7 @@ import uvicorn
 from mcp import Client
 from mcp.client.session import IncomingMessage
 from mcp.client.stdio import StdioServerParameters
-from starlette.applications import Starlette
+from starlette.types import ASGIApp
 
 from polybox.config import Settings
 
@@ -71,7 +71,7 @@ def stdio_server(settings: Settings) -> StdioServerParameters:
 
 @asynccontextmanager
 async def serving(
-    app: Starlette, address: str, sock: socket.socket | None = None
+    app: ASGIApp, address: str, sock: socket.socket | None = None
 ) -> AsyncIterator[str]:
     """Serve `app` with uvicorn on `address` (or on `sock`, bound and listening already, when the
     caller needs the port first); yields the /mcp URL."""

@@ -49,7 +49,10 @@ async def get_session(instance: InstanceDep) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+# scope="function": the transaction ends when the route function returns, before the response
+# is sent, so a 2xx means committed (the client's next request sees the change) and a commit that
+# fails is the error response, never a 2xx. FastAPI's default would commit after sending.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
 def get_login_limiter(request: Request) -> LoginLimiter:

@@ -32,6 +32,7 @@ from mcp.server.transport_security import TransportSecuritySettings
 
 from polybox.config import Settings
 from polybox.mcp.caller import is_loopback
+from polybox.mcp.protocol_errors import JsonRpcErrors
 from polybox.mcp.server import McpSurface
 
 _LOCAL_NAMES = ("127.0.0.1", "localhost", "[::1]")
@@ -62,7 +63,9 @@ class McpHttp:
             stateless=settings.mcp_sessionless,
             security_settings=transport_security(settings),
         )
-        self.endpoint = StreamableHTTPASGIApp(self.sessions)
+        self.endpoint = JsonRpcErrors(
+            StreamableHTTPASGIApp(self.sessions), self.sessions.max_request_body_size
+        )
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
