@@ -106,11 +106,22 @@ class Settings(BaseSettings):
         default="https://pypi.org",
         description=(
             "Package index whose JSON API (`<url>/pypi/<name>/json`) describes a requested "
-            "module to the admin before approval."
+            "module to the admin before approval, and whose simple index (`<url>/simple/`) "
+            "approved modules are installed from (wheels only)."
         ),
     )
     pypi_timeout_seconds: float = Field(
         default=5.0, gt=0, le=60, description="Time limit of one package index request."
+    )
+    package_wheels_dir: Path | None = Field(
+        default=None,
+        description=(
+            "A folder of wheels to install approved modules from instead of the index "
+            "(offline installs); the packages and all their dependencies must be in it."
+        ),
+    )
+    package_install_timeout_seconds: float = Field(
+        default=300.0, gt=0, le=3600, description="Time limit of one approved module's install."
     )
     encryption_key: SecretStr | None = Field(
         default=None,

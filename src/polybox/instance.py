@@ -2,8 +2,8 @@
 
 `Instance.start` is the only place that turns settings into live resources (the data dir, the
 database engine and its migrations, the event bus, the sandbox assessment, the tool runner and
-its warm Python workers, the log retention and alert jobs); every surface — the HTTP app, stdio,
-the CLI — receives an `Instance` instead of building its own.
+its warm Python workers, the log retention, alert and module install jobs); every surface — the
+HTTP app, stdio, the CLI — receives an `Instance` instead of building its own.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from polybox.config import Settings, ensure_data_dir
 from polybox.crypto import SecretBox, load_secret_box
 from polybox.events import EventBus, create_event_bus
 from polybox.forge.external.health import SourceHealthChecks
+from polybox.forge.installs import ModuleInstaller
 from polybox.forge.retention import LogRetention
 from polybox.forge.runner import ToolRunner
 from polybox.metrics import Metrics
@@ -75,6 +76,7 @@ class Instance:
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     alerts: AlertMonitor | None = None  # only processes that run tools watch for problems
     source_health: SourceHealthChecks | None = None  # and check their external sources
+    installs: ModuleInstaller | None = None  # and install approved modules
 
     @classmethod
     async def start(cls, settings: Settings, *, run_tools: bool = True) -> Instance:
@@ -115,6 +117,9 @@ class Instance:
         source_health = SourceHealthChecks(sessions, runner.external) if run_tools else None
         if source_health is not None:
             source_health.start()
+        installs = ModuleInstaller(sessions, events, pool, settings) if run_tools else None
+        if installs is not None:
+            installs.start()
         return cls(
             settings=settings,
             engine=engine,
@@ -127,6 +132,7 @@ class Instance:
             retention=retention,
             alerts=alerts,
             source_health=source_health,
+            installs=installs,
         )
 
     @classmethod
@@ -155,6 +161,8 @@ class Instance:
         await self.retention.close()
         if self.source_health is not None:
             await self.source_health.close()
+        if self.installs is not None:
+            await self.installs.close()
         await self.runner.close()  # waiting execution logs, while the store is still open
         if self.runner.pool is not None:
             await self.runner.pool.close()

@@ -68,7 +68,7 @@ async def test_the_list_is_newest_first_and_filtered_by_actor_and_action(
         headers=admin_headers,
     )
     assert requests.json()["items"][0]["action"] == "module.approved"
-    assert (requests.json()["total"], requests.json()["pages"]) == (2, 2)
+    assert (requests.json()["total"], requests.json()["pages"]) == (3, 3)  # then .installing
 
 
 async def test_the_time_window_includes_since_and_excludes_until(
@@ -172,13 +172,15 @@ async def test_an_approval_reaches_a_connected_stream_within_a_second_and_filter
         with anyio.fail_after(1.0):
             event = await reader.event()
         latency = time.perf_counter() - started
+        installing = await reader.event()  # committed with it: the module's install starts
 
     assert (event.event, event.data["action"], event.data["actor_name"]) == (
         "activity",
         "module.approved",
         "root",
     )
-    assert event.id == str(event.data["id"])
+    assert installing.data["action"] == "module.installing"
+    assert event.id == installing.id == str(installing.data["id"])  # one read: resume after both
     print(f"approval reached the SSE client in {latency * 1000:.1f} ms")
 
 

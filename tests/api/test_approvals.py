@@ -92,9 +92,25 @@ async def test_module_and_network_requests_are_queued_and_decided(
     granted = await api.post(
         f"/api/approvals/module/{module_id}/decide", json={"approve": True}, headers=admin_headers
     )
-    assert granted.json()["status"] == "approved"
+    assert granted.json()["status"] == "installing"  # approved to the LLM once it imports
     server = (await api.get("/api/servers/weather", headers=admin_headers)).json()
     assert server["allowed_modules"] == ["yaml"]
+    installs = (await api.get("/api/approvals/modules/installs", headers=admin_headers)).json()
+    assert [(r["module"], r["package"], r["status"]) for r in installs["items"]] == [
+        ("yaml", "yaml", "installing")
+    ]
+    retry = await api.post(
+        f"/api/approvals/module/{module_id}/install", json={}, headers=admin_headers
+    )
+    assert retry.status_code == 409
+    assert "only a failed install is retried" in retry.text
+    package_for_a_host = await api.post(
+        f"/api/approvals/network/{host_id}/decide",
+        json={"approve": True, "package": "yaml"},
+        headers=admin_headers,
+    )
+    assert package_for_a_host.status_code == 422
+    assert "only an approved module request installs a package" in package_for_a_host.text
     refused = await api.post(
         f"/api/approvals/network/{host_id}/decide",
         json={"approve": False, "note": "not needed"},

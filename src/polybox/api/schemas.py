@@ -78,6 +78,19 @@ class Rejection(Body):
 class RequestDecision(Body):
     approve: bool
     note: str | None = None
+    package: str | None = Field(
+        default=None,
+        description=(
+            "For an approved module: the package to install when its name differs from the "
+            "module's (python-dateutil for dateutil), optionally pinned (name==1.2)."
+        ),
+    )
+
+
+class InstallRetry(Body):
+    package: str | None = Field(
+        default=None, description="Install this package instead of the one tried before."
+    )
 
 
 class BulkDecisions(Body):

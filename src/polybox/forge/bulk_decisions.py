@@ -86,7 +86,7 @@ async def _apply(session: AsyncSession, actor: Actor, decision: Decision) -> str
             approve=decision.action == "approve",
             note=decision.note,
         )
-        return request.status.value
+        return request.status
     assert decision.server is not None  # noqa: S101 - checked by the model
     assert decision.tool is not None  # noqa: S101 - checked by the model
     server, tool, note = decision.server, decision.tool, decision.note

@@ -28,11 +28,12 @@ from polybox.forge.errors import (
 )
 from polybox.forge.names import description_problem
 from polybox.forge.pages import DEFAULT_PAGE_SIZE, Page, check_page
-from polybox.forge.schemas import AllowedModulesOut, RequestKind, RequestOut
+from polybox.forge.schemas import AllowedModulesOut, RequestKind, RequestOut, RequestState
 from polybox.forge.servers import extend_server_list, find_server
 from polybox.forge.settings import get_settings, grant_global_modules
 from polybox.forge.unit import queue_event, record_activity
-from polybox.store.enums import RequestStatus
+from polybox.sandbox.python.packages import PackageInstallError, check_requirement
+from polybox.store.enums import InstallState, RequestStatus
 from polybox.store.models import ModuleRequest, NetworkRequest, Server
 from polybox.store.types import utcnow
 
@@ -182,10 +183,17 @@ async def decide_request(
     *,
     approve: bool,
     note: str | None = None,
+    package: str | None = None,
 ) -> RequestOut:
-    """Approve (granting the module or host) or reject a pending request; admins only."""
+    """Approve (granting the module or host) or reject a pending request; admins only.
+
+    Approving a module installs its `package` in the background (default: the module's name;
+    e.g. `python-dateutil` for `dateutil`, optionally pinned `name==1.2`).
+    """
     if not actor.is_admin:
         raise ForbiddenError("only an admin can approve or reject requests")
+    if package is not None:
+        package = _check_package(package, kind, approve=approve)
     request: AnyRequest | None = (
         await session.get(ModuleRequest, request_id)
         if kind == "module"
@@ -196,9 +204,60 @@ async def decide_request(
     if request.status is not RequestStatus.PENDING:
         raise ConflictError(f"{kind} request {request_id} was already {request.status}")
     row = None if request.server_id is None else await session.get(Server, request.server_id)
-    await _decide(session, actor, request, row, approve=approve, note=note)
+    await _decide(session, actor, request, row, approve=approve, note=note, package=package)
     await session.flush()
     return _out(request, row)
+
+
+async def retry_install(
+    session: AsyncSession, actor: Actor, request_id: int, *, package: str | None = None
+) -> RequestOut:
+    """Install an approved module again after a failed install, optionally from another package."""
+    if not actor.is_admin:
+        raise ForbiddenError("only an admin can retry an install")
+    request = await session.get(ModuleRequest, request_id)
+    if request is None:
+        raise NotFoundError(f"no module request {request_id}")
+    if request.install_state is not InstallState.FAILED:
+        state = request.install_state or request.status
+        raise ConflictError(
+            f"module request {request_id} is {state}; only a failed install is retried"
+        )
+    if package is not None:
+        request.package = _check_package(package, "module", approve=True)
+    row = None if request.server_id is None else await session.get(Server, request.server_id)
+    _start_install(session, actor, request, row)
+    queue_event(
+        session,
+        EventKind.APPROVAL_CHANGED,
+        {"kind": "module", "request_id": request.id, "server": None if row is None else row.name},
+    )
+    await session.flush()
+    return _out(request, row)
+
+
+async def list_module_installs(
+    session: AsyncSession, *, page: int = 1, page_size: int = DEFAULT_PAGE_SIZE
+) -> Page[RequestOut]:
+    """Approved module requests and their installs (installing, installed, failed), newest first."""
+    check_page(page, page_size)
+    installs = select(ModuleRequest).where(ModuleRequest.install_state.is_not(None))
+    total = int(await session.scalar(select(func.count()).select_from(installs.subquery())) or 0)
+    rows = (
+        await session.scalars(
+            installs.order_by(ModuleRequest.decided_at.desc(), ModuleRequest.id.desc())
+            .limit(page_size)
+            .offset((page - 1) * page_size)
+        )
+    ).all()
+    names = await _server_names(session, (row.server_id for row in rows))
+    return Page[RequestOut](
+        items=[_out(row, None, names.get(row.server_id or 0)) for row in rows],
+        total=total,
+        page=page,
+        page_size=page_size,
+        pages=(total + page_size - 1) // page_size,
+    )
 
 
 async def effective_modules(session: AsyncSession, server_id: int | None) -> frozenset[str]:
@@ -251,6 +310,7 @@ async def _decide(
     *,
     approve: bool,
     note: str | None,
+    package: str | None = None,
 ) -> None:
     request.status = RequestStatus.APPROVED if approve else RequestStatus.REJECTED
     request.decision_note = note
@@ -265,11 +325,39 @@ async def _decide(
         await extend_server_list(session, actor, row, "allowed_hosts", [entry])
     kind = "module" if isinstance(request, ModuleRequest) else "network"
     _record(session, actor, f"{kind}.{request.status}", request, row, note=note)
+    if approve and isinstance(request, ModuleRequest):
+        request.package = package
+        _start_install(session, actor, request, row)
     queue_event(
         session,
         EventKind.APPROVAL_CHANGED,
         {"kind": kind, "request_id": request.id, "server": None if row is None else row.name},
     )
+
+
+def _start_install(
+    session: AsyncSession, actor: Actor, request: ModuleRequest, row: Server | None
+) -> None:
+    """Mark the module for the installer (forge/installs.py); an approval event wakes it."""
+    request.install_state = InstallState.INSTALLING
+    request.installed_version = None
+    request.install_error = None
+    _record(session, actor, "module.installing", request, row)
+
+
+def _check_package(package: str, kind: RequestKind, *, approve: bool) -> str:
+    """The package to install for an approved module request, checked."""
+    if kind != "module" or not approve:
+        raise InvalidInputError.of_fields(
+            "nothing to install",
+            [FieldError("package", "only an approved module request installs a package")],
+        )
+    try:
+        return check_requirement(package)
+    except PackageInstallError as exc:
+        raise InvalidInputError.of_fields(
+            "cannot install that package", [FieldError("package", str(exc))]
+        ) from None
 
 
 def _pending_ids(model: type[AnyRequest], kind: str) -> Select[str, int, datetime]:
@@ -325,6 +413,8 @@ def _record(
     details: dict[str, object] = {"server": None if row is None else row.name}
     if isinstance(request, ModuleRequest):
         details["module"] = request.module
+        if request.package and request.package != request.module:
+            details["package"] = request.package
     else:
         details.update(host=request.host, port=request.port)
     if note:
@@ -337,6 +427,7 @@ def _record(
 
 def _out(request: AnyRequest, row: Server | None, server_name: str | None = None) -> RequestOut:
     module = isinstance(request, ModuleRequest)
+    install = request if isinstance(request, ModuleRequest) and request.install_state else None
     return RequestOut(
         kind="module" if module else "network",
         id=request.id,
@@ -345,9 +436,21 @@ def _out(request: AnyRequest, row: Server | None, server_name: str | None = None
         host=request.host if isinstance(request, NetworkRequest) else None,
         port=request.port if isinstance(request, NetworkRequest) else None,
         reason=request.reason,
-        status=request.status,
+        status=_state(request),
         requested_by=request.requested_by,
         decision_note=request.decision_note,
         created_at=request.created_at,
         decided_at=request.decided_at,
+        package=None if install is None else install.package or install.module,
+        installed_version=None if install is None else install.installed_version,
+        install_error=None if install is None else install.install_error,
     )
+
+
+def _state(request: AnyRequest) -> RequestState:
+    """An approved module request is `approved` only once installed (see forge/installs.py)."""
+    if isinstance(request, ModuleRequest) and request.install_state is InstallState.INSTALLING:
+        return "installing"
+    if isinstance(request, ModuleRequest) and request.install_state is InstallState.FAILED:
+        return "install_failed"
+    return request.status.value

@@ -18,6 +18,7 @@ activity log instead (who ran which code on which server, and how it ended).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 import logging
@@ -43,6 +44,7 @@ from polybox.forge.errors import (
     UnavailableError,
 )
 from polybox.forge.external.gateway import SourceGateway
+from polybox.forge.installs import missing_module_note
 from polybox.forge.logs import ExecutionLogWriter, ExecutionRecord
 from polybox.forge.names import SEPARATOR
 from polybox.forge.plans import CallPlans, ServerRun, server_run
@@ -119,7 +121,9 @@ class ToolRunner:
         if plan.remote is not None:  # a passthrough tool: the call goes to its source
             result = await self.external.call(sessions, plan.remote, run, args)
         else:
-            result = await self._execute(self._pool(), plan.code, run, args)
+            result = await self._explained(
+                sessions, await self._execute(self._pool(), plan.code, run, args)
+            )
         structured, text, error = _shape(result, wraps=plan.wraps_result)
         record = ExecutionRecord(
             server_id=run.server_id,
@@ -174,7 +178,7 @@ class ToolRunner:
                 problems = [FieldError("code", str(issue)) for issue in report.errors]
                 raise InvalidInputError.of_fields("the code cannot run", problems)
             check_arguments(name, argument_validator(report.input_schema or {}), args)
-        result = await self._execute(pool, source, run, args)
+        result = await self._explained(sessions, await self._execute(pool, source, run, args))
         async with _store_errors(), transaction(sessions, None) as session:
             record_activity(
                 session,
@@ -219,6 +223,26 @@ class ToolRunner:
             )
         except PoolBusyError as exc:
             raise UnavailableError(f"the sandbox is busy ({exc}); try again shortly") from None
+
+    @staticmethod
+    async def _explained(
+        sessions: async_sessionmaker[AsyncSession], result: RunResult
+    ) -> RunResult:
+        """A ModuleNotFoundError on an approved module not installed (yet) says so and what to do.
+
+        Looked up only on that error, so the hot path never reads the store for it.
+        """
+        error = result.error
+        if error is None or error.type != "ModuleNotFoundError":
+            return result
+        try:
+            async with sessions() as session:
+                note = await missing_module_note(session, error.message)
+        except (SQLAlchemyError, OSError):
+            return result  # the plain error is still true
+        if note is None:
+            return result
+        return dataclasses.replace(result, error=dataclasses.replace(error, message=note))
 
 
 @contextlib.asynccontextmanager

@@ -14,7 +14,6 @@ from pydantic import BaseModel, ConfigDict
 from polybox.store.enums import (
     ExecutionStatus,
     Requester,
-    RequestStatus,
     ServerStatus,
     ToolStatus,
     VersionAuthor,
@@ -56,11 +55,17 @@ class SecretOut(Out):
 RequestKind = Literal["module", "network"]
 
 
+# A request's status as callers see it: an approved module is `installing` until it imports in
+# the sandbox (then `approved`), or `install_failed`.
+RequestState = Literal["pending", "installing", "approved", "install_failed", "rejected"]
+
+
 class RequestOut(Out):
     """A module or network allow-list request and its decision.
 
     `module` is set for module requests (`server` None asks for every server); `host`/`port` for
-    network requests.
+    network requests. An approved module request also says which `package` is installed for it,
+    its `installed_version`, or the `install_error`.
     """
 
     kind: RequestKind
@@ -70,11 +75,14 @@ class RequestOut(Out):
     host: str | None = None
     port: int | None = None
     reason: str
-    status: RequestStatus
+    status: RequestState
     requested_by: Requester
     decision_note: str | None
     created_at: datetime
     decided_at: datetime | None
+    package: str | None = None
+    installed_version: str | None = None
+    install_error: str | None = None
 
 
 class AllowedModulesOut(Out):

@@ -42,6 +42,14 @@ class RequestStatus(StrEnum):
     REJECTED = "rejected"
 
 
+class InstallState(StrEnum):
+    """Where an approved module's package is: being installed, importable, or failed."""
+
+    INSTALLING = "installing"
+    INSTALLED = "installed"
+    FAILED = "failed"
+
+
 class Requester(StrEnum):
     LLM = "llm"
     ADMIN = "admin"

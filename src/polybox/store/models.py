@@ -29,6 +29,7 @@ from polybox.store.enums import (
     ActorKind,
     AdminRole,
     ExecutionStatus,
+    InstallState,
     OAuthTokenKind,
     Requester,
     RequestStatus,
@@ -221,13 +222,23 @@ class _Decision:
 
 
 class ModuleRequest(_Decision, CreatedAt, Base):
-    """A request to allow an import; `server_id` NULL asks for every server."""
+    """A request to allow an import; `server_id` NULL asks for every server.
+
+    Once approved, `package` (the distribution, default the module's name) is installed in the
+    background: `install_state` says how far it got, with the version or why it failed.
+    """
 
     __tablename__ = "module_requests"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     server_id: Mapped[int | None] = mapped_column(ForeignKey("servers.id", ondelete="CASCADE"))
     module: Mapped[str] = mapped_column(String(200))
+    package: Mapped[str | None] = mapped_column(String(200))
+    install_state: Mapped[InstallState | None] = mapped_column(
+        state_enum(InstallState, "install_state")
+    )
+    installed_version: Mapped[str | None] = mapped_column(String(64))
+    install_error: Mapped[str | None] = mapped_column(Text)
 
 
 class NetworkRequest(_Decision, CreatedAt, Base):

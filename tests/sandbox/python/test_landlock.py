@@ -20,7 +20,8 @@ from polybox.sandbox.python import PoolConfig, PythonPool
 from polybox.sandbox.python.landlock import landlock_abi
 from polybox.sandbox.python.packages import install_package, packages_dir_of
 from sandbox.python.pools import bwrap_pool, returned, run
-from sandbox.python.test_packages import build_wheel, use_polytiny
+from sandbox.python.test_packages import use_polytiny
+from wheels import build_polytiny
 
 pytestmark = pytest.mark.anyio
 
@@ -84,7 +85,7 @@ async def test_tool_code_under_landlock_reads_the_stdlib_writes_workspace_tmp_an
 async def test_an_approved_package_imports_under_landlock(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     packages = packages_dir_of(data_dir)  # as root: outside the data dir, removed below
-    build_wheel(tmp_path / "wheels")
+    build_polytiny(tmp_path / "wheels")
     try:
         await install_package("polytiny==1.0", packages, find_links=tmp_path / "wheels")
         async with bwrap_pool(data_dir, size=1) as pool:

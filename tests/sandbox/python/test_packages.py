@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import stat
-import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,30 +13,11 @@ import pytest
 from polybox.sandbox.python import DEFAULT_ALLOWED_MODULES, PythonPool, RunResult
 from polybox.sandbox.python.packages import PackageInstallError, install_package, packages_dir_of
 from sandbox.python.pools import NO_EGRESS, bwrap_pool
+from wheels import build_polytiny
 
 pytestmark = pytest.mark.anyio
 
 USE_POLYTINY = "import polytiny\ndef main():\n    return polytiny.shout('hi')\n"
-
-
-def build_wheel(directory: Path, version: str = "1.0", suffix: str = "!") -> Path:
-    """A minimal pure-Python wheel `polytiny`, written by hand (no build tool, no network)."""
-    directory.mkdir(exist_ok=True)
-    wheel = directory / f"polytiny-{version}-py3-none-any.whl"
-    info = f"polytiny-{version}.dist-info"
-    files = {
-        "polytiny/__init__.py": f"def shout(text):\n    return text.upper() + {suffix!r}\n",
-        f"{info}/METADATA": f"Metadata-Version: 2.1\nName: polytiny\nVersion: {version}\n",
-        f"{info}/WHEEL": (
-            "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
-        ),
-    }
-    record = "".join(f"{name},,\n" for name in files) + f"{info}/RECORD,,\n"
-    with zipfile.ZipFile(wheel, "w") as archive:
-        for name, text in files.items():
-            archive.writestr(name, text)
-        archive.writestr(f"{info}/RECORD", record)
-    return wheel
 
 
 @pytest.fixture
@@ -65,7 +45,7 @@ async def use_polytiny(pool: PythonPool) -> RunResult:
 async def test_a_package_installed_in_the_production_location_imports_in_a_box(
     tmp_path: Path, data_dir: Path
 ) -> None:
-    build_wheel(tmp_path / "wheels")
+    build_polytiny(tmp_path / "wheels")
     packages = packages_dir_of(data_dir)
     if os.geteuid() == 0:  # reachable by the sandbox uid, writable by root only
         assert not packages.is_relative_to(data_dir)
@@ -88,10 +68,10 @@ async def test_a_package_installed_while_workers_run_is_importable_by_their_next
         missing = await use_polytiny(pool)
         assert missing.error is not None
         assert missing.error.type == "ModuleNotFoundError"
-        build_wheel(wheels)
+        build_polytiny(wheels)
         await install_package("polytiny==1.0", packages_dir_of(data_dir), find_links=wheels)
         assert (await use_polytiny(pool)).result == "HI!"
-        build_wheel(wheels, version="2.0", suffix="!!")
+        build_polytiny(wheels, version="2.0", suffix="!!")
         await install_package("polytiny==2.0", packages_dir_of(data_dir), find_links=wheels)
         assert (await use_polytiny(pool)).result == "HI!!"
 

@@ -10,6 +10,7 @@ from polybox.api.deps import AdminDep, RowId, SessionDep, current_admin
 from polybox.api.schemas import (
     PAGE_SIZE_DEFAULT,
     BulkDecisions,
+    InstallRetry,
     PageParam,
     PageSizeParam,
     Rejection,
@@ -50,6 +51,28 @@ async def list_module_requests(
     return await requests.list_pending_requests(
         session, page=page, page_size=page_size, kind="module"
     )
+
+
+@router.get(
+    "/modules/installs",
+    response_model=Page[RequestOut],
+    summary="Approved modules and their installs (installing, installed, failed), newest first",
+)
+async def list_module_installs(
+    session: SessionDep, page: PageParam = 1, page_size: PageSizeParam = PAGE_SIZE_DEFAULT
+) -> Page[RequestOut]:
+    return await requests.list_module_installs(session, page=page, page_size=page_size)
+
+
+@router.post(
+    "/module/{request_id}/install",
+    response_model=RequestOut,
+    summary="Install an approved module again after its install failed",
+)
+async def retry_install(
+    request_id: RowId, body: InstallRetry, admin: AdminDep, session: SessionDep
+) -> RequestOut:
+    return await requests.retry_install(session, admin.actor, request_id, package=body.package)
 
 
 @router.get("/network", response_model=Page[RequestOut], summary="Pending network requests")
@@ -103,7 +126,13 @@ async def decide_request(
     session: SessionDep,
 ) -> RequestOut:
     return await requests.decide_request(
-        session, admin.actor, kind, request_id, approve=body.approve, note=body.note
+        session,
+        admin.actor,
+        kind,
+        request_id,
+        approve=body.approve,
+        note=body.note,
+        package=body.package,
     )
 
 

@@ -1,7 +1,9 @@
 """Installing approved third-party packages into the packages dir that Boxes see read-only.
 
 An admin action: `pip install --only-binary :all: --target <packages dir> <requirement>`. Wheels
-only, so installing never runs a package's build code on the host. The Box interpreter and the
+only, so installing never runs a package's build code on the host (pip only unpacks files), and pip
+runs `--isolated` with a minimal environment: no user or site pip configuration, no `PIP_*`
+variable can point it at another index or turn source builds back on. The Box interpreter and the
 supervisor are both CPython 3.11, so wheels pip picks here import inside the Box. Running
 workers see a package as soon as the install returns: their Boxes bind the directory itself,
 and each call's imports look at its current contents.
@@ -13,6 +15,7 @@ import asyncio
 import os
 import re
 import sys
+from importlib import metadata
 from pathlib import Path
 
 from polybox.sandbox.hostdirs import sandbox_dir
@@ -22,6 +25,8 @@ _REQUIREMENT = re.compile(
     r"[A-Za-z0-9][A-Za-z0-9._-]*(\s*(==|>=|<=|~=|!=|>|<)\s*[A-Za-z0-9.*+!_-]+)?"
 )
 _OUTPUT_TAIL = 4000
+# What pip may still need from the environment: where programs are, and a proxy or CA bundle.
+_PASSED_ENV = ("PATH", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "SSL_CERT_FILE", "SSL_CERT_DIR")
 
 
 class PackageInstallError(Exception):
@@ -37,32 +42,57 @@ def packages_dir_of(data_dir: Path) -> Path:
     return sandbox_dir(data_dir, "packages", privileged=os.geteuid() == 0, mode=0o755)
 
 
+def check_requirement(requirement: str) -> str:
+    """`requirement` stripped; PackageInstallError unless it is a name with an optional version."""
+    if not _REQUIREMENT.fullmatch(requirement.strip()):
+        raise PackageInstallError(
+            f"{requirement!r} is not a package name with an optional version (e.g. name==1.2)"
+        )
+    return requirement.strip()
+
+
+def installed_version(packages_dir: Path, requirement: str) -> str | None:
+    """The version of `requirement`'s distribution in the packages dir, None when absent.
+
+    Read from its metadata file: nothing of the package runs on the host.
+    """
+    wanted = _canonical(re.split(r"[=<>!~\s]", requirement.strip(), maxsplit=1)[0])
+    for dist in metadata.distributions(path=[str(packages_dir)]):
+        if _canonical(dist.metadata["Name"] or "") == wanted:
+            return dist.version
+    return None
+
+
 async def install_package(
     requirement: str,
     packages_dir: Path,
     *,
+    index_url: str | None = None,
     find_links: Path | None = None,
     time_limit: float = 300.0,
 ) -> str:
     """Install `requirement` (e.g. `requests==2.32.3`) and its dependencies as wheels.
 
-    `find_links` installs from that folder of wheels only (offline, and in tests). Returns pip's
-    output; raises PackageInstallError with pip's own explanation when it fails.
+    From the PEP 503 index `index_url` (e.g. `https://pypi.org/simple/`), or with `find_links`
+    from that folder of wheels only (offline). Returns pip's output; raises PackageInstallError
+    with pip's own explanation when it fails.
     """
-    if not _REQUIREMENT.fullmatch(requirement.strip()):
-        raise PackageInstallError(
-            f"{requirement!r} is not a package name with an optional version (e.g. name==1.2)"
-        )
-    argv = [sys.executable, "-m", "pip", "install", "--only-binary", ":all:", "--no-input"]
-    argv += ["--disable-pip-version-check", "--upgrade", "--target", str(packages_dir)]
+    requirement = check_requirement(requirement)
+    argv = [sys.executable, "-m", "pip", "install", "--isolated", "--only-binary", ":all:"]
+    argv += ["--no-input", "--no-cache-dir", "--disable-pip-version-check", "--upgrade"]
+    argv += ["--target", str(packages_dir)]
     if find_links is not None:
         argv += ["--no-index", "--find-links", str(find_links)]
+    elif index_url is not None:
+        argv += ["--index-url", index_url]
+    environment = {key: os.environ[key] for key in _PASSED_ENV if key in os.environ}
     process = await asyncio.create_subprocess_exec(
         *argv,
-        requirement.strip(),
+        requirement,
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
+        env=environment | {"LC_ALL": "C.UTF-8"},
         umask=0o022,  # files the sandbox uid can read, whatever polybox's own umask is
     )
     try:
@@ -74,5 +104,18 @@ async def install_package(
         raise PackageInstallError(f"pip did not finish within {time_limit:g} s") from None
     text = output.decode("utf-8", "replace")
     if process.returncode != 0:
-        raise PackageInstallError(f"pip could not install {requirement}: {text[-_OUTPUT_TAIL:]}")
+        raise PackageInstallError(f"pip could not install {requirement}: {_reason(text)}")
     return text
+
+
+def _reason(output: str) -> str:
+    """pip's ERROR lines (its explanation), or the end of its output when it printed none."""
+    errors = [
+        line.removeprefix("ERROR: ") for line in output.splitlines() if line.startswith("ERROR:")
+    ]
+    return " ".join(errors)[-_OUTPUT_TAIL:] if errors else output[-_OUTPUT_TAIL:]
+
+
+def _canonical(name: str) -> str:
+    """A distribution name as PEP 503 compares them (`Python_Dateutil` is `python-dateutil`)."""
+    return re.sub(r"[-_.]+", "-", name).lower()
