@@ -115,9 +115,9 @@ async def polybox_serve(settings: Settings, log: Path) -> AsyncIterator[ServerPr
         yield ServerProcess(f"http://127.0.0.1:{port}/mcp", process.pid)
     finally:
         if process.returncode is None:
-            process.send_signal(signal.SIGINT)  # as Ctrl-C: a clean shutdown
+            process.send_signal(signal.SIGTERM)  # as a service manager: a graceful stop
             try:
-                async with asyncio.timeout(10):
+                async with asyncio.timeout(60):
                     await process.wait()
             except TimeoutError:
                 process.kill()

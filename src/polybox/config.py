@@ -293,6 +293,15 @@ class Settings(BaseSettings):
             "`pool_size` (at least 1), so one server can never take every worker."
         ),
     )
+    shutdown_timeout_seconds: int = Field(
+        default=30,
+        ge=1,
+        le=3600,
+        description=(
+            "On SIGTERM or SIGINT, how long `polybox serve` lets in-flight requests finish "
+            "before it stops them, writes pending logs and destroys its Boxes."
+        ),
+    )
     call_queue_timeout_seconds: float = Field(
         default=30.0,
         gt=0,

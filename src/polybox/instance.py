@@ -24,6 +24,7 @@ from polybox.forge.external.health import SourceHealthChecks
 from polybox.forge.installs import ModuleInstaller
 from polybox.forge.retention import LogRetention
 from polybox.forge.runner import ToolRunner
+from polybox.logs import get_logger
 from polybox.metrics import Metrics
 from polybox.sandbox.box import BoxBackend
 from polybox.sandbox.python import PoolConfig, PythonPool
@@ -32,6 +33,7 @@ from polybox.store.engine import create_engine, create_session_factory, ping
 from polybox.store.errors import StoreUnavailable
 from polybox.store.migrate import upgrade_to_head
 
+_log = get_logger("polybox.instance")
 _NOT_RUNNING_TOOLS = SandboxStatus(
     backend="none",
     usable=False,
@@ -100,6 +102,10 @@ class Instance:
             raise
         backend, sandbox = open_backend(settings) if run_tools else (None, _NOT_RUNNING_TOOLS)
         try:
+            if backend is not None:
+                crashed = await backend.remove_leftovers()
+                if crashed:
+                    _log.warning("removed the Boxes of crashed earlier runs", runs=crashed)
             pool = await _start_pool(backend, settings)
         except BaseException:
             if backend is not None:

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import signal
+import threading
+from collections.abc import Iterator
+
 import uvicorn
 
 from polybox.app import create_app
@@ -13,6 +18,30 @@ from polybox.mcp.stdio import serve_stdio
 from polybox.remote import check_remote_serving
 
 _log = get_logger("polybox.server")
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server without its re-raise of the caught signal once it has shut down.
+
+    uvicorn re-raises SIGTERM/SIGINT after its graceful shutdown; with the default handler back
+    in place, SIGTERM then ends the process before `Instance.close` runs, leaving Box dirs,
+    cgroups and unwritten execution logs behind. Here the signal only starts the shutdown
+    (draining in-flight requests up to `shutdown_timeout_seconds`); `serve` closes the instance
+    and returns normally.
+    """
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        handled = (signal.SIGINT, signal.SIGTERM)
+        original = {sig: signal.signal(sig, self.handle_exit) for sig in handled}
+        try:
+            yield
+        finally:
+            for sig, handler in original.items():
+                signal.signal(sig, handler)
 
 
 async def serve(settings: Settings) -> None:
@@ -30,6 +59,7 @@ async def serve(settings: Settings) -> None:
             server_header=False,
             lifespan="on",
             proxy_headers=False,  # the app believes forwarded headers from trusted_proxies only
+            timeout_graceful_shutdown=settings.shutdown_timeout_seconds,
         )
         _log.info(
             "serving",
@@ -38,9 +68,10 @@ async def serve(settings: Settings) -> None:
             sandbox=instance.sandbox.backend,
             instance=instance.id,
         )
-        await uvicorn.Server(config).serve()
+        await _Server(config).serve()
     finally:
         await instance.close()
+        _log.info("stopped", instance=instance.id)
 
 
 async def stdio(settings: Settings) -> None:

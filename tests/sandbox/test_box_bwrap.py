@@ -14,7 +14,7 @@ import pytest
 
 from polybox.config import Settings
 from polybox.sandbox.box import Box, BoxError, BoxSpec, Limits
-from polybox.sandbox.bwrap import BwrapBackend, boxes_dir
+from polybox.sandbox.bwrap import BwrapBackend, BwrapBox, boxes_dir
 from polybox.sandbox.capabilities import bwrap_config
 
 pytestmark = pytest.mark.anyio
@@ -61,3 +61,26 @@ async def test_a_sized_workspace_is_a_tmpfs_the_host_file_operations_refuse(tmp_
             await box.write_file("a.txt", b"hello")
     finally:
         await backend.close()
+
+
+async def test_leftovers_of_a_dead_run_are_removed_and_a_live_runs_boxes_are_not(
+    tmp_path: Path,
+) -> None:
+    config = bwrap_config(Settings(data_dir=tmp_path))
+    boxes = boxes_dir(tmp_path, config.account)
+    first, second = BwrapBackend(boxes, config), BwrapBackend(boxes, config)
+    try:
+        box = await first.create(BoxSpec())
+        assert isinstance(box, BwrapBox)
+        assert await second.remove_leftovers() == 0  # `first` is alive (as stdio beside serve)
+        assert box.dir.is_dir()
+        first._boxes.clear()  # `first` dies without closing: its lock goes with its process
+        assert first._run is not None
+        first._run.release()
+        (boxes / f"{box.id.split('-')[0]}.run").touch()
+        assert await second.remove_leftovers() == 1
+        assert not box.dir.exists()
+        assert box.cgroup is None or not any(path.exists() for path in box.cgroup.dirs)
+    finally:
+        await first.close()
+        await second.close()

@@ -233,6 +233,14 @@ class BoxBackend(ABC):
         """The isolation layers its Boxes have, for doctor and /readyz; empty means none."""
         return ()
 
+    async def remove_leftovers(self) -> int:
+        """Remove the Boxes that a crashed earlier process of this instance left behind.
+
+        Only this instance's; returns how many leftovers (earlier runs, containers) it found.
+        Called once at start-up.
+        """
+        return 0
+
     def landlock_abi(self) -> int:
         """The Landlock ABI that Python workers in its Boxes put themselves under; 0: none.
 

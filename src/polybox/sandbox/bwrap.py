@@ -245,6 +245,14 @@ class BwrapBackend(HostBackend):
     def new_box(self, box_id: str, spec: BoxSpec, box_dir: Path) -> HostBox:
         return BwrapBox(box_id, spec, box_dir, self.config, self._mounts[spec.network])
 
+    def remove_run_resources(self, run: str) -> None:
+        layout = self.config.cgroups
+        if layout is None:
+            return
+        names = {path.name for parent in layout.parents for path in parent.glob(f"polybox-{run}-*")}
+        for name in names:
+            BoxCgroup(tuple(parent / name for parent in layout.parents), layout.v2).remove()
+
     def isolation_layers(self) -> tuple[str, ...]:
         config = self.config
         layers = ["user/pid/ipc/uts/mount namespaces", "no capabilities", "read-only system dirs"]

@@ -367,10 +367,10 @@ class DockerBackend(BoxBackend):
         boxes, self._boxes = list(self._boxes.values()), {}
         for box in boxes:
             await box.destroy()
-        await self.remove_leftovers()
+        await self._remove_labelled()
         await asyncio.to_thread(self.api.close)
 
-    async def remove_leftovers(self) -> None:
+    async def _remove_labelled(self) -> None:
         """Remove every container and volume labelled with this instance, and nothing else."""
         label = f"{INSTANCE_LABEL}={self.instance}"
         containers = await call("listing Box containers", self.api.containers, all=True,

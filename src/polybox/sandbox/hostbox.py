@@ -39,6 +39,7 @@ from polybox.sandbox.processes import (
     run_to_completion,
     tail_file,
 )
+from polybox.sandbox.runs import RUN_SUFFIX, Run, dead_runs
 from polybox.sandbox.workspace import Workspace
 
 Cleanup = Callable[[], Awaitable[None]]
@@ -202,19 +203,42 @@ class HostBox(Box):
 
 
 class HostBackend(BoxBackend):
-    """Creates HostBoxes under `boxes_dir` and destroys those still alive on `close()`."""
+    """Creates HostBoxes under `boxes_dir` and destroys those still alive on `close()`.
+
+    Box ids start with the backend's run (`runs.py`), so that the leftovers of a process that
+    died without closing can be told from the Boxes of a live one and removed.
+    """
 
     def __init__(self, boxes_dir: Path) -> None:
         self.boxes_dir = boxes_dir
         self._boxes: dict[str, HostBox] = {}
+        self._run: Run | None = None
+
+    def _own_run(self) -> Run:
+        if self._run is None:
+            self.boxes_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+            self._run = Run(self.boxes_dir)
+        return self._run
+
+    async def remove_leftovers(self) -> int:
+        self._own_run()  # ours is locked before looking, so no other start-up takes it
+        dead = await asyncio.to_thread(dead_runs, self.boxes_dir)
+        for run in dead:
+            for box_dir in self.boxes_dir.glob(f"{run}-*"):
+                await asyncio.to_thread(shutil.rmtree, box_dir, True)
+            await asyncio.to_thread(self.remove_run_resources, run)
+            (self.boxes_dir / f"{run}{RUN_SUFFIX}").unlink(missing_ok=True)
+        return len(dead)
+
+    def remove_run_resources(self, run: str) -> None:
+        """Remove what a dead run's Boxes left outside their directories (e.g. cgroups)."""
 
     @abstractmethod
     def new_box(self, box_id: str, spec: BoxSpec, box_dir: Path) -> HostBox:
         """An unprepared Box of this backend."""
 
     async def create(self, spec: BoxSpec | None = None) -> Box:
-        self.boxes_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        box_id = new_box_id()
+        box_id = f"{self._own_run().id}-{new_box_id()}"
         box = self.new_box(box_id, spec or BoxSpec(), self.boxes_dir / box_id)
         await asyncio.to_thread(box.prepare)
         self._boxes[box_id] = box
@@ -224,3 +248,6 @@ class HostBackend(BoxBackend):
         boxes, self._boxes = list(self._boxes.values()), {}
         for box in boxes:
             await box.destroy()
+        if self._run is not None:
+            self._run.release()
+            self._run = None
