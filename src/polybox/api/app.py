@@ -16,7 +16,8 @@ from polybox.instance import Instance
 
 DESCRIPTION = """\
 Admin API of polybox. Authenticate with `POST /api/auth/login` and send the access token as
-`Authorization: Bearer <token>`. Errors are `{"error": {"type", "message", "details"}}`.
+`Authorization: Bearer <token>`; scripts may send an API token with the `admin` scope instead
+(it acts for the admin who created it). Errors are `{"error": {"type", "message", "details"}}`.
 """
 
 

@@ -2,7 +2,7 @@
 
 The token is `pbx_` + 256 random bits; the store keeps its SHA-256 (see `auth.opaque`) and the
 first characters as `prefix`, which is how the admin UI names it. `authenticate_api_token` is what
-the MCP surface calls for a bearer token.
+the MCP surface calls for a bearer token, and the admin API for a token with the `admin` scope.
 """
 
 from __future__ import annotations
@@ -46,6 +46,8 @@ class ApiTokenPrincipal:
     scopes: frozenset[str]
     created_by: str | None
     expires_at: datetime | None = None
+    prefix: str = ""  # how the admin UI names the token
+    created_by_id: int | None = None
 
 
 async def create_api_token(
@@ -143,6 +145,8 @@ async def authenticate_api_token(
         scopes=frozenset(row.scopes),
         created_by=None if creator is None else creator.username,
         expires_at=row.expires_at,
+        prefix=row.prefix,
+        created_by_id=row.created_by_id,
     )
 
 

@@ -77,6 +77,13 @@ def analyze_code(
     )
 
 
+def return_annotation(code: str) -> str | None:
+    """`main`'s return annotation as written (`int`, `list[str]`); None without one."""
+    tree, _ = _parse(code)
+    main = None if tree is None else _find_main(tree, [])
+    return None if main is None or main.returns is None else ast.unparse(main.returns)
+
+
 def _report(
     *,
     errors: list[CodeIssue],

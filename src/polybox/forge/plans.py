@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from jsonschema import Draft202012Validator
 from sqlalchemy import select
@@ -30,6 +29,7 @@ from polybox.forge.arguments import argument_validator
 from polybox.forge.errors import ForbiddenError, NotFoundError, UnavailableError
 from polybox.forge.external.targets import RemoteTarget, remote_target
 from polybox.forge.names import SEPARATOR
+from polybox.forge.returns import ReturnCheck, return_check
 from polybox.forge.secrets import server_secrets
 from polybox.forge.settings import ForgeSettings, get_settings
 from polybox.sandbox.egress import EgressPolicy
@@ -67,7 +67,7 @@ class CallPlan:
     tool_name: str
     code: str  # the approved version's
     validator: Draft202012Validator  # of the approved version's input schema
-    wraps_result: bool  # the output schema is the `{"result": ...}` wrapper
+    returns: ReturnCheck | None  # of the approved version's output schema (code tools only)
     run: ServerRun
     remote: RemoteTarget | None = None  # a passthrough tool's upstream (then `code` is unused)
 
@@ -120,7 +120,7 @@ async def load_plan(
         code=version.code,
         validator=argument_validator(version.input_schema),
         # A source's structured result is already the object its output schema describes.
-        wraps_result=remote is None and wraps_result(version.output_schema),
+        returns=None if remote is not None else return_check(version.code, version.output_schema),
         run=await server_run(session, box, settings, server),
         remote=remote,
     )
@@ -156,15 +156,6 @@ async def callable_tool(
     if server.status is not ServerStatus.RUNNING:
         raise UnavailableError(f"server {server_name!r} is stopped; polybox_start_server starts it")
     return row, server, version
-
-
-def wraps_result(output_schema: Mapping[str, Any] | None) -> bool:
-    """Whether the declared output is the `{"result": ...}` wrapper of a non-object return."""
-    if not output_schema:
-        return False
-    return output_schema.get("required") == ["result"] and set(
-        output_schema.get("properties", {})
-    ) == {"result"}
 
 
 class CallPlans:

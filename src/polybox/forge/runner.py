@@ -48,6 +48,7 @@ from polybox.forge.installs import missing_module_note
 from polybox.forge.logs import ExecutionLogWriter, ExecutionRecord
 from polybox.forge.names import SEPARATOR
 from polybox.forge.plans import CallPlans, ServerRun, server_run
+from polybox.forge.returns import checked, return_check, structured_content
 from polybox.forge.schemas import CallOutcome, ErrorDetail, TestCodeResult
 from polybox.forge.servers import find_server
 from polybox.forge.settings import ForgeSettings, get_settings
@@ -122,9 +123,12 @@ class ToolRunner:
             result = await self.external.call(sessions, plan.remote, run, args)
         else:
             result = await self._explained(
-                sessions, await self._execute(self._pool(), plan.code, run, args)
+                sessions,
+                checked(plan.returns, await self._execute(self._pool(), plan.code, run, args)),
             )
-        structured, text, error = _shape(result, wraps=plan.wraps_result)
+        structured, text, error = _shape(
+            result, wraps=plan.returns is not None and plan.returns.wraps
+        )
         record = ExecutionRecord(
             server_id=run.server_id,
             tool_id=plan.tool_id,
@@ -178,7 +182,10 @@ class ToolRunner:
                 problems = [FieldError("code", str(issue)) for issue in report.errors]
                 raise InvalidInputError.of_fields("the code cannot run", problems)
             check_arguments(name, argument_validator(report.input_schema or {}), args)
-        result = await self._explained(sessions, await self._execute(pool, source, run, args))
+        returns = return_check(source, report.output_schema)
+        result = await self._explained(
+            sessions, checked(returns, await self._execute(pool, source, run, args))
+        )
         async with _store_errors(), transaction(sessions, None) as session:
             record_activity(
                 session,
@@ -304,11 +311,7 @@ def _shape(result: RunResult, *, wraps: bool) -> tuple[dict[str, Any] | None, st
     if result.error is not None:
         message = _error_line(result.error)
         return None, message, message
-    value = result.result
-    if isinstance(value, dict) and not wraps:
-        structured: dict[str, Any] = value
-    else:
-        structured = {"result": value}
+    structured = structured_content(result.result, wraps=wraps)
     return structured, json.dumps(structured, ensure_ascii=False), None
 
 

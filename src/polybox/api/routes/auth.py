@@ -65,7 +65,7 @@ async def refresh(body: RefreshIn, instance: InstanceDep, client: ClientDep) -> 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
 async def logout(principal: AdminDep, session: SessionDep) -> None:
     """End this session: its refresh token and access tokens stop working at once."""
-    await sessions.logout(session, principal.id, principal.session_id, principal.actor)
+    await sessions.logout(session, principal.id, principal.login_session(), principal.actor)
 
 
 @router.get("/me", response_model=AdminOut)
@@ -77,4 +77,5 @@ async def me(principal: AdminDep, session: SessionDep) -> AdminOut:
 @router.post("/password", status_code=status.HTTP_204_NO_CONTENT)
 async def change_password(change: PasswordChange, principal: AdminDep, session: SessionDep) -> None:
     """Change your password (the current one is required); every session of yours ends."""
+    principal.login_session()  # not with an API token
     await admins.change_password(session, principal.id, principal.actor, change)
