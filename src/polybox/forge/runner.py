@@ -46,6 +46,7 @@ from polybox.forge.external.gateway import SourceGateway
 from polybox.forge.logs import ExecutionLogWriter, ExecutionRecord
 from polybox.forge.names import SEPARATOR
 from polybox.forge.plans import CallPlans, ServerRun, server_run
+from polybox.forge.progress import Progress, Steps, no_progress
 from polybox.forge.schemas import CallOutcome, ErrorDetail, TestCodeResult
 from polybox.forge.servers import find_server
 from polybox.forge.settings import ForgeSettings, get_settings
@@ -152,8 +153,11 @@ class ToolRunner:
         *,
         tool: str | None = None,
         code: str | None = None,
+        progress: Progress = no_progress,
     ) -> TestCodeResult:
         """Run a saved tool's current code (`tool`) or unsaved `code` for `server`, sandboxed.
+
+        `progress` hears each stage (checking, running with a tick every second, finished).
 
         Policy: with tool_approval_mode=require_approval only approved code runs unless the
         admin turned on test_before_approval (admins may always test: reviewing is their job).
@@ -161,6 +165,8 @@ class ToolRunner:
         """
         pool = self._pool()
         args = dict(arguments or {})
+        steps = Steps(progress)
+        await steps.report("checking the code and arguments")
         async with _store_errors(), transaction(sessions, None) as session:
             found = await find_server(session, server)
             source, approved, name = await _test_source(session, found, tool, code)
@@ -174,7 +180,10 @@ class ToolRunner:
                 problems = [FieldError("code", str(issue)) for issue in report.errors]
                 raise InvalidInputError.of_fields("the code cannot run", problems)
             check_arguments(name, argument_validator(report.input_schema or {}), args)
-        result = await self._execute(pool, source, run, args)
+        result = await steps.ticking(
+            self._execute(pool, source, run, args), "running in the sandbox"
+        )
+        await steps.report(f"finished: {_status(result.error).value}")
         async with _store_errors(), transaction(sessions, None) as session:
             record_activity(
                 session,
