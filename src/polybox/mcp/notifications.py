@@ -1,9 +1,10 @@
-"""`notifications/tools/list_changed` to every connected client, on every replica.
+"""`notifications/tools/list_changed` (and `resources/list_changed`) to every client, every replica.
 
 A forge change (tool added/changed/removed, approval decided, server started/stopped/removed)
 is published on the instance's event bus; with PostgreSQL it reaches every replica. The watcher
 here, one per MCP surface, turns each such event into: invalidate the tool catalog cache, then
-tell every client connected to THIS process that the tool list changed.
+tell every client connected to THIS process that the tool list changed, and the resource list
+with it (resources/list names every tool's source and schema).
 
 Clients come in two eras. Handshake-era clients (2025-xx, stdio or stateful Streamable HTTP)
 have a long-lived connection: we remember each one while it is open and notify it on its
@@ -22,7 +23,12 @@ from anyio.abc import TaskStatus
 from mcp.server.connection import Connection
 from mcp.server.context import HandlerResult, ServerRequestContext
 from mcp.server.session import ServerSession
-from mcp.server.subscriptions import InMemorySubscriptionBus, ListenHandler, ToolsListChanged
+from mcp.server.subscriptions import (
+    InMemorySubscriptionBus,
+    ListenHandler,
+    ResourcesListChanged,
+    ToolsListChanged,
+)
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from polybox.events import EventBus, EventKind
@@ -91,13 +97,15 @@ class ListChangedFanout:
         return await call_next(ctx)
 
     async def tools_changed(self) -> None:
-        """Tell every client of this process to re-read tools/list."""
+        """Tell every client of this process to re-read tools/list and resources/list."""
         for connection in list(self._connections):
             with anyio.move_on_after(_SEND_TIMEOUT) as scope:
                 await connection.send_tool_list_changed()
+                await connection.send_resource_list_changed()
             if scope.cancelled_caught:
                 _log.warning("mcp client too slow for list_changed", session=connection.session_id)
         await self._bus.publish(ToolsListChanged())
+        await self._bus.publish(ResourcesListChanged())
 
     def close(self) -> None:
         """End the listen streams gracefully (shutdown)."""
