@@ -17,8 +17,12 @@ UI_MODULES := $(UI_DIR)/node_modules/.package-lock.json
 UI_SOURCES := $(shell find $(UI_DIR) -type f -not -path '$(UI_DIR)/node_modules/*' \
 	-not -name '*.tsbuildinfo' 2>/dev/null)
 NPM := cd $(UI_DIR) && npm
+# The MCP conformance suite and the Node 22 it runs on (npm packages, pinned by the lock file),
+# for tests/conformance.
+CONFORMANCE_DIR := tests/conformance
+CONFORMANCE_MODULES := $(CONFORMANCE_DIR)/node_modules/.package-lock.json
 
-.PHONY: install run test lint typecheck pytest lock docs ui ui-check node clean
+.PHONY: install run test lint typecheck pytest lock docs ui ui-check node conformance clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +48,12 @@ $(UI_DIST)/index.html: $(UI_MODULES) $(UI_SOURCES)
 
 ui: $(UI_DIST)/index.html
 
+$(CONFORMANCE_MODULES): $(CONFORMANCE_DIR)/package.json $(CONFORMANCE_DIR)/package-lock.json | node
+	cd $(CONFORMANCE_DIR) && npm ci --no-audit --no-fund
+	touch $(CONFORMANCE_MODULES)
+
+conformance: $(CONFORMANCE_MODULES)
+
 # Type check, lint and unit tests of the UI (tsc --noEmit, eslint, vitest).
 ui-check: $(UI_MODULES)
 	$(NPM) run typecheck
@@ -60,8 +70,9 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-# The browser tests (tests/browser) drive the built UI in Debian's Chromium.
-pytest: install ui
+# The browser tests (tests/browser) drive the built UI in Debian's Chromium; tests/conformance
+# runs the MCP conformance suite.
+pytest: install ui conformance
 	$(BIN)/pytest --cov --cov-report=term
 
 test: lint typecheck ui-check pytest
@@ -76,4 +87,5 @@ lock:
 		--python-version 3.11 --quiet -o requirements/lock.txt
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .coverage $(UI_DIST) $(UI_DIR)/node_modules
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .coverage $(UI_DIST) $(UI_DIR)/node_modules \
+		$(CONFORMANCE_DIR)/node_modules
