@@ -61,33 +61,26 @@ def text_of(content: types.ContentBlock) -> str:
 
 
 @pytest.mark.parametrize("mode", ERAS)
-async def test_the_three_prompts_are_listed_with_their_arguments(
+async def test_the_three_prompts_are_listed_and_carry_the_goal_and_the_snippet(
     connect: Connect, mode: str
 ) -> None:
+    snippet = "def area(r):\n    return 3.14159 * r * r"
     async with connect(mode=mode) as (client, _):
         assert client.protocol_version == ("2025-11-25" if mode == "legacy" else "2026-07-28")
         assert client.server_capabilities.prompts is not None
         assert client.server_capabilities.resources is not None
         assert client.server_capabilities.completions is not None
         listed = (await client.list_prompts()).prompts
+        workflow = await client.get_prompt("forge_workflow", {"goal": "convert currencies"})
+        converted = await client.get_prompt(
+            "snippet_to_tool", {"snippet": snippet, "server": "geometry"}
+        )
     by_name = {prompt.name: prompt for prompt in listed}
     assert set(by_name) == {"forge_workflow", "snippet_to_tool", "review_tool_failures"}
     assert all(prompt.description for prompt in listed)
     review = by_name["review_tool_failures"].arguments
     assert review is not None
     assert [(a.name, a.required) for a in review] == [("tool", True)]
-
-
-@pytest.mark.parametrize("mode", ERAS)
-async def test_workflow_and_snippet_prompts_carry_the_goal_and_the_snippet(
-    connect: Connect, mode: str
-) -> None:
-    snippet = "def area(r):\n    return 3.14159 * r * r"
-    async with connect(mode=mode) as (client, _):
-        workflow = await client.get_prompt("forge_workflow", {"goal": "convert currencies"})
-        converted = await client.get_prompt(
-            "snippet_to_tool", {"snippet": snippet, "server": "geometry"}
-        )
     workflow_text = text_of(workflow.messages[0].content)
     assert "polybox_request_publish" in workflow_text
     assert workflow_text.endswith("The tool to build: convert currencies")
@@ -134,13 +127,19 @@ async def test_prompt_errors_say_what_to_send(connect: Connect) -> None:
 
 
 @pytest.mark.parametrize("mode", ERAS)
-async def test_resources_list_each_tool_source_and_schema_and_each_server_log(
+async def test_resources_list_and_read_each_tools_source_and_schema_and_the_log_tails(
     connect: Connect, instance: Instance, mode: str
 ) -> None:
     async with connect(mode=mode) as (client, _):
-        await forge_divide(client, instance, approve=False)
+        await forge_divide(client, instance, approve=True)
         listed = (await client.list_resources()).resources
         templates = (await client.list_resource_templates()).resource_templates
+        await ok(client, "maths__divide", {"a": 9, "b": 3})
+        await instance.runner.logs.drained()
+        source = await client.read_resource("polybox://tools/maths/divide/source")
+        schema = await client.read_resource("polybox://tools/maths/divide/schema")
+        tool_log = await client.read_resource("polybox://tools/maths/divide/logs")
+        server_log = await client.read_resource("polybox://servers/maths/logs")
     assert {(r.uri, r.mime_type) for r in listed} == {
         ("polybox://tools/maths/divide/source", "text/x-python"),
         ("polybox://tools/maths/divide/schema", "application/json"),
@@ -152,20 +151,6 @@ async def test_resources_list_each_tool_source_and_schema_and_each_server_log(
         "polybox://tools/{server}/{tool}/logs",
         "polybox://servers/{server}/logs",
     }
-
-
-@pytest.mark.parametrize("mode", ERAS)
-async def test_reading_a_tools_source_schema_and_the_log_tails(
-    connect: Connect, instance: Instance, mode: str
-) -> None:
-    async with connect(mode=mode) as (client, _):
-        await forge_divide(client, instance, approve=True)
-        await ok(client, "maths__divide", {"a": 9, "b": 3})
-        await instance.runner.logs.drained()
-        source = await client.read_resource("polybox://tools/maths/divide/source")
-        schema = await client.read_resource("polybox://tools/maths/divide/schema")
-        tool_log = await client.read_resource("polybox://tools/maths/divide/logs")
-        server_log = await client.read_resource("polybox://servers/maths/logs")
     assert text_of_resource(source) == DIVIDE
     described = json.loads(text_of_resource(schema))
     assert described["name"] == "maths__divide"
