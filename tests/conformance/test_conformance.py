@@ -50,6 +50,8 @@ CLAIMED = {
     "tools-list",
     "server-sse-multiple-streams",
     "resources-list",
+    "resources-subscribe",
+    "resources-unsubscribe",
     "prompts-list",
     "dns-rebinding-protection",
 }
@@ -104,10 +106,6 @@ WHY = {
     "resources-read-text": _NO_RESOURCE.format(uri="test://static-text"),
     "resources-read-binary": _NO_RESOURCE.format(uri="test://static-binary"),
     "resources-templates-read": _NO_RESOURCE.format(uri="test://template/123/data"),
-    "resources-subscribe": "resources/subscribe is not implemented (not advertised: "
-    "`resources.subscribe` is false for handshake-era clients); clients re-read on "
-    "`notifications/resources/list_changed`",
-    "resources-unsubscribe": "resources/unsubscribe is not implemented (see resources-subscribe)",
     "prompts-get-simple": _NO_PROMPT.format(name="test_simple_prompt"),
     "prompts-get-with-args": _NO_PROMPT.format(name="test_prompt_with_arguments"),
     "prompts-get-embedded-resource": _NO_PROMPT.format(name="test_prompt_with_embedded_resource")

@@ -10,10 +10,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import anyio
 import mcp_types as types
 import pytest
 from mcp import Client
-from mcp.shared.exceptions import MCPError
+from mcp.shared.exceptions import MCPDeprecationWarning, MCPError
+from mcp.shared.subscriptions import ResourceUpdated
 
 from mcp_clients import Connect
 from polybox.forge import approvals
@@ -31,6 +33,7 @@ async def main(a: int, b: int) -> dict:
     print("dividing", a, "by", b)
     return {"q": a / b}
 '''
+HALF = 'async def main(a: int) -> dict:\n    """Halve a."""\n    return {"h": a / 2}\n'
 
 
 async def ok(client: Client, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
@@ -214,6 +217,47 @@ async def test_a_new_tool_tells_handshake_clients_the_resource_list_changed(
         assert client.server_capabilities.resources.list_changed is True
         await forge_divide(client, instance, approve=False)
         await notifications.wait_for("notifications/resources/list_changed")
+
+
+async def test_a_handshake_subscriber_hears_when_the_tool_source_changes(
+    connect: Connect, instance: Instance
+) -> None:
+    source = "polybox://tools/maths/divide/source"
+    async with connect(mode="legacy") as (client, notifications):
+        assert client.server_capabilities.resources is not None
+        assert client.server_capabilities.resources.subscribe is True
+        await forge_divide(client, instance, approve=False)
+        with pytest.warns(MCPDeprecationWarning):
+            await client.subscribe_resource(source)
+        await ok(client, "polybox_update_tool", {"server": "maths", "tool": "divide", "code": HALF})
+        await notifications.wait_for("notifications/resources/updated")
+        with pytest.warns(MCPDeprecationWarning):
+            await client.unsubscribe_resource(source)
+        updated = [
+            n for n in notifications.received if n.method == "notifications/resources/updated"
+        ]
+        await ok(
+            client, "polybox_update_tool", {"server": "maths", "tool": "divide", "code": DIVIDE}
+        )
+        # list_changed follows the updates of the same change: none came for this one
+        await notifications.wait_for("notifications/resources/list_changed", 3)
+    assert {n.params.uri for n in updated} == {source}
+    assert notifications.count("notifications/resources/updated") == len(updated)
+
+
+async def test_a_2026_listener_hears_when_the_tool_source_changes(
+    connect: Connect, instance: Instance
+) -> None:
+    source = "polybox://tools/maths/divide/source"
+    async with connect(mode="auto") as (client, _):
+        await forge_divide(client, instance, approve=False)
+        async with client.listen(resource_subscriptions=[source]) as subscription:
+            await ok(
+                client, "polybox_update_tool", {"server": "maths", "tool": "divide", "code": HALF}
+            )
+            with anyio.fail_after(10):
+                event = await anext(aiter(subscription))
+    assert event == ResourceUpdated(source)
 
 
 def test_every_prompt_argument_has_a_description() -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -94,6 +95,16 @@ def parse_uri(uri: str) -> Target:
         return Target(found[1], None, "logs")
     forms = ", ".join(template.uri_template for template in TEMPLATES)
     raise MCPError(INVALID_PARAMS, f"unknown resource {uri!r}; polybox resources are: {forms}")
+
+
+def changed_by(event: Mapping[str, object]) -> list[str]:
+    """The resources a forge change event updates: the source and schema of the tool it names
+    (tool added, changed, approved, removed); none for other events. Log resources change with
+    every call and send no updates."""
+    server, tool = event.get("server"), event.get("tool")
+    if not isinstance(server, str) or not isinstance(tool, str):
+        return []
+    return [form.format(server=server, tool=tool) for form in (TOOL_SOURCE, TOOL_SCHEMA)]
 
 
 def source_contents(tool: ToolOut) -> types.TextResourceContents:

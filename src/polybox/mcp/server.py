@@ -23,6 +23,7 @@ from mcp.shared.exceptions import MCPError
 from mcp_types.jsonrpc import INVALID_REQUEST
 
 from polybox import __version__
+from polybox.events import Event
 from polybox.forge.access import Access, RemotePolicy, access_of
 from polybox.instance import Instance
 from polybox.mcp import completion, prompts, resources
@@ -96,6 +97,8 @@ class McpSurface:
             on_list_resource_templates=self._list_resource_templates,
             on_read_resource=self._read_resource,
             on_completion=self._complete,
+            on_subscribe_resource=self.fanout.subscribe,
+            on_unsubscribe_resource=self.fanout.unsubscribe,
             on_subscriptions_listen=self.fanout.listen_handler,
         )
         # Registered here rather than as `on_set_logging_level`, which warns that logging is
@@ -119,9 +122,12 @@ class McpSurface:
                 self.fanout.close()
                 tasks.cancel_scope.cancel()
 
-    async def tools_changed(self) -> None:
-        """Forget cached tool listings and tell every client to list again."""
+    async def tools_changed(self, event: Event) -> None:
+        """Forget cached tool listings, tell every client to list again, and the subscribers of
+        the changed tool's resources that they changed."""
         self.forged.catalog.invalidate()
+        # Updates first: a client that hears list_changed has heard this event's updates.
+        await self.fanout.resources_updated(resources.changed_by(event.data))
         await self.fanout.tools_changed()
 
     def _input_schema(self, name: str) -> Mapping[str, Any] | None:
