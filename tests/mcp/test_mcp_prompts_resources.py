@@ -17,7 +17,9 @@ from mcp import Client
 from mcp.shared.exceptions import MCPDeprecationWarning, MCPError
 from mcp.shared.subscriptions import ResourceUpdated
 
-from mcp_clients import Connect
+from mcp_clients import Connect, client_for, serving
+from polybox.app import create_app
+from polybox.config import Settings
 from polybox.forge import approvals
 from polybox.forge.actors import admin
 from polybox.forge.unit import transaction
@@ -263,3 +265,18 @@ async def test_a_2026_listener_hears_when_the_tool_source_changes(
 def test_every_prompt_argument_has_a_description() -> None:
     for prompt in PROMPTS:
         assert all(argument.description for argument in prompt.arguments), prompt.name
+
+
+async def test_a_sessionless_handshake_client_is_told_why_it_cannot_subscribe(
+    settings: Settings,
+) -> None:
+    sessionless = settings.model_copy(update={"mcp_stateless": True})
+    async with (
+        Instance.running(sessionless) as instance,
+        serving(create_app(instance), "127.0.0.1") as url,
+    ):
+        client, _ = client_for(url, mode="legacy")
+        async with client:
+            with pytest.raises(MCPError) as refused, pytest.warns(MCPDeprecationWarning):
+                await client.subscribe_resource("polybox://servers/maths/logs")
+    assert refused.value.message.startswith("resources/subscribe needs a session")
