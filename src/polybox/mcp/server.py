@@ -45,6 +45,8 @@ polybox_request_publish -> once the admin approves and the server runs, the tool
 `<server>__<tool>` (you get notifications/tools/list_changed). Inside the code use
 `secrets["KEY"]` and `await http.get(...)`; hosts and imports must be allowed — ask with
 polybox_request_network_access / polybox_request_module. Changing code needs approval again.
+When a tool fails, read its recent calls (resource polybox://tools/<server>/<tool>/logs) or use
+the prompt review_tool_failures.
 """
 
 
