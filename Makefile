@@ -29,8 +29,12 @@ UI_MODULES := $(UI_DIR)/node_modules/.package-lock.json
 UI_SOURCES := $(shell find $(UI_DIR) -type f -not -path '$(UI_DIR)/node_modules/*' \
 	-not -name '*.tsbuildinfo' 2>/dev/null)
 NPM := cd $(UI_DIR) && npm
+# The MCP conformance suite and the Node 22 it runs on (npm packages, pinned by the lock file),
+# for tests/conformance.
+CONFORMANCE_DIR := tests/conformance
+CONFORMANCE_MODULES := $(CONFORMANCE_DIR)/node_modules/.package-lock.json
 
-.PHONY: install install-dev run test lint typecheck pytest lock docs ui ui-check node clean
+.PHONY: install install-dev run test lint typecheck pytest lock docs ui ui-check node conformance clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -62,6 +66,12 @@ $(UI_DIST)/index.html: $(UI_MODULES) $(UI_SOURCES)
 
 ui: $(UI_DIST)/index.html
 
+$(CONFORMANCE_MODULES): $(CONFORMANCE_DIR)/package.json $(CONFORMANCE_DIR)/package-lock.json | node
+	cd $(CONFORMANCE_DIR) && npm ci --no-audit --no-fund
+	touch $(CONFORMANCE_MODULES)
+
+conformance: $(CONFORMANCE_MODULES)
+
 # Type check, lint and unit tests of the UI (tsc --noEmit, eslint, vitest).
 ui-check: $(UI_MODULES)
 	$(NPM) run typecheck
@@ -78,8 +88,9 @@ lint: install-dev
 typecheck: install-dev
 	$(BIN)/mypy
 
-# The browser tests (tests/browser) drive the built UI in Debian's Chromium.
-pytest: install-dev ui
+# The browser tests (tests/browser) drive the built UI in Debian's Chromium; tests/conformance
+# runs the MCP conformance suite.
+pytest: install-dev ui conformance
 	$(BIN)/pytest --cov --cov-report=term
 
 test: lint typecheck ui-check pytest
@@ -105,4 +116,5 @@ lock: $(BIN)/python
 	done
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .coverage $(UI_DIST) $(UI_DIR)/node_modules
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .coverage $(UI_DIST) $(UI_DIR)/node_modules \
+		$(CONFORMANCE_DIR)/node_modules

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
+import mcp_types as types
 import pytest
+from mcp import Client
+from mcp.shared.exceptions import MCPError
 
+from forge.runner_setup import add_tool
 from mcp_clients import client_for, serving
 from polybox.app import create_app
 from polybox.config import Settings
@@ -67,3 +71,32 @@ async def test_remote_tool_editing_decides_which_management_tools_remote_clients
             f"polybox_create_server is not available to remote clients: "
             f"remote_tool_editing is {policy!r}"
         )
+
+
+@pytest.mark.parametrize(("policy", "allowed"), [("read_only", True), ("none", False)])
+async def test_remote_clients_read_tool_sources_and_logs_only_where_read_only_tools_are_allowed(
+    remote: tuple[str, Instance], policy: str, allowed: bool
+) -> None:
+    url, instance = remote
+    await add_tool(instance.sessions, 'async def main() -> int:\n    """One."""\n    return 1\n')
+    async with transaction(instance.sessions, instance.events) as session:
+        await update_settings(session, admin("root"), remote_tool_editing=policy)
+    reads: dict[str, Callable[[Client], Awaitable[object]]] = {
+        "resources/read": lambda c: c.read_resource("polybox://tools/weather/probe/source"),
+        "resources/list": lambda c: c.list_resources(),
+        "prompts/get": lambda c: c.get_prompt("review_tool_failures", {"tool": "weather__probe"}),
+        "completion/complete": lambda c: c.complete(
+            types.PromptReference(name="review_tool_failures"), {"name": "tool", "value": ""}
+        ),
+    }
+    client, _ = client_for(url, mode="auto")
+    async with client:
+        for method, read in reads.items():
+            if allowed:
+                await read(client)
+                continue
+            with pytest.raises(MCPError) as refused:
+                await read(client)
+            assert refused.value.message.startswith(
+                f"{method} is not available to remote clients: remote_tool_editing is 'none'"
+            )

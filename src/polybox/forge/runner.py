@@ -48,6 +48,7 @@ from polybox.forge.installs import missing_module_note
 from polybox.forge.logs import ExecutionLogWriter, ExecutionRecord
 from polybox.forge.names import SEPARATOR
 from polybox.forge.plans import CallPlans, ServerRun, server_run
+from polybox.forge.progress import Progress, Steps, no_progress
 from polybox.forge.returns import checked, return_check, structured_content
 from polybox.forge.schemas import CallOutcome, ErrorDetail, TestCodeResult
 from polybox.forge.servers import find_server
@@ -160,8 +161,11 @@ class ToolRunner:
         *,
         tool: str | None = None,
         code: str | None = None,
+        progress: Progress = no_progress,
     ) -> TestCodeResult:
         """Run a saved tool's current code (`tool`) or unsaved `code` for `server`, sandboxed.
+
+        `progress` hears each stage (checking, running with a tick every second, finished).
 
         Policy: with tool_approval_mode=require_approval only approved code runs unless the
         admin turned on test_before_approval (admins may always test: reviewing is their job).
@@ -169,6 +173,8 @@ class ToolRunner:
         """
         pool = self._pool()
         args = dict(arguments or {})
+        steps = Steps(progress)
+        await steps.report("checking the code and arguments")
         async with _store_errors(), transaction(sessions, None) as session:
             found = await find_server(session, server)
             source, approved, name = await _test_source(session, found, tool, code)
@@ -183,9 +189,11 @@ class ToolRunner:
                 raise InvalidInputError.of_fields("the code cannot run", problems)
             check_arguments(name, argument_validator(report.input_schema or {}), args)
         returns = return_check(source, report.output_schema)
-        result = await self._explained(
-            sessions, checked(returns, await self._execute(pool, source, run, args))
+        executed = await steps.ticking(
+            self._execute(pool, source, run, args), "running in the sandbox"
         )
+        result = await self._explained(sessions, checked(returns, executed))
+        await steps.report(f"finished: {_status(result.error).value}")
         async with _store_errors(), transaction(sessions, None) as session:
             record_activity(
                 session,

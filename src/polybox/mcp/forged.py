@@ -19,6 +19,7 @@ from polybox.forge.catalog import CallableTool, ToolCatalog
 from polybox.forge.errors import ForgeError
 from polybox.forge.runner import ToolRunner
 from polybox.instance import Instance
+from polybox.mcp.reporting import SILENT, Reporter
 from polybox.mcp.results import failure, success, unexpected
 
 
@@ -60,9 +61,16 @@ class ForgedTools:
         return None if tool is None else tool.input_schema
 
     async def call(
-        self, actor: Actor, name: str, arguments: Mapping[str, Any] | None
+        self,
+        actor: Actor,
+        name: str,
+        arguments: Mapping[str, Any] | None,
+        report: Reporter = SILENT,
     ) -> types.CallToolResult:
-        """Run the tool; every failure is a tool error with a message the model can act on."""
+        """Run the tool; every failure is a tool error with a message the model can act on.
+
+        A client that asked for log messages hears how the call ended (logger: the tool).
+        """
         try:
             outcome = await self.runner.call_tool(
                 self.instance.sessions, self.instance.events, actor, name, arguments
@@ -72,5 +80,7 @@ class ForgedTools:
         except Exception as exc:  # the edge: log it, never leak a trace to the client
             return unexpected(name, exc)
         if not outcome.ok or outcome.structured is None:
+            await report.log("error", outcome.error or outcome.text, name)
             return failure(outcome.error or outcome.text)
+        await report.log("info", f"ok in {outcome.duration_ms:.0f} ms", name)
         return success(outcome.structured, outcome.text)

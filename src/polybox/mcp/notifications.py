@@ -1,31 +1,46 @@
-"""`notifications/tools/list_changed` to every connected client, on every replica.
+"""`notifications/tools/list_changed` (and `resources/list_changed`) to every client, every replica.
 
 A forge change (tool added/changed/removed, approval decided, server started/stopped/removed)
 is published on the instance's event bus; with PostgreSQL it reaches every replica. The watcher
 here, one per MCP surface, turns each such event into: invalidate the tool catalog cache, then
-tell every client connected to THIS process that the tool list changed.
+tell every client connected to THIS process that the tool list changed, and the resource list
+with it (resources/list names every tool's source and schema); then tell the clients subscribed
+to the changed tool's resources that they were updated.
 
 Clients come in two eras. Handshake-era clients (2025-xx, stdio or stateful Streamable HTTP)
 have a long-lived connection: we remember each one while it is open and notify it on its
 standalone channel. 2026-07-28 clients are sessionless and open a `subscriptions/listen` stream
 to hear about changes; the SDK's `ListenHandler` serves those streams from a subscription bus
-we publish to.
+we publish to. Resource subscriptions follow the same split: a handshake-era client subscribes
+with `resources/subscribe` (remembered per connection), a 2026-07-28 client names the URIs in
+its listen request. In both eras any URI is honoured, as the SDK's listen handler does: one that
+never changes never fires.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import weakref
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 import anyio
+import mcp_types as types
 from anyio.abc import TaskStatus
 from mcp.server.connection import Connection
 from mcp.server.context import HandlerResult, ServerRequestContext
 from mcp.server.session import ServerSession
-from mcp.server.subscriptions import InMemorySubscriptionBus, ListenHandler, ToolsListChanged
+from mcp.server.subscriptions import (
+    InMemorySubscriptionBus,
+    ListenHandler,
+    ResourcesListChanged,
+    ResourceUpdated,
+    ToolsListChanged,
+)
+from mcp.shared.exceptions import MCPError
+from mcp_types.jsonrpc import INVALID_REQUEST
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
-from polybox.events import EventBus, EventKind
+from polybox.events import Event, EventBus, EventKind
 from polybox.logs import get_logger
 
 _log = get_logger("polybox.mcp")
@@ -68,6 +83,9 @@ class ListChangedFanout:
 
     def __init__(self) -> None:
         self._connections: set[Connection] = set()
+        self._subscribed: weakref.WeakKeyDictionary[Connection, set[str]] = (
+            weakref.WeakKeyDictionary()
+        )
         self._bus = InMemorySubscriptionBus()
         self.listen_handler = ListenHandler(self._bus)
 
@@ -91,13 +109,45 @@ class ListChangedFanout:
         return await call_next(ctx)
 
     async def tools_changed(self) -> None:
-        """Tell every client of this process to re-read tools/list."""
+        """Tell every client of this process to re-read tools/list and resources/list."""
         for connection in list(self._connections):
             with anyio.move_on_after(_SEND_TIMEOUT) as scope:
                 await connection.send_tool_list_changed()
+                await connection.send_resource_list_changed()
             if scope.cancelled_caught:
                 _log.warning("mcp client too slow for list_changed", session=connection.session_id)
         await self._bus.publish(ToolsListChanged())
+        await self._bus.publish(ResourcesListChanged())
+
+    async def subscribe(
+        self, ctx: ServerRequestContext[Any, Any], params: types.SubscribeRequestParams
+    ) -> types.EmptyResult:
+        """resources/subscribe: remember the URI for this connection, which must have a
+        standalone channel to be told (not a sessionless request)."""
+        connection = connection_of(ctx.session)
+        if not connection.has_standalone_channel:
+            raise MCPError(
+                INVALID_REQUEST,
+                "resources/subscribe needs a session; this server answers handshake-era clients "
+                "sessionless (mcp_stateless), so re-read the resource instead",
+            )
+        self._subscribed.setdefault(connection, set()).add(params.uri)
+        return types.EmptyResult()
+
+    async def unsubscribe(
+        self, ctx: ServerRequestContext[Any, Any], params: types.UnsubscribeRequestParams
+    ) -> types.EmptyResult:
+        self._subscribed.get(connection_of(ctx.session), set()).discard(params.uri)
+        return types.EmptyResult()
+
+    async def resources_updated(self, uris: Iterable[str]) -> None:
+        """Tell the clients subscribed to any of `uris` that it changed."""
+        for uri in uris:
+            for connection, subscribed in list(self._subscribed.items()):
+                if uri in subscribed:
+                    with anyio.move_on_after(_SEND_TIMEOUT):
+                        await connection.send_resource_updated(uri)
+            await self._bus.publish(ResourceUpdated(uri))
 
     def close(self) -> None:
         """End the listen streams gracefully (shutdown)."""
@@ -106,11 +156,11 @@ class ListChangedFanout:
 
 async def watch_tool_changes(
     events: EventBus,
-    on_change: Callable[[], Awaitable[None]],
+    on_change: Callable[[Event], Awaitable[None]],
     *,
     task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED,
 ) -> None:
-    """Call `on_change` after every event that may change tools/list, until cancelled.
+    """Call `on_change` with every event that may change tools/list, until cancelled.
 
     Start it with `task_group.start`: it reports started once subscribed, so no later event is
     missed.
@@ -119,4 +169,4 @@ async def watch_tool_changes(
         task_status.started()
         async for event in subscription:
             if event.kind in LIST_CHANGING:
-                await on_change()
+                await on_change(event)

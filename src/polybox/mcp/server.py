@@ -1,7 +1,9 @@
-"""The MCP server of one instance: tools/list, tools/call and change notifications.
+"""The MCP server of one instance: tools, prompts, resources, completion, logging, notifications.
 
 `McpSurface` owns the SDK's low-level `Server` (named "polybox", with instructions that teach
-the forge workflow), the management-tool table, and the list_changed fan-out. Transports use
+the forge workflow), the management-tool table, the prompts (`prompts.py`), the resources
+(`resources.py`), completion of their arguments (`completion.py`), the log level each
+handshake-era client set (`reporting.py`), and the list_changed fan-out. Transports use
 it: `http.py` mounts it at `/mcp`, `stdio.py` serves it on stdin/stdout. `running()` must be
 entered for the length of the serve: it watches the event bus for forge changes.
 """
@@ -17,16 +19,21 @@ import mcp_types as types
 from mcp.server.context import ServerRequestContext
 from mcp.server.lowlevel.server import NotificationOptions, Server
 from mcp.server.models import InitializationOptions
+from mcp.shared.exceptions import MCPError
+from mcp_types.jsonrpc import INVALID_REQUEST
 
 from polybox import __version__
+from polybox.events import Event
 from polybox.forge.access import Access, RemotePolicy, access_of
 from polybox.instance import Instance
+from polybox.mcp import completion, prompts, resources
 from polybox.mcp.caller import actor_of
 from polybox.mcp.forged import ForgedTools
 from polybox.mcp.listing import ListingCache
 from polybox.mcp.management import MANAGEMENT_TOOLS
 from polybox.mcp.management.base import Call, call_management_tool
 from polybox.mcp.notifications import ListChangedFanout, watch_tool_changes
+from polybox.mcp.reporting import LogLevels, Reporter
 from polybox.mcp.results import failure
 
 INSTRUCTIONS = """\
@@ -38,11 +45,14 @@ polybox_request_publish -> once the admin approves and the server runs, the tool
 `<server>__<tool>` (you get notifications/tools/list_changed). Inside the code use
 `secrets["KEY"]` and `await http.get(...)`; hosts and imports must be allowed — ask with
 polybox_request_network_access / polybox_request_module. Changing code needs approval again.
+When a tool fails, read its recent calls (resource polybox://tools/<server>/<tool>/logs) or use
+the prompt review_tool_failures.
 """
 
 
 class _PolyboxServer(Server[Any]):
-    """The SDK server, advertising `tools.listChanged` to handshake-era clients.
+    """The SDK server, advertising `tools.listChanged` and `resources.listChanged` to
+    handshake-era clients.
 
     The Streamable HTTP session manager builds the initialize answer from
     `create_initialization_options()` without arguments, so the flag is set here.
@@ -55,7 +65,7 @@ class _PolyboxServer(Server[Any]):
         extensions: dict[str, dict[str, Any]] | None = None,
     ) -> InitializationOptions:
         return super().create_initialization_options(
-            notification_options or NotificationOptions(tools_changed=True),
+            notification_options or NotificationOptions(tools_changed=True, resources_changed=True),
             experimental_capabilities,
             extensions,
         )
@@ -69,6 +79,7 @@ class McpSurface:
         self.fanout = ListChangedFanout()
         self.forged = ForgedTools(instance, instance.runner)
         self.policy = RemotePolicy(instance.sessions, instance.events)
+        self.log_levels = LogLevels()
         self._management = {tool.name: tool for tool in MANAGEMENT_TOOLS}
         self._management_listing = [tool.listing() for tool in MANAGEMENT_TOOLS]
         self._management_schemas = {
@@ -82,7 +93,20 @@ class McpSurface:
             get_tool_input_schema=self._input_schema,
             on_list_tools=self._list_tools,
             on_call_tool=self._call_tool,
+            on_list_prompts=self._list_prompts,
+            on_get_prompt=self._get_prompt,
+            on_list_resources=self._list_resources,
+            on_list_resource_templates=self._list_resource_templates,
+            on_read_resource=self._read_resource,
+            on_completion=self._complete,
+            on_subscribe_resource=self.fanout.subscribe,
+            on_unsubscribe_resource=self.fanout.unsubscribe,
             on_subscriptions_listen=self.fanout.listen_handler,
+        )
+        # Registered here rather than as `on_set_logging_level`, which warns that logging is
+        # deprecated as of 2026-07-28: handshake-era clients still use it.
+        self.server.add_request_handler(
+            "logging/setLevel", types.SetLevelRequestParams, self.log_levels.set_level
         )
         self.server.middleware.append(self.fanout.track)
         self.server.middleware.append(
@@ -100,9 +124,12 @@ class McpSurface:
                 self.fanout.close()
                 tasks.cancel_scope.cancel()
 
-    async def tools_changed(self) -> None:
-        """Forget cached tool listings and tell every client to list again."""
+    async def tools_changed(self, event: Event) -> None:
+        """Forget cached tool listings, tell every client to list again, and the subscribers of
+        the changed tool's resources that they changed."""
         self.forged.catalog.invalidate()
+        # Updates first: a client that hears list_changed has heard this event's updates.
+        await self.fanout.resources_updated(resources.changed_by(event.data))
         await self.fanout.tools_changed()
 
     def _input_schema(self, name: str) -> Mapping[str, Any] | None:
@@ -145,11 +172,54 @@ class McpSurface:
         )
         if refusal is not None:
             return failure(refusal)
+        report = Reporter(ctx, self.log_levels)
         if tool is not None:
-            result = await call_management_tool(tool, Call(self.instance, actor), params.arguments)
+            call = Call(self.instance, actor, report)
+            result = await call_management_tool(tool, call, params.arguments)
             if not tool.read_only:
                 # The caller sees its own change in its next tools/list, even before the
                 # change event has made its way round the bus.
                 self.forged.catalog.invalidate()
             return result
-        return await self.forged.call(actor, params.name, params.arguments)
+        return await self.forged.call(actor, params.name, params.arguments, report)
+
+    async def _reading_allowed(self, ctx: ServerRequestContext[Any, Any]) -> None:
+        """Prompts, resources and completion read the forge like read-only management tools:
+        a remote caller needs the same scope and policy (`forge/access.py`)."""
+        refusal = (await self._access(ctx)).management_refusal(ctx.method, read_only=True)
+        if refusal is not None:
+            raise MCPError(INVALID_REQUEST, refusal)
+
+    async def _list_prompts(
+        self, ctx: ServerRequestContext[Any, Any], params: types.PaginatedRequestParams | None
+    ) -> types.ListPromptsResult:
+        return types.ListPromptsResult(prompts=[prompt.listing() for prompt in prompts.PROMPTS])
+
+    async def _get_prompt(
+        self, ctx: ServerRequestContext[Any, Any], params: types.GetPromptRequestParams
+    ) -> types.GetPromptResult:
+        await self._reading_allowed(ctx)
+        return await prompts.get_prompt(self.instance, params.name, params.arguments)
+
+    async def _list_resources(
+        self, ctx: ServerRequestContext[Any, Any], params: types.PaginatedRequestParams | None
+    ) -> types.ListResourcesResult:
+        await self._reading_allowed(ctx)
+        return await resources.list_resources(self.instance)
+
+    async def _list_resource_templates(
+        self, ctx: ServerRequestContext[Any, Any], params: types.PaginatedRequestParams | None
+    ) -> types.ListResourceTemplatesResult:
+        return types.ListResourceTemplatesResult(resource_templates=resources.TEMPLATES)
+
+    async def _read_resource(
+        self, ctx: ServerRequestContext[Any, Any], params: types.ReadResourceRequestParams
+    ) -> types.ReadResourceResult:
+        await self._reading_allowed(ctx)
+        return await resources.read_resource(self.instance, params.uri)
+
+    async def _complete(
+        self, ctx: ServerRequestContext[Any, Any], params: types.CompleteRequestParams
+    ) -> types.CompleteResult:
+        await self._reading_allowed(ctx)
+        return await completion.complete(self.instance, params)

@@ -23,6 +23,7 @@ from polybox.forge.errors import ForgeError
 from polybox.forge.pages import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from polybox.forge.unit import transaction
 from polybox.instance import Instance
+from polybox.mcp.reporting import SILENT, Reporter
 from polybox.mcp.results import failure, success, unexpected
 
 
@@ -45,10 +46,12 @@ class Deleted(BaseModel):
 
 @dataclass(frozen=True)
 class Call:
-    """What a handler gets besides its arguments: the instance and who is calling."""
+    """What a handler gets besides its arguments: the instance, who is calling, and where to
+    send progress and log messages about the call (nowhere, unless the client asked)."""
 
     instance: Instance
     actor: Actor
+    report: Reporter = SILENT
 
     def transaction(self) -> AbstractAsyncContextManager[AsyncSession]:
         """One unit of work: commits, then publishes the events the service queued."""

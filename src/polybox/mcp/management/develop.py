@@ -45,14 +45,26 @@ async def _validate(call: Call, args: ValidateCode) -> CodeReport:
 
 
 async def _test(call: Call, args: TestCode) -> TestCodeResult:
-    return await call.instance.runner.test_code(
+    result = await call.instance.runner.test_code(
         call.instance.sessions,
         call.actor,
         args.server,
         args.arguments,
         tool=args.tool,
         code=args.code,
+        progress=call.report.progress,
     )
+    if result.stdout:
+        await call.report.log("debug", result.stdout, "polybox_test_code")
+    if result.error is None:
+        await call.report.log(
+            "info", f"test run ok in {result.duration_ms:.0f} ms", "polybox_test_code"
+        )
+    else:
+        await call.report.log(
+            "error", f"test run failed: {result.error.message}", "polybox_test_code"
+        )
+    return result
 
 
 async def _logs(call: Call, args: ToolLogs) -> Page[ExecutionLogOut]:
