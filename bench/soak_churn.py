@@ -23,11 +23,13 @@ import secrets as random
 import tempfile
 import time
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import mcp_types as types
 from mcp import Client
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from mcp_serving import Row, client, polybox_serve
@@ -62,24 +64,40 @@ class Store:
     values: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     recreated: int = 0
 
+    async def write(self, work: Callable[[AsyncSession], Awaitable[object]]) -> None:
+        """Run `work` in one transaction; retried while the server's log writer holds SQLite."""
+        for attempt in range(50):
+            try:
+                async with transaction(self.sessions, self.events) as session:
+                    await work(session)
+                return
+            except OperationalError as exc:
+                if "locked" not in str(exc) or attempt == 49:
+                    raise
+                await asyncio.sleep(0.1)
+
     async def add_server(self, name: str) -> None:
-        async with transaction(self.sessions, self.events) as session:
+        async def add(session: AsyncSession) -> None:
             await servers.create_server(session, _ADMIN, name)
             await servers.start_server(session, _ADMIN, name)
             await tools.create_tool(session, _ADMIN, name, "whoami", WHOAMI)
+
+        await self.write(add)
         await self.rotate(name)
 
     async def rotate(self, name: str) -> None:
         value = f"{name}-{random.token_hex(12)}"
         self.values[name].add(value)
-        async with transaction(self.sessions, self.events) as session:
-            await secrets.set_secret_value(session, _ADMIN, self.box, name, "KEY", value=value)
+        await self.write(
+            lambda session: secrets.set_secret_value(
+                session, _ADMIN, self.box, name, "KEY", value=value
+            )
+        )
 
     async def churn(self, every: float, deadline: float) -> None:
         while time.monotonic() + every < deadline:
             await asyncio.sleep(every)
-            async with transaction(self.sessions, self.events) as session:
-                await servers.delete_server(session, _ADMIN, "beta")
+            await self.write(lambda session: servers.delete_server(session, _ADMIN, "beta"))
             await self.add_server("beta")
             await self.rotate("alpha")
             self.recreated += 1

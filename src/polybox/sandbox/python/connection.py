@@ -209,7 +209,8 @@ class WorkerConnection:
                 "flight); the call was stopped"
             )
             self._drop_http()
-            self._send({"op": "kill", "id": self._call_id})
+            with contextlib.suppress(ConnectionError, RuntimeError):  # a dead worker: EOF next
+                self._send({"op": "kill", "id": self._call_id})
             return
         self._http_bytes += size
         task = asyncio.create_task(self._serve_http(frame))
