@@ -247,3 +247,21 @@ async def test_a_granted_ipv6_entry_is_written_the_way_the_broker_compares_it(
     assert (granted.host, granted.port) == ("::1", 8080)
     async with sessions() as session:
         assert (await get_server(session, "weather")).allowed_hosts == ["[::1]:8080"]
+
+
+async def test_an_llm_may_name_the_package_and_the_admin_may_replace_it(
+    sessions: Sessions, server_id: int
+) -> None:
+    async with transaction(sessions, None) as session:
+        asked = await request_module(
+            session, CLAUDE, "weather", "dateutil", package="python-dateutil"
+        )
+    assert (asked.module, asked.package) == ("dateutil", "python-dateutil")
+    with pytest.raises(InvalidInputError, match="not a package name"):
+        async with transaction(sessions, None) as session:
+            await request_module(session, CLAUDE, "weather", "yaml", package="--index-url=x y")
+    async with transaction(sessions, None) as session:
+        decided = await decide_request(
+            session, ROOT, "module", asked.id, approve=True, package="python-dateutil==2.9.0"
+        )
+    assert (decided.status, decided.package) == ("installing", "python-dateutil==2.9.0")
