@@ -137,7 +137,10 @@ async def test_network_policy_allow_all_public_grants_public_hosts_only(
             session, CLAUDE, "weather", "data.example.org", port=8443
         )
     assert granted.status == "approved"
-    with pytest.raises(InvalidInputError, match="only an admin can allow private"):
+    with pytest.raises(
+        InvalidInputError,
+        match="only an admin can allow private and loopback hosts, in one place: the server's",
+    ):
         async with transaction(sessions, None) as session:
             await request_network_access(session, CLAUDE, "weather", "10.1.2.3")
     async with sessions() as session:
