@@ -382,7 +382,7 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** Replace the allowed hosts */
+        /** Replace the allowed hosts; private ones are added to the private_hosts setting too */
         put: operations["set_allowed_hosts_servers__server__allowed_hosts_put"];
         post?: never;
         delete?: never;
@@ -1050,6 +1050,12 @@ export interface components {
              * @description host or host:port entries; replaces the list.
              */
             hosts: string[];
+            /**
+             * Private
+             * @description Hosts of the list on a private network (names that resolve to private addresses); added to the private_hosts setting too. Private and loopback IPs and localhost are added without being named here.
+             * @default []
+             */
+            private: string[];
         };
         /** AllowedModules */
         AllowedModules: {
