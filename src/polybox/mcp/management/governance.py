@@ -105,7 +105,9 @@ TOOLS: list[ManagementTool[Any]] = [
     ),
     ManagementTool(
         "polybox_request_network_access",
-        "Ask the admin to let a server's tools reach a public host (http.get etc.).",
+        "Ask the admin to let a server's tools reach a public host (http.get etc.). Private and "
+        "loopback hosts cannot be requested: an admin allows them on the server's allowed "
+        "hosts in the admin UI.",
         NetworkRequest,
         _network,
         output=RequestOut,
