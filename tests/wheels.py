@@ -41,3 +41,25 @@ def build_polytiny(directory: Path, version: str = "1.0", suffix: str = "!") -> 
     """`polytiny`: `polytiny.shout(text)` upper-cases `text` and appends `suffix`."""
     code = f"def shout(text):\n    return text.upper() + {suffix!r}\n"
     return build_wheel(directory, "polytiny", version, {"polytiny/__init__.py": code})
+
+
+# `polydates.days_between(a, b)`: days between two ISO dates, through its dependency `polycore`.
+DATES = (
+    "import polycore\n\ndef days_between(a, b):\n"
+    "    return polycore.ordinal(b) - polycore.ordinal(a)\n"
+)
+CORE = (
+    "import datetime\n\ndef ordinal(text):\n"
+    "    return datetime.date.fromisoformat(text).toordinal()\n"
+)
+USE_DATES = (
+    "import polydates\n\nasync def main() -> int:\n"
+    "    return polydates.days_between('2024-01-01', '2024-03-01')\n"
+)  # a tool using it: returns 60
+
+
+def build_polydates(folder: Path, distribution: str = "polydates") -> None:
+    """Distribution `distribution` 2.1 (module `polydates`), which needs `polycore` (a wheel)."""
+    files = {"polydates/__init__.py": DATES}
+    build_wheel(folder, distribution, "2.1", files, requires=["polycore>=1"])
+    build_wheel(folder, "polycore", "1.0", {"polycore/__init__.py": CORE})

@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,15 +53,17 @@ def _wait_ready(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
 
 
 @contextmanager
-def serving(workdir: Path) -> Iterator[Polybox]:
+def serving(workdir: Path, settings: Mapping[str, str] | None = None) -> Iterator[Polybox]:
     """`python -m polybox serve` on 127.0.0.1 with a fresh data dir in `workdir`, until exit.
 
+    `settings`: `POLYBOX_*` variables to start it with (none of the test runner's own pass).
     Ready means /readyz answered 200 (store migrated, sandbox usable). The process logs to
     `workdir/serve.log`, shown when it fails to start; SIGTERM stops it.
     """
     port = _free_port()
     data_dir = workdir / "data"
     env = {k: v for k, v in os.environ.items() if not k.startswith("POLYBOX_")}
+    env.update(settings or {})
     env["POLYBOX_DATA_DIR"] = str(data_dir)
     log = workdir / "serve.log"
     with log.open("wb") as sink:

@@ -31,32 +31,12 @@ from polybox.forge.unit import transaction
 from polybox.instance import Instance
 from polybox.sandbox.python.packages import packages_dir_of
 from polybox.store.models import ActivityLog
-from wheels import build_wheel
+from wheels import USE_DATES, build_polydates
 
 pytestmark = pytest.mark.anyio
 
 ROOT = admin("root")
 CLAUDE = llm("claude")
-USE_DATES = (
-    "import polydates\n\nasync def main() -> int:\n"
-    "    return polydates.days_between('2024-01-01', '2024-03-01')\n"
-)
-DATES = (
-    "import polycore\n\ndef days_between(a, b):\n"
-    "    return polycore.ordinal(b) - polycore.ordinal(a)\n"
-)
-CORE = (
-    "import datetime\n\ndef ordinal(text):\n"
-    "    return datetime.date.fromisoformat(text).toordinal()\n"
-)
-
-
-def build_index_files(folder: Path) -> None:
-    """`polydates-lib` 2.1 (module `polydates`), which needs `polycore` (another wheel)."""
-    build_wheel(
-        folder, "polydates-lib", "2.1", {"polydates/__init__.py": DATES}, requires=["polycore>=1"]
-    )
-    build_wheel(folder, "polycore", "1.0", {"polycore/__init__.py": CORE})
 
 
 @asynccontextmanager
@@ -65,7 +45,7 @@ async def forge_with_index(
 ) -> AsyncIterator[Instance]:
     """A tool-running instance (bwrap) whose package index serves the test's wheels."""
     files = tmp_path / "index"
-    build_index_files(files)
+    build_polydates(files, "polydates-lib")
     private = tmp_path / "private"
     private.mkdir(mode=0o700)
     data_dir = private / "data"

@@ -137,7 +137,10 @@ async def test_network_policy_allow_all_public_grants_public_hosts_only(
             session, CLAUDE, "weather", "data.example.org", port=8443
         )
     assert granted.status == "approved"
-    with pytest.raises(InvalidInputError, match="only an admin can allow private"):
+    with pytest.raises(
+        InvalidInputError,
+        match="only an admin can allow private and loopback hosts, in one place: the server's",
+    ):
         async with transaction(sessions, None) as session:
             await request_network_access(session, CLAUDE, "weather", "10.1.2.3")
     async with sessions() as session:
@@ -247,3 +250,21 @@ async def test_a_granted_ipv6_entry_is_written_the_way_the_broker_compares_it(
     assert (granted.host, granted.port) == ("::1", 8080)
     async with sessions() as session:
         assert (await get_server(session, "weather")).allowed_hosts == ["[::1]:8080"]
+
+
+async def test_an_llm_may_name_the_package_and_the_admin_may_replace_it(
+    sessions: Sessions, server_id: int
+) -> None:
+    async with transaction(sessions, None) as session:
+        asked = await request_module(
+            session, CLAUDE, "weather", "dateutil", package="python-dateutil"
+        )
+    assert (asked.module, asked.package) == ("dateutil", "python-dateutil")
+    with pytest.raises(InvalidInputError, match="not a package name"):
+        async with transaction(sessions, None) as session:
+            await request_module(session, CLAUDE, "weather", "yaml", package="--index-url=x y")
+    async with transaction(sessions, None) as session:
+        decided = await decide_request(
+            session, ROOT, "module", asked.id, approve=True, package="python-dateutil==2.9.0"
+        )
+    assert (decided.status, decided.package) == ("installing", "python-dateutil==2.9.0")

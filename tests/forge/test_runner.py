@@ -23,8 +23,10 @@ from polybox.forge.errors import (
     UnavailableError,
 )
 from polybox.forge.runner import ToolRunner
+from polybox.forge.servers import set_allowed_hosts
 from polybox.forge.settings import update_settings
 from polybox.forge.unit import transaction
+from polybox.sandbox.egress import PRIVATE_HOST_HOW
 from polybox.sandbox.python import PythonPool
 from polybox.store.enums import ExecutionStatus, ToolStatus
 from polybox.store.models import ActivityLog, ExecutionLog
@@ -241,14 +243,31 @@ async def main(url: str) -> dict:
 """
 
 
-async def test_a_tool_reaches_an_allowed_private_host_once_the_admin_named_it_private(
+async def test_an_admin_allows_a_loopback_host_for_a_server_in_one_place(
     runner: ToolRunner, sessions: Sessions, local: Server
 ) -> None:
-    await add_tool(sessions, FETCH, allowed_hosts=[f"127.0.0.1:{local.port}"])
+    await add_tool(sessions, FETCH)
+    url = f"http://127.0.0.1:{local.port}/echo"
+    refused = await runner.call_tool(sessions, None, CLIENT, "weather__probe", {"url": url})
+    assert refused.error is not None  # the refusal says who can allow it, and where
+    assert f"is not in this server's allowed hosts; {PRIVATE_HOST_HOW}" in refused.error
+    async with transaction(sessions, None) as session:
+        await set_allowed_hosts(session, ROOT, "weather", [f"127.0.0.1:{local.port}"])
+    outcome = await runner.call_tool(sessions, None, CLIENT, "weather__probe", {"url": url})
+    assert outcome.structured == {"status": 200}
+
+
+async def test_a_private_host_missing_from_private_hosts_is_refused_naming_the_fix(
+    runner: ToolRunner, sessions: Sessions, local: Server
+) -> None:
+    await add_tool(sessions, FETCH, allowed_hosts=[f"127.0.0.1:{local.port}"])  # as stored before
     url = f"http://127.0.0.1:{local.port}/echo"
     refused = await runner.call_tool(sessions, None, CLIENT, "weather__probe", {"url": url})
     assert refused.error is not None
-    assert "a loopback address" in refused.error
+    assert (
+        f"a loopback address; tools may only connect to public addresses unless {PRIVATE_HOST_HOW}"
+        in (refused.error)
+    )
     await change_settings(sessions, private_hosts=["127.0.0.1"])
     outcome = await runner.call_tool(sessions, None, CLIENT, "weather__probe", {"url": url})
     assert outcome.structured == {"status": 200}

@@ -20,6 +20,7 @@ from polybox.forge.servers import (
     start_server,
     stop_server,
 )
+from polybox.forge.settings import get_settings
 from polybox.forge.unit import transaction
 from polybox.store.enums import ActorKind, ServerStatus, ToolStatus
 from polybox.store.models import ActivityLog, Server, Tool
@@ -128,17 +129,33 @@ async def test_an_admin_sets_allowed_hosts_normalised_including_private_ones(
     await _create(sessions)
     async with transaction(sessions, events) as session:
         updated = await set_allowed_hosts(
-            session, ROOT, "weather", ["API.example.com", "127.0.0.1:8080", "api.example.com"]
+            session,
+            ROOT,
+            "weather",
+            ["API.example.com", "127.0.0.1:8080", "api.example.com", "nas.lan:5000"],
+            private=["NAS.lan"],
         )
-    assert updated.allowed_hosts == ["127.0.0.1:8080", "api.example.com"]
-    assert events.kinds() == [EventKind.SERVER_CHANGED]
+    assert updated.allowed_hosts == ["127.0.0.1:8080", "api.example.com", "nas.lan:5000"]
+    assert events.kinds() == [EventKind.SERVER_CHANGED, EventKind.SETTINGS_CHANGED]
     async with sessions() as session:
-        activity = (
-            await session.scalars(select(ActivityLog).order_by(ActivityLog.id.desc()))
-        ).first()
-    assert activity is not None
-    assert activity.action == "server.allowed_hosts_set"
-    assert activity.details["added"] == ["127.0.0.1:8080", "api.example.com"]
+        # one place: the loopback address and the name marked private reach the broker's list
+        assert (await get_settings(session)).private_hosts == ["127.0.0.1", "nas.lan"]
+        activity = (await session.scalars(select(ActivityLog).order_by(ActivityLog.id))).all()
+    assert [a.action for a in activity][-2:] == ["server.allowed_hosts_set", "settings.updated"]
+    assert activity[-2].details["added"] == [
+        "127.0.0.1:8080",
+        "api.example.com",
+        "nas.lan:5000",
+    ]
+
+
+async def test_a_host_marked_private_must_be_one_of_the_hosts(sessions: Sessions) -> None:
+    await _create(sessions)
+    with pytest.raises(InvalidInputError, match=r"'nas\.lan' is not among the hosts"):
+        async with transaction(sessions, None) as session:
+            await set_allowed_hosts(
+                session, ROOT, "weather", ["api.example.com"], private=["nas.lan"]
+            )
 
 
 async def test_every_bad_host_is_reported_and_the_list_is_unchanged(sessions: Sessions) -> None:

@@ -13,6 +13,7 @@ from forge.conftest import RecordingBus
 from polybox.events import EventKind
 from polybox.forge import approvals, tools, versions
 from polybox.forge.actors import admin, llm
+from polybox.forge.allowlists import PRIVATE_HOST_HELP
 from polybox.forge.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
 from polybox.forge.names import MAX_CODE_BYTES
 from polybox.forge.schemas import ToolOut
@@ -327,6 +328,17 @@ async def test_hosts_off_the_allow_list_block_publishing(sessions: Sessions, ser
         await run(sessions, None, approvals.request_publish, CLAUDE, server, "now")
     status = await run(sessions, None, approvals.get_tool_status, server, "now")
     assert status.disallowed_hosts == ["api.example.com"]
+
+
+async def test_a_loopback_host_blocks_publishing_naming_the_admin_not_a_request(
+    sessions: Sessions, server: str
+) -> None:
+    code = "async def main() -> dict:\n    await http.get('http://127.0.0.1:8080/')\n"
+    await make_tool(sessions, code)
+    with pytest.raises(ConflictError) as refused:
+        await run(sessions, None, approvals.request_publish, CLAUDE, server, "now")
+    assert f"host '127.0.0.1:8080' is not allowed; {PRIVATE_HOST_HELP}" in str(refused.value)
+    assert "polybox_request_network_access" not in str(refused.value)  # it refuses loopback
 
 
 async def test_auto_approve_mode_approves_on_create_update_rollback_and_publish(

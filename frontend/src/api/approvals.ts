@@ -11,7 +11,11 @@ export type RequestKind = RequestOut["kind"];
 export const approvalKeys = {
   tools: (server?: string) => ["approvals", "tools", server ?? null] as const,
   requests: (kind: RequestKind) => ["approvals", kind] as const,
+  installs: ["approvals", "installs"] as const,
 };
+
+/** How often the installs list looks again while a module is still installing. */
+export const INSTALL_POLL_MS = 1000;
 
 /** Tools waiting for review, each with the diff since its last approved version. */
 export function useToolReviews(server?: string) {
@@ -70,6 +74,27 @@ export function useDecideRequest() {
   return useForgeMutation(
     ({ kind, id, approve, note }: { kind: RequestKind; id: number; approve: boolean; note?: string }) =>
       api.post<RequestOut>(`/approvals/${kind}/${id}/decide`, { approve, note: note ?? null }),
+  );
+}
+
+/**
+ * Approved modules and their installs, newest first. While one is installing, the list refreshes
+ * itself every second, so the admin sees "installed 2.9.0" or why it failed without reloading.
+ */
+export function useModuleInstalls() {
+  return useQuery({
+    queryKey: approvalKeys.installs,
+    queryFn: ({ signal }) =>
+      api.get<Page<RequestOut>>("/approvals/modules/installs", { signal, query: { page_size: 50 } }),
+    refetchInterval: (query) =>
+      query.state.data?.items.some((request) => request.status === "installing") ? INSTALL_POLL_MS : false,
+  });
+}
+
+/** Install a module again after its install failed, optionally from a package of another name. */
+export function useRetryInstall() {
+  return useForgeMutation(({ id, package: name }: { id: number; package?: string }) =>
+    api.post<RequestOut>(`/approvals/module/${id}/install`, { package: name ?? null }),
   );
 }
 

@@ -382,7 +382,7 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** Replace the allowed hosts */
+        /** Replace the allowed hosts; private ones are added to the private_hosts setting too */
         put: operations["set_allowed_hosts_servers__server__allowed_hosts_put"];
         post?: never;
         delete?: never;
@@ -572,6 +572,40 @@ export interface paths {
         get: operations["list_module_requests_approvals_modules_get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/approvals/modules/installs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Approved modules and their installs (installing, installed, failed), newest first */
+        get: operations["list_module_installs_approvals_modules_installs_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/approvals/module/{request_id}/install": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Install an approved module again after its install failed */
+        post: operations["retry_install_approvals_module__request_id__install_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1016,6 +1050,12 @@ export interface components {
              * @description host or host:port entries; replaces the list.
              */
             hosts: string[];
+            /**
+             * Private
+             * @description Hosts of the list on a private network (names that resolve to private addresses); added to the private_hosts setting too. Private and loopback IPs and localhost are added without being named here.
+             * @default []
+             */
+            private: string[];
         };
         /** AllowedModules */
         AllowedModules: {
@@ -1457,6 +1497,14 @@ export interface components {
             /** Secrets To Set */
             secrets_to_set: string[];
         };
+        /** InstallRetry */
+        InstallRetry: {
+            /**
+             * Package
+             * @description Install this package instead of the one tried before.
+             */
+            package?: string | null;
+        };
         /**
          * ModuleInfoOut
          * @description A project's latest release on the index.
@@ -1681,13 +1729,19 @@ export interface components {
             approve: boolean;
             /** Note */
             note?: string | null;
+            /**
+             * Package
+             * @description For an approved module: the package to install when its name differs from the module's (python-dateutil for dateutil), optionally pinned (name==1.2).
+             */
+            package?: string | null;
         };
         /**
          * RequestOut
          * @description A module or network allow-list request and its decision.
          *
          *     `module` is set for module requests (`server` None asks for every server); `host`/`port` for
-         *     network requests.
+         *     network requests. An approved module request also says which `package` is installed for it,
+         *     its `installed_version`, or the `install_error`.
          */
         RequestOut: {
             /**
@@ -1707,7 +1761,11 @@ export interface components {
             port?: number | null;
             /** Reason */
             reason: string;
-            status: components["schemas"]["RequestStatus"];
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "installing" | "approved" | "install_failed" | "rejected";
             requested_by: components["schemas"]["Requester"];
             /** Decision Note */
             decision_note: string | null;
@@ -1718,12 +1776,13 @@ export interface components {
             created_at: string;
             /** Decided At */
             decided_at: string | null;
+            /** Package */
+            package?: string | null;
+            /** Installed Version */
+            installed_version?: string | null;
+            /** Install Error */
+            install_error?: string | null;
         };
-        /**
-         * RequestStatus
-         * @enum {string}
-         */
-        RequestStatus: "pending" | "approved" | "rejected";
         /**
          * Requester
          * @enum {string}
@@ -4649,6 +4708,148 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Page_RequestOut_"];
+                };
+            };
+            /** @description Missing, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input; details list each bad field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_module_installs_approvals_modules_installs_get: {
+        parameters: {
+            query?: {
+                /** @description 1-based page number */
+                page?: number;
+                /** @description Items per page */
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_RequestOut_"];
+                };
+            };
+            /** @description Missing, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input; details list each bad field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    retry_install_approvals_module__request_id__install_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The row's id */
+                request_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InstallRetry"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RequestOut"];
                 };
             };
             /** @description Missing, expired or revoked credentials */

@@ -80,8 +80,14 @@ export function useServerPower(name: string) {
   return useForgeMutation((action: "start" | "stop") => api.post<ServerOut>(`${serverPath(name)}/${action}`));
 }
 
+/**
+ * Replace a server's allowed hosts. `private` names hosts of the list on a private network; the
+ * API adds them (and any private or loopback address) to the private hosts setting as well.
+ */
 export function useSetAllowedHosts(name: string) {
-  return useForgeMutation((hosts: string[]) => api.put<ServerOut>(`${serverPath(name)}/allowed-hosts`, { hosts }));
+  return useForgeMutation(({ hosts, private: privateHosts = [] }: { hosts: string[]; private?: string[] }) =>
+    api.put<ServerOut>(`${serverPath(name)}/allowed-hosts`, { hosts, private: privateHosts }),
+  );
 }
 
 export function useSetAllowedModules(name: string) {

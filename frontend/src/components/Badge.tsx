@@ -18,6 +18,8 @@ const STATUS_TONES: Record<string, Tone> = {
   disabled: "neutral",
   revoked: "neutral",
   rejected: "danger",
+  installing: "info",
+  install_failed: "danger",
   error: "danger",
   timeout: "danger",
 };

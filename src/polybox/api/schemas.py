@@ -57,6 +57,14 @@ class ServerUpdate(Body):
 
 class AllowedHosts(Body):
     hosts: list[str] = Field(description="host or host:port entries; replaces the list.")
+    private: list[str] = Field(
+        default=[],
+        description=(
+            "Hosts of the list on a private network (names that resolve to private addresses); "
+            "added to the private_hosts setting too. Private and loopback IPs and localhost are "
+            "added without being named here."
+        ),
+    )
 
 
 class AllowedModules(Body):

@@ -20,6 +20,12 @@ MAX_MODULE_CHARS = 200
 # `secrets` is the name of the mapping injected into tool code; a module would shadow it.
 RESERVED_MODULES = frozenset({"secrets"})
 MAX_HOST_CHARS = 253
+# What allows a private or loopback host, and who: said by every refusal of one.
+PRIVATE_HOST_HELP = (
+    "only an admin can allow private and loopback hosts, in one place: the server's allowed "
+    "hosts (admin UI: the server's Network & Modules tab, or PUT /api/servers/<server>/"
+    "allowed-hosts), which also adds them to the private_hosts setting"
+)
 _LABEL = re.compile(r"^[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?$")
 _NOT_IN_HOSTS = re.compile(r"[/?#@\\\s]")
 
@@ -78,6 +84,19 @@ def parse_host_entry(text: str, *, port: int | None = None, private_ok: bool) ->
     return HostEntry(_hostname(host, private_ok=private_ok), chosen)
 
 
+def is_private_entry(text: str) -> bool:
+    """Whether `text` is a host only an admin may allow: a private or loopback IP, localhost."""
+    try:
+        parse_host_entry(text, private_ok=False)
+    except EntryError:
+        try:
+            parse_host_entry(text, private_ok=True)
+        except EntryError:
+            return False  # never allowed at all (link-local, malformed)
+        return True
+    return False
+
+
 def _split_port(raw: str) -> tuple[str, int | None]:
     if raw.startswith("["):
         inside, bracket, rest = raw[1:].partition("]")
@@ -101,7 +120,7 @@ def _port_number(text: str) -> int:
 def _check_address(address: IPAddress, *, private_ok: bool) -> None:
     problem = address_problem(address, private_ok=private_ok)
     if problem is not None:
-        hint = "" if private_ok else "; only an admin can allow private addresses"
+        hint = "" if private_ok else f"; {PRIVATE_HOST_HELP}"
         raise EntryError(f"{address} is {problem}{hint}")
 
 
@@ -117,5 +136,5 @@ def _hostname(host: str, *, private_ok: bool) -> str:
             "labels of at most 63 characters"
         )
     if labels[-1] == "localhost" and not private_ok:
-        raise EntryError(f"{host!r} is a loopback name; only an admin can allow private hosts")
+        raise EntryError(f"{host!r} is a loopback name; {PRIVATE_HOST_HELP}")
     return ascii_host

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from polybox.events import EventKind
 from polybox.forge.actors import SYSTEM, Actor
+from polybox.forge.allowlists import PRIVATE_HOST_HELP, is_private_entry
 from polybox.forge.errors import ConflictError, ForbiddenError, InvalidInputError
 from polybox.forge.names import description_problem, public_tool_name
 from polybox.forge.schemas import CodeReport, ToolOut, ToolStatusOut
@@ -208,6 +209,9 @@ def _transition(
     queue_event(session, EventKind.APPROVAL_CHANGED, event_data(row) | {"status": status.value})
 
 
+_ASK_FOR_HOST = "ask for it with polybox_request_network_access"
+
+
 async def _unrequested(session: AsyncSession, server: Server, report: CodeReport) -> list[str]:
     """The disallowed imports and hosts of `report` with no pending request, as instructions."""
     missing = []
@@ -237,7 +241,8 @@ async def _unrequested(session: AsyncSession, server: Server, report: CodeReport
             shown = f"[{host}]" if ":" in host else host
             asked.add(shown if port is None else f"{shown}:{port}")
         missing += [
-            f"host {host!r} is not allowed; ask for it with polybox_request_network_access"
+            f"host {host!r} is not allowed; "
+            + (PRIVATE_HOST_HELP if is_private_entry(host) else _ASK_FOR_HOST)
             for host in report.disallowed_hosts
             if host not in asked
         ]

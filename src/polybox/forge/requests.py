@@ -41,18 +41,30 @@ AnyRequest = ModuleRequest | NetworkRequest
 
 
 async def request_module(
-    session: AsyncSession, actor: Actor, server: str | int | None, module: str, reason: str = ""
+    session: AsyncSession,
+    actor: Actor,
+    server: str | int | None,
+    module: str,
+    reason: str = "",
+    *,
+    package: str | None = None,
 ) -> RequestOut:
     """Ask to allow `module` for one server (or every server when `server` is None).
 
-    Returns the pending (or already granted) request; asking again while one is pending returns
-    that one. ConflictError when the module is already allowed there.
+    `package` names the distribution to install when it is not the module's name. Returns the
+    pending (or already granted) request; asking again while one is pending returns that one.
+    ConflictError when the module is already allowed there.
     """
     problems = [description_problem("reason", reason)]
     try:
         check_module(module)
     except EntryError as exc:
         problems.insert(0, FieldError("module", str(exc)))
+    if package is not None:
+        try:
+            package = check_requirement(package)
+        except PackageInstallError as exc:
+            problems.append(FieldError("package", str(exc)))
     _raise_problems("cannot request the module", problems)
     row = None if server is None else await find_server(session, server)
     server_id = None if row is None else row.id
@@ -69,7 +81,11 @@ async def request_module(
     if pending is not None:
         return _out(pending, row)
     request = ModuleRequest(
-        server_id=server_id, module=module, reason=reason, requested_by=actor.requester
+        server_id=server_id,
+        module=module,
+        package=package,
+        reason=reason,
+        requested_by=actor.requester,
     )
     auto = (await get_settings(session)).module_approval_mode == "auto_approve"
     return await _submit(session, actor, request, row, auto=auto, setting="module_approval_mode")
@@ -326,7 +342,7 @@ async def _decide(
     kind = "module" if isinstance(request, ModuleRequest) else "network"
     _record(session, actor, f"{kind}.{request.status}", request, row, note=note)
     if approve and isinstance(request, ModuleRequest):
-        request.package = package
+        request.package = package or request.package
         _start_install(session, actor, request, row)
     queue_event(
         session,
@@ -427,7 +443,7 @@ def _record(
 
 def _out(request: AnyRequest, row: Server | None, server_name: str | None = None) -> RequestOut:
     module = isinstance(request, ModuleRequest)
-    install = request if isinstance(request, ModuleRequest) and request.install_state else None
+    install = request if isinstance(request, ModuleRequest) else None
     return RequestOut(
         kind="module" if module else "network",
         id=request.id,
@@ -441,7 +457,7 @@ def _out(request: AnyRequest, row: Server | None, server_name: str | None = None
         decision_note=request.decision_note,
         created_at=request.created_at,
         decided_at=request.decided_at,
-        package=None if install is None else install.package or install.module,
+        package=None if install is None else install.package or install.module,  # what installs
         installed_version=None if install is None else install.installed_version,
         install_error=None if install is None else install.install_error,
     )

@@ -15,7 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from polybox.events import EventKind
 from polybox.forge.actors import Actor
-from polybox.forge.allowlists import EntryError, check_module, parse_host_entry
+from polybox.forge.allowlists import (
+    EntryError,
+    check_module,
+    is_private_entry,
+    parse_host_entry,
+)
 from polybox.forge.errors import (
     ConflictError,
     FieldError,
@@ -26,6 +31,7 @@ from polybox.forge.errors import (
 from polybox.forge.names import description_problem, name_problem
 from polybox.forge.pages import DEFAULT_PAGE_SIZE, Page, paginate
 from polybox.forge.schemas import ServerOut
+from polybox.forge.settings import grant_private_hosts
 from polybox.forge.sorting import ordering
 from polybox.forge.unit import queue_event, record_activity
 from polybox.store.enums import ServerStatus, ToolStatus
@@ -156,15 +162,37 @@ async def stop_server(session: AsyncSession, actor: Actor, server: str | int) ->
 
 
 async def set_allowed_hosts(
-    session: AsyncSession, actor: Actor, server: str | int, hosts: Sequence[str]
+    session: AsyncSession,
+    actor: Actor,
+    server: str | int,
+    hosts: Sequence[str],
+    *,
+    private: Sequence[str] = (),
 ) -> ServerOut:
-    """Replace the server's egress allow-list (admins only; private addresses allowed)."""
+    """Replace the server's egress allow-list (admins only); the one place to allow a private host.
+
+    Private and loopback addresses and `localhost` in `hosts`, and the names in `private` (hosts
+    of the list that resolve to private addresses, e.g. `nas.lan`), are also added to the global
+    `private_hosts` setting, which the egress broker needs as well.
+    """
     _require_admin(actor, "change a server's allowed hosts", "polybox_request_network_access")
     entries = _checked_list(
         "hosts", hosts, lambda text: str(parse_host_entry(text, private_ok=True))
     )
+    listed = {parse_host_entry(entry, private_ok=True).host for entry in entries}
+    named = _checked_list("private", private, lambda text: _listed_host(text, listed))
     row = await find_server(session, server)
-    return await _set_list(session, actor, row, "allowed_hosts", entries)
+    out = await _set_list(session, actor, row, "allowed_hosts", entries)
+    privates = {parse_host_entry(e, private_ok=True).host for e in entries if is_private_entry(e)}
+    await grant_private_hosts(session, actor, privates | set(named))
+    return out
+
+
+def _listed_host(text: str, listed: set[str]) -> str:
+    host = parse_host_entry(text, private_ok=True).host
+    if host not in listed:
+        raise EntryError(f"{host!r} is not among the hosts; add it to the hosts too")
+    return host
 
 
 async def set_allowed_modules(

@@ -255,6 +255,14 @@ async def grant_global_modules(session: AsyncSession, actor: Actor, modules: Ite
         await session.flush()
 
 
+async def grant_private_hosts(session: AsyncSession, actor: Actor, hosts: Iterable[str]) -> None:
+    """Add hosts to `private_hosts` (an admin allowing a private host for a server), recorded."""
+    current = (await get_settings(session)).private_hosts
+    merged = sorted(set(current) | set(hosts))
+    if merged != current:
+        await update_settings(session, actor, private_hosts=merged)
+
+
 def _validated(current: ForgeSettings, changes: dict[str, Any]) -> ForgeSettings:
     problems = [
         FieldError(key, "unknown setting")

@@ -24,6 +24,11 @@ import httpx
 
 MAX_REDIRECTS = 5
 REQUEST_NETWORK_TOOL = "polybox_request_network_access"
+# Who allows a private or loopback host, and where (the broker needs both lists to agree).
+PRIVATE_HOST_HOW = (
+    "an admin allows it as a private host of this server (admin UI: the server's Network & "
+    "Modules tab, which also adds it to the private_hosts setting)"
+)
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver = Callable[[str, int], Awaitable[list[str]]]
@@ -229,9 +234,8 @@ async def check_url(
     entry = host_entry(host, port, scheme)
     listed = is_host_allowed(host, port, policy.allowed_hosts)
     if not (listed or policy.allow_public):
-        raise EgressError(
-            f"host {entry} is not in this server's allowed hosts; ask with {REQUEST_NETWORK_TOOL}"
-        )
+        how = PRIVATE_HOST_HOW if _admin_only(host, literal) else f"ask with {REQUEST_NETWORK_TOOL}"
+        raise EgressError(f"host {entry} is not in this server's allowed hosts; {how}")
     private_ok = listed and host in {name.strip().lower() for name in policy.private_hosts}
     if literal is not None:
         addresses = [literal]
@@ -246,11 +250,20 @@ async def check_url(
     for address in addresses:
         problem = address_problem(address, private_ok=private_ok)
         if problem is not None:
+            allowed_by = f" unless {PRIVATE_HOST_HOW}" if _admin_only(host, address) else ""
             raise EgressError(
                 f"host {host} resolves to {address}, {problem}; tools may only connect to "
-                "public addresses"
+                f"public addresses{allowed_by}"
             )
     return Target(host=host, port=port, address=str(addresses[0]))
+
+
+def _admin_only(host: str, address: IPAddress | None) -> bool:
+    """Whether only an admin's private-host approval makes this host (or address) reachable."""
+    if address is None:
+        return host == "localhost" or host.endswith(".localhost")
+    private = address_problem(address, private_ok=True) is None
+    return private and address_problem(address, private_ok=False) is not None
 
 
 class _PinnedBackend(httpcore.AsyncNetworkBackend):

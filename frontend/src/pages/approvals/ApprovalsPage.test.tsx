@@ -57,6 +57,7 @@ describe("ApprovalsPage", () => {
     const calls = mockApi({
       "GET /approvals/tools": page([]),
       "GET /approvals/modules": page([request(), request({ id: 12, module: "yaml", server: null, requested_by: "admin" })]),
+      "GET /approvals/modules/installs": page([]),
       "GET /approvals/network": page([]),
       "POST /approvals/bulk": [
         { index: 0, ok: true, status: "rejected" },

@@ -7,6 +7,7 @@ import { PageHeader } from "../../components/PageHeader";
 import { Spinner } from "../../components/Spinner";
 import { Tabs } from "../../components/Tabs";
 import { BulkBar } from "./BulkBar";
+import { ModuleInstalls } from "./ModuleInstalls";
 import { RequestTable } from "./RequestTable";
 import { ToolReviewPanel } from "./ToolReviewPanel";
 import { useSelection } from "./useSelection";
@@ -92,6 +93,7 @@ function RequestQueue({ kind }: { kind: RequestKind }) {
           </EmptyState>
         }
       />
+      {kind === "module" && <ModuleInstalls />}
     </div>
   );
 }

@@ -17,7 +17,17 @@ export function RequestTable({ requests, caption, empty, selection }: RequestTab
     {
       key: "subject",
       header: "Request",
-      render: (request) => <code>{requestSubject(request)}</code>,
+      render: (request) => (
+        <>
+          <code>{requestSubject(request)}</code>
+          {request.package && request.package !== request.module && (
+            <>
+              {" from package "}
+              <code>{request.package}</code>
+            </>
+          )}
+        </>
+      ),
     },
     { key: "server", header: "Server", render: (request) => request.server ?? "all servers" },
     { key: "reason", header: "Reason", render: (request) => request.reason || "—" },

@@ -1,3 +1,6 @@
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+
 import { describe, expect, it } from "vitest";
 
 import { clientConfigs, mcpUrl } from "./configs";
@@ -26,6 +29,13 @@ describe("client configurations", () => {
         },
       },
     });
+  });
+
+  it("shows Claude Desktop exactly the config the README gives (one answer in both places)", () => {
+    const readme = readFileSync(resolve(process.cwd(), "../README.md"), "utf8"); // vitest runs in frontend/
+    const block = /\*\*Claude Desktop\*\*[\s\S]*?```json\n([\s\S]*?)\n```/.exec(readme)?.[1];
+
+    expect(block).toBe(config("claude-desktop", null).text);
   });
 
   it("lets mcp-remote use plain HTTP only when the host is not loopback, and asks for it then", () => {

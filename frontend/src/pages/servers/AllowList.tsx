@@ -12,19 +12,23 @@ export interface AllowListProps {
   empty: string;
   busy: boolean;
   error: unknown;
-  /** Replace the whole list (the API takes lists whole). */
-  onSave: (entries: string[]) => void;
+  /** Replace the whole list (the API takes lists whole); `marked` is the added entry when ticked. */
+  onSave: (entries: string[], marked?: string) => void;
+  /** A checkbox beside the add field (e.g. "On my private network"); ticking it marks the entry. */
+  markLabel?: string;
 }
 
 /** An editable allow-list: each entry with "Remove", and a field to add one. */
-export function AllowList({ title, entries, hint, empty, busy, error, onSave }: AllowListProps) {
+export function AllowList({ title, entries, hint, empty, busy, error, onSave, markLabel }: AllowListProps) {
   const [draft, setDraft] = useState("");
+  const [marked, setMarked] = useState(false);
   const add = (event: React.SyntheticEvent<HTMLFormElement>) => {
     event.preventDefault();
     const entry = draft.trim();
     if (!entry || entries.includes(entry)) return;
-    onSave([...entries, entry]);
+    onSave([...entries, entry], marked ? entry : undefined);
     setDraft("");
+    setMarked(false);
   };
   return (
     <section className="card stack" aria-label={title}>
@@ -57,6 +61,12 @@ export function AllowList({ title, entries, hint, empty, busy, error, onSave }: 
           value={draft}
           onChange={(event) => setDraft(event.target.value)}
         />
+        {markLabel && (
+          <label className="checkbox">
+            <input type="checkbox" checked={marked} onChange={(event) => setMarked(event.target.checked)} />
+            {markLabel}
+          </label>
+        )}
         <Button type="submit" busy={busy} disabled={!draft.trim()}>
           Add
         </Button>

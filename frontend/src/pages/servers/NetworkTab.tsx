@@ -38,11 +38,12 @@ export function NetworkTab({ server }: { server: ServerOut }) {
         <AllowList
           title="Allowed hosts"
           entries={server.allowed_hosts}
-          hint="A host name, or host:port (e.g. api.weather.example:443)."
+          hint="A host name, or host:port (e.g. api.weather.example:443). A private or loopback address (10.0.0.5, 127.0.0.1:8080, localhost) is allowed here in one step: it also joins the private hosts setting."
           empty="No hosts: the tools cannot reach the network."
           busy={hosts.isPending}
           error={hosts.error}
-          onSave={(entries) => hosts.mutate(entries)}
+          markLabel="On my private network (a name that resolves to a private address)"
+          onSave={(entries, marked) => hosts.mutate({ hosts: entries, private: marked ? [marked] : [] })}
         />
         <AllowList
           title="Allowed modules"

@@ -85,12 +85,16 @@ async def stop_server(server: str, admin: AdminDep, session: SessionDep) -> Serv
 
 
 @router.put(
-    "/{server}/allowed-hosts", response_model=ServerOut, summary="Replace the allowed hosts"
+    "/{server}/allowed-hosts",
+    response_model=ServerOut,
+    summary="Replace the allowed hosts; private ones are added to the private_hosts setting too",
 )
 async def set_allowed_hosts(
     server: str, body: AllowedHosts, admin: AdminDep, session: SessionDep
 ) -> ServerOut:
-    return await servers.set_allowed_hosts(session, admin.actor, server, body.hosts)
+    return await servers.set_allowed_hosts(
+        session, admin.actor, server, body.hosts, private=body.private
+    )
 
 
 @router.put(

@@ -23,6 +23,13 @@ class ModuleRequest(Input):
     module: str = Field(description="Importable module name, e.g. 'dateutil'.")
     server: str | None = Field(None, description="Server that needs it; omit to ask globally.")
     reason: str = REASON
+    package: str | None = Field(
+        None,
+        description=(
+            "The package on the index that provides the module when its name differs, "
+            "e.g. 'python-dateutil' for dateutil; optionally pinned ('name==1.2')."
+        ),
+    )
 
 
 class NetworkRequest(Input):
@@ -48,7 +55,7 @@ async def _publish(call: Call, args: ToolRef) -> ToolOut:
 async def _module(call: Call, args: ModuleRequest) -> RequestOut:
     async with call.transaction() as session:
         return await requests.request_module(
-            session, call.actor, args.server, args.module, args.reason
+            session, call.actor, args.server, args.module, args.reason, package=args.package
         )
 
 
@@ -88,7 +95,9 @@ TOOLS: list[ManagementTool[Any]] = [
     ),
     ManagementTool(
         "polybox_request_module",
-        "Ask the admin to allow importing a module, for one server or for all.",
+        "Ask the admin to allow importing a module, for one server or for all. Once approved it "
+        "is installed: the request says `installing`, then `approved` when the module imports "
+        "(or `install_failed` with why).",
         ModuleRequest,
         _module,
         output=RequestOut,
@@ -96,7 +105,9 @@ TOOLS: list[ManagementTool[Any]] = [
     ),
     ManagementTool(
         "polybox_request_network_access",
-        "Ask the admin to let a server's tools reach a public host (http.get etc.).",
+        "Ask the admin to let a server's tools reach a public host (http.get etc.). Private and "
+        "loopback hosts cannot be requested: an admin allows them on the server's allowed "
+        "hosts in the admin UI.",
         NetworkRequest,
         _network,
         output=RequestOut,

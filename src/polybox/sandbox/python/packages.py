@@ -12,6 +12,7 @@ and each call's imports look at its current contents.
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import os
 import re
 import sys
@@ -78,7 +79,7 @@ async def install_package(
     with pip's own explanation when it fails.
     """
     requirement = check_requirement(requirement)
-    argv = [sys.executable, "-m", "pip", "install", "--isolated", "--only-binary", ":all:"]
+    argv = [*_pip(), "install", "--isolated", "--only-binary", ":all:"]
     argv += ["--no-input", "--no-cache-dir", "--disable-pip-version-check", "--upgrade"]
     argv += ["--target", str(packages_dir)]
     if find_links is not None:
@@ -106,6 +107,17 @@ async def install_package(
     if process.returncode != 0:
         raise PackageInstallError(f"pip could not install {requirement}: {_reason(text)}")
     return text
+
+
+def _pip() -> list[str]:
+    """pip of polybox's own Python, else of the Python its venv was made from.
+
+    The container image's venv has no pip of its own; its base interpreter (the same CPython,
+    so the same wheel tags) has one. `--target` decides where the files go either way.
+    """
+    if importlib.util.find_spec("pip") is not None:
+        return [sys.executable, "-m", "pip"]
+    return [getattr(sys, "_base_executable", sys.executable), "-m", "pip"]
 
 
 def _reason(output: str) -> str:
