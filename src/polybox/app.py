@@ -24,6 +24,7 @@ from starlette.types import ASGIApp
 
 from polybox import __version__
 from polybox.api.app import create_api
+from polybox.api.docs import DOCS_CSP
 from polybox.api.guards import guard_api
 from polybox.auth.oauth.routes import OAuthServer
 from polybox.auth.oidc.login import oidc_login
@@ -33,18 +34,11 @@ from polybox.mcp.ratelimit import McpRateLimit
 from polybox.mcp.server import McpSurface
 from polybox.metrics import CONTENT_TYPE
 from polybox.middleware import (
-    CONTENT_SECURITY_POLICY,
     RequestContextMiddleware,
     SecurityHeadersMiddleware,
 )
 from polybox.remote import remote_middleware
 from polybox.web import UI_DIST, UserInterface
-
-# Swagger UI at /api/docs comes from its CDN and starts with an inline script.
-DOCS_CSP = (
-    f"{CONTENT_SECURITY_POLICY}; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src 'self' https://cdn.jsdelivr.net; img-src 'self' data: https://fastapi.tiangolo.com"
-)
 
 
 def create_app(instance: Instance, *, ui_dist: Path = UI_DIST) -> Starlette:

@@ -80,7 +80,7 @@ CONTENT_SECURITY_POLICY = (
 class SecurityHeadersMiddleware:
     """Adds the browser hardening headers to every HTTP response that does not set its own.
 
-    `csp_by_path` gives a page that needs more (the API docs load Swagger UI from its CDN) its
+    `csp_by_path` gives a page that needs more (the API docs show Swagger UI's data: images) its
     own Content-Security-Policy; every other response gets CONTENT_SECURITY_POLICY.
     """
 

@@ -34,7 +34,7 @@ REVALIDATE_CACHE = "no-cache"
 # First path segments that never fall back to index.html: the server's own surfaces, and the
 # hashed assets (a missing script must be a 404, not HTML the browser refuses to run).
 NO_FALLBACK_PREFIXES = frozenset(
-    {"api", "mcp", "healthz", "readyz", "metrics", ".well-known", "oauth", "assets"}
+    {"api", "mcp", "healthz", "readyz", "metrics", ".well-known", "oauth", "assets", "api-docs"}
 )
 
 NOT_BUILT_PAGE = """<!doctype html>

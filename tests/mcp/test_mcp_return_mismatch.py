@@ -34,6 +34,9 @@ async def test_a_return_that_misses_its_annotation_is_a_tool_error_logged_as_err
         count = await client.call_tool("words__count", {"text": "a b"})
         sizes = await client.call_tool("numbers__sizes", {})
         good = await client.call_tool("fine__good", {})
+        tested = await client.call_tool(
+            "polybox_test_code", {"server": "words", "tool": "count", "arguments": {"text": "x"}}
+        )
     await instance.runner.logs.drained()
     async with instance.sessions() as session:
         logged = (await session.scalars(select(ExecutionLog).order_by(ExecutionLog.id))).all()
@@ -47,8 +50,13 @@ async def test_a_return_that_misses_its_annotation_is_a_tool_error_logged_as_err
         "at [1], 'two' is not of type 'integer'"
     )
     assert not good.is_error
+    assert tested.structured_content is not None  # a test run says the same, before publishing
+    assert tested.structured_content["ok"] is False
+    assert tested.structured_content["error"]["message"] == (
+        "main returned str, its annotation says int"
+    )
     assert good.structured_content == {"result": [1, 2, 3]}
-    assert [row.status for row in logged] == [
+    assert [row.status for row in logged] == [  # test runs are not execution logs
         ExecutionStatus.ERROR, ExecutionStatus.ERROR, ExecutionStatus.OK,
     ]  # fmt: skip
     assert logged[0].error is not None

@@ -1,7 +1,7 @@
 """The admin API application, mounted at /api by the top-level app.
 
 Routers live in `api/routes/`, one per resource; each route is one service call. OpenAPI is served
-at /api/openapi.json and the interactive docs at /api/docs.
+at /api/openapi.json and the interactive docs at /api/docs (`api/docs.py`).
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from polybox import __version__
+from polybox.api import docs
 from polybox.api.errors import ERROR_RESPONSES, install_error_handlers
 from polybox.api.routes import ROUTERS
 from polybox.auth.ratelimit import LoginLimiter
@@ -28,7 +29,7 @@ def create_api(instance: Instance) -> FastAPI:
         version=__version__,
         description=DESCRIPTION,
         openapi_url="/openapi.json",
-        docs_url="/docs",
+        docs_url=None,  # api/docs.py serves Swagger UI from the package, not a CDN
         redoc_url=None,
     )
     api.state.instance = instance
@@ -36,4 +37,5 @@ def create_api(instance: Instance) -> FastAPI:
     install_error_handlers(api)
     for router in ROUTERS:
         api.include_router(router, responses=ERROR_RESPONSES)
+    api.include_router(docs.router)
     return api
