@@ -2,8 +2,8 @@
 
 `Instance.start` is the only place that turns settings into live resources (the data dir, the
 database engine and its migrations, the event bus, the sandbox assessment, the tool runner and
-its warm Python workers, the log retention and alert jobs); every surface — the HTTP app, stdio,
-the CLI — receives an `Instance` instead of building its own.
+its warm Python workers, the .NET runtime, the log retention and alert jobs); every surface —
+the HTTP app, stdio, the CLI — receives an `Instance` instead of building its own.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from polybox.forge.retention import LogRetention
 from polybox.forge.runner import ToolRunner
 from polybox.metrics import Metrics
 from polybox.sandbox.box import BoxBackend
+from polybox.sandbox.dotnet import DotnetConfig, DotnetRuntime
 from polybox.sandbox.python import PoolConfig, PythonPool
 from polybox.sandbox.status import SandboxStatus, open_backend
 from polybox.store.engine import create_engine, create_session_factory, ping
@@ -75,6 +76,7 @@ class Instance:
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     alerts: AlertMonitor | None = None  # only processes that run tools watch for problems
     source_health: SourceHealthChecks | None = None  # and check their external sources
+    dotnet: DotnetRuntime | None = None  # .NET snippets; only with a sandbox backend
 
     @classmethod
     async def start(cls, settings: Settings, *, run_tools: bool = True) -> Instance:
@@ -115,6 +117,10 @@ class Instance:
         source_health = SourceHealthChecks(sessions, runner.external) if run_tools else None
         if source_health is not None:
             source_health.start()
+        dotnet = None
+        if backend is not None:
+            dotnet = DotnetRuntime(backend, DotnetConfig.from_settings(settings))
+            await dotnet.start()
         return cls(
             settings=settings,
             engine=engine,
@@ -127,6 +133,7 @@ class Instance:
             retention=retention,
             alerts=alerts,
             source_health=source_health,
+            dotnet=dotnet,
         )
 
     @classmethod
@@ -155,6 +162,8 @@ class Instance:
         await self.retention.close()
         if self.source_health is not None:
             await self.source_health.close()
+        if self.dotnet is not None:
+            await self.dotnet.close()
         await self.runner.close()  # waiting execution logs, while the store is still open
         if self.runner.pool is not None:
             await self.runner.pool.close()
