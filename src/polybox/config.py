@@ -356,6 +356,21 @@ class Settings(BaseSettings):
             "Unset: the sources of the host's NuGet configuration (nuget.org by default)."
         ),
     )
+    dotnet_snippet_timeout_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        description=(
+            "Wall-clock limit of a C# snippet run (`dotnet_execute_snippet`, "
+            "`dotnet_compare_versions`) when the call names no `timeout_s`."
+        ),
+    )
+    dotnet_snippet_max_timeout_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        le=3600,
+        description="Largest `timeout_s` a snippet call may ask for; more is refused.",
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -437,6 +452,17 @@ class Settings(BaseSettings):
                 "for every user of the provider"
             )
         return [domain.strip().lower().lstrip("@") for domain in value]
+
+    @field_validator("dotnet_snippet_max_timeout_seconds", mode="after")
+    @classmethod
+    def _check_snippet_timeouts(cls, value: float, info: ValidationInfo) -> float:
+        default = info.data.get("dotnet_snippet_timeout_seconds")
+        if default is not None and default > value:
+            raise ValueError(
+                f"must be at least POLYBOX_DOTNET_SNIPPET_TIMEOUT_SECONDS ({default:g}), "
+                "the timeout a call gets when it names none"
+            )
+        return value
 
     @property
     def database(self) -> URL:
