@@ -1,7 +1,8 @@
 """The MCP server of one instance: tools/list, tools/call and change notifications.
 
 `McpSurface` owns the SDK's low-level `Server` (named "polybox", with instructions that teach
-the forge workflow), the management-tool table, and the list_changed fan-out. Transports use
+the forge workflow and the .NET tools), the management and `dotnet_*` tool tables, and the
+list_changed fan-out. Transports use
 it: `http.py` mounts it at `/mcp`, `stdio.py` serves it on stdin/stdout. `running()` must be
 entered for the length of the serve: it watches the event bus for forge changes.
 """
@@ -22,6 +23,8 @@ from polybox import __version__
 from polybox.forge.access import Access, RemotePolicy, access_of
 from polybox.instance import Instance
 from polybox.mcp.caller import actor_of
+from polybox.mcp.dotnet import DOTNET_TOOLS
+from polybox.mcp.dotnet.base import call_dotnet_tool, refused
 from polybox.mcp.forged import ForgedTools
 from polybox.mcp.listing import ListingCache
 from polybox.mcp.management import MANAGEMENT_TOOLS
@@ -38,6 +41,13 @@ polybox_request_publish -> once the admin approves and the server runs, the tool
 `<server>__<tool>` (you get notifications/tools/list_changed). Inside the code use
 `secrets["KEY"]` and `await http.get(...)`; hosts and imports must be allowed — ask with
 polybox_request_network_access / polybox_request_module. Changing code needs approval again.
+
+.NET: dotnet_execute_snippet runs C# (top-level statements or a full program; a bare last
+expression is printed) on .NET 8, 9 or 10 with optional NuGet `packages` ("Name" or
+"Name@version"); dotnet_compare_versions runs one snippet on several versions and diffs the
+outputs. Both answer {status, data, metadata}; a compile error or exception is data.outcome,
+with diagnostics and a fix suggestion each. Output is concise (50 lines a stream) unless you
+pass detail_level "full".
 """
 
 
@@ -71,8 +81,11 @@ class McpSurface:
         self.policy = RemotePolicy(instance.sessions, instance.events)
         self._management = {tool.name: tool for tool in MANAGEMENT_TOOLS}
         self._management_listing = [tool.listing() for tool in MANAGEMENT_TOOLS]
-        self._management_schemas = {
-            tool.name: tool.input_schema for tool in self._management_listing
+        self._dotnet = {tool.name: tool for tool in DOTNET_TOOLS}
+        self._dotnet_listing = [tool.listing() for tool in DOTNET_TOOLS]
+        self._builtin_schemas = {
+            tool.name: tool.input_schema
+            for tool in [*self._management_listing, *self._dotnet_listing]
         }
         self.server = _PolyboxServer(
             "polybox",
@@ -113,8 +126,8 @@ class McpSurface:
         check is skipped, as the SDK does when its listing fails; our schemas declare no
         header-bound parameters, and the call's arguments are still validated by the runner.
         """
-        management = self._management_schemas.get(name)
-        return management if management is not None else self.forged.input_schema(name)
+        builtin = self._builtin_schemas.get(name)
+        return builtin if builtin is not None else self.forged.input_schema(name)
 
     async def _access(self, ctx: ServerRequestContext[Any, Any]) -> Access:
         return await access_of(actor_of(ctx), self.policy)
@@ -129,14 +142,21 @@ class McpSurface:
             for listing, tool in zip(self._management_listing, MANAGEMENT_TOOLS, strict=True)
             if access.management_refusal(tool.name, read_only=tool.read_only) is None
         ]
+        dotnet = self._dotnet_listing if access.dotnet_refusal() is None else []
         forged = await self.forged.listings() if access.forged_refusal() is None else []
-        return types.ListToolsResult(tools=[*management, *forged])
+        return types.ListToolsResult(tools=[*management, *dotnet, *forged])
 
     async def _call_tool(
         self, ctx: ServerRequestContext[Any, Any], params: types.CallToolRequestParams
     ) -> types.CallToolResult:
         actor = actor_of(ctx)
         access = await access_of(actor, self.policy)
+        dotnet = self._dotnet.get(params.name)
+        if dotnet is not None:
+            refusal = access.dotnet_refusal()
+            if refusal is not None:
+                return refused(refusal)
+            return await call_dotnet_tool(dotnet, Call(self.instance, actor), params.arguments)
         tool = self._management.get(params.name)
         refusal = (
             access.forged_refusal()
