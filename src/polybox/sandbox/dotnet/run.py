@@ -34,6 +34,7 @@ _LIMIT_SIGNS = (
     ("disk", "No space left on device"),
     ("disk", "File too large"),
     ("memory", "OutOfMemoryException"),
+    ("memory", "Out of memory."),
     ("processes", "Resource temporarily unavailable"),
 )
 
