@@ -18,7 +18,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from polybox.sandbox.box import Box, BoxBackend, BoxProcess, BoxSpec, Limits
+from polybox.sandbox.box import Box, BoxBackend, BoxProcess, BoxSpec
+from polybox.sandbox.dotnet.clr import clr_env, clr_limits
 from polybox.sandbox.dotnet.model import Diagnostic, DotnetError
 from polybox.sandbox.dotnet.toolchains import (
     LANGUAGE_VERSIONS,
@@ -52,23 +53,6 @@ class CompilerLimits:
     memory_mb: int
     recycle_mb: int
     timeout_s: float
-
-
-def clr_env(memory_mb: int) -> dict[str, str]:
-    """The environment every .NET process in a Box gets: private tmpfs homes, nothing phoning
-    home, no diagnostics port, and a GC heap cap under the Box's memory limit."""
-    heap = memory_mb * _MB * 3 // 4
-    return {
-        "HOME": "/tmp",  # noqa: S108 - the Box's own tmpfs
-        "DOTNET_CLI_HOME": "/tmp",  # noqa: S108
-        "TMPDIR": "/tmp",  # noqa: S108
-        "DOTNET_CLI_TELEMETRY_OPTOUT": "1",
-        "DOTNET_NOLOGO": "1",
-        "DOTNET_SKIP_FIRST_TIME_EXPERIENCE": "1",
-        "DOTNET_EnableDiagnostics": "0",
-        "DOTNET_gcServer": "0",
-        "DOTNET_GCHeapHardLimit": f"{heap:x}",
-    }
 
 
 async def read_line(stream: asyncio.StreamReader, buffer: bytearray) -> bytes:
@@ -175,14 +159,8 @@ class CompileServer:
         await self._stop()
         sdk = find_dotnet().parent
         spec = BoxSpec(
-            limits=Limits(
-                memory_mb=self.limits.memory_mb,
-                cpu_seconds=7 * 24 * 3600,  # long-lived: bounded by memory and recycling
-                processes=64,
-                open_files=1024,
-                tmp_size_mb=64,
-                address_space=False,
-            ),
+            # long-lived: bounded by memory and recycling, not by CPU seconds
+            limits=clr_limits(self.limits.memory_mb, 64, 64, cpu_seconds=7 * 24 * 3600),
             ro_binds=(
                 (sdk, SDK_DIR),
                 (self.layout.compiler, COMPILER_DIR),

@@ -15,9 +15,9 @@ import shutil
 import uuid
 from dataclasses import dataclass
 
-from polybox.sandbox.box import BoxBackend, BoxSpec, ExecResult, Limits
+from polybox.sandbox.box import BoxBackend, BoxSpec, ExecResult
 from polybox.sandbox.bwrap import BwrapBox
-from polybox.sandbox.dotnet.compiler import clr_env
+from polybox.sandbox.dotnet.clr import clr_env, clr_limits
 from polybox.sandbox.dotnet.toolchains import (
     PACKAGES_DIR,
     RUNNER_NAME,
@@ -34,6 +34,7 @@ _LIMIT_SIGNS = (
     ("disk", "No space left on device"),
     ("disk", "File too large"),
     ("memory", "OutOfMemoryException"),
+    ("memory", "Out of memory."),
     ("processes", "Resource temporarily unavailable"),
 )
 
@@ -84,13 +85,11 @@ async def run_assembly(
             (run_dir / _ASSETS).write_text(paths + "\n")
             argv.append(f"/workspace/{_ASSETS}")
         spec = BoxSpec(
-            limits=Limits(
-                memory_mb=limits.memory_mb,
+            limits=clr_limits(
+                limits.memory_mb,
+                limits.processes,
+                limits.tmp_size_mb,
                 cpu_seconds=math.ceil(timeout_s) + 5,
-                processes=limits.processes,
-                open_files=1024,
-                tmp_size_mb=limits.tmp_size_mb,
-                address_space=False,
             ),
             ro_binds=(
                 (toolchain.runner_dir, RUNNER_DIR),

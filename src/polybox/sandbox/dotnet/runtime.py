@@ -158,7 +158,10 @@ class DotnetRuntime:
             return toolchain
         async with self._prepare_lock:
             logger.info("dotnet %s: preparing on first use", version)
-            return (await prepare(self.config.data_dir, [version]))[version]
+            prepared = await prepare(
+                self.config.data_dir, [version], source=self.config.nuget_source
+            )
+            return prepared[version]
 
     def _server(self, toolchain: Toolchain) -> CompileServer:
         server = self._servers.get(toolchain.version)

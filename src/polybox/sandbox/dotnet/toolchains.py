@@ -159,13 +159,18 @@ async def run_dotnet(
     return process.returncode or 0, output.decode(errors="replace")
 
 
-def source_hash() -> str:
-    """A hash of polybox's C# sources: a build whose stamp has another one is rebuilt."""
+def source_hash(project: str) -> str:
+    """A hash of one C# project's sources: a build whose stamp has another one is rebuilt."""
     digest = hashlib.sha256()
-    for path in sorted(SOURCES.rglob("*")):
-        if path.is_file() and not {"bin", "obj"} & set(path.relative_to(SOURCES).parts):
-            digest.update(str(path.relative_to(SOURCES)).encode())
-            digest.update(path.read_bytes())
+    files = [SOURCES / name for name in _SHARED_FILES]
+    files += sorted(
+        path
+        for path in (SOURCES / project).rglob("*")
+        if path.is_file() and not {"bin", "obj"} & set(path.parts)
+    )
+    for path in files:
+        digest.update(str(path.relative_to(SOURCES)).encode())
+        digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
 
@@ -175,7 +180,7 @@ def load_toolchain(layout: DotnetLayout, version: str) -> Toolchain | None:
         stamp = json.loads((layout.version_dir(version) / _STAMP).read_text())
     except (OSError, ValueError):
         return None
-    if stamp.get("source") != source_hash():
+    if stamp.get("source") != source_hash("Runner"):
         return None
     return Toolchain(
         version=version,
@@ -191,12 +196,16 @@ def compiler_ready(layout: DotnetLayout) -> bool:
         stamp = json.loads((layout.compiler / _STAMP).read_text())
     except (OSError, ValueError):
         return False
-    return bool(stamp.get("source") == source_hash())
+    return bool(stamp.get("source") == source_hash("Compiler"))
 
 
 def prepare_fix(version: str) -> str:
     """The command that prepares `version`."""
     return f"polybox dotnet prepare --versions {version}"
+
+
+def _restore_args(source: str | None) -> list[str]:
+    return [f"-p:RestoreSources={source}"] if source else []
 
 
 def _lock(layout: DotnetLayout) -> IO[str]:
@@ -234,7 +243,7 @@ def _failed(what: str, output: str, fix: str) -> VersionUnavailableError:
     return VersionUnavailableError(f"{what} failed: {tail or output[-2000:]}; fix: {fix}")
 
 
-async def _build_compiler(layout: DotnetLayout) -> None:
+async def _build_compiler(layout: DotnetLayout, restore: list[str]) -> None:
     build = layout.private / "build-compiler"
     await asyncio.to_thread(_copy_sources, "Compiler", build)
     output_dir = layout.shared / "compiler.new"
@@ -242,16 +251,16 @@ async def _build_compiler(layout: DotnetLayout) -> None:
     code, output = await run_dotnet(
         ["msbuild", "-restore", "-nologo", "-v:q", "-nodeReuse:false", "-t:Build",
          "-p:Configuration=Release", f"-p:OutDir={output_dir}/",
-         f"-p:RestorePackagesPath={layout.packages}", "Polybox.Compiler.csproj"],
+         f"-p:RestorePackagesPath={layout.packages}", *restore, "Polybox.Compiler.csproj"],
         cwd=build,
     )  # fmt: skip
     if code != 0:
         raise _failed("building the compile server", output, "polybox dotnet prepare")
-    _write_stamp(output_dir, {"source": source_hash()})
+    _write_stamp(output_dir, {"source": source_hash("Compiler")})
     await asyncio.to_thread(_replace, output_dir, layout.compiler)
 
 
-async def _build_runner(layout: DotnetLayout, version: str) -> None:
+async def _build_runner(layout: DotnetLayout, version: str, restore: list[str]) -> None:
     build = layout.private / f"build-runner-{version}"
     await asyncio.to_thread(_copy_sources, "Runner", build)
     version_dir = layout.version_dir(version)
@@ -264,7 +273,7 @@ async def _build_runner(layout: DotnetLayout, version: str) -> None:
          "-t:Publish;PolyboxHarvestReferences", "-p:Configuration=Release",
          f"-p:TargetFramework=net{version}.0", f"-p:PublishDir={new_dir / 'runner'}/",
          f"-p:RestorePackagesPath={layout.packages}",
-         f"-p:PolyboxReferencesFile={references_file}", f"{RUNNER_NAME}.csproj"],
+         f"-p:PolyboxReferencesFile={references_file}", *restore, f"{RUNNER_NAME}.csproj"],
         cwd=build,
     )  # fmt: skip
     fix = prepare_fix(version)
@@ -281,7 +290,9 @@ async def _build_runner(layout: DotnetLayout, version: str) -> None:
         else:
             raise _failed(f"preparing .NET {version}", f"reference {path} is not in a Box", fix)
     runtime = await _runtime_of(new_dir / "runner", version)
-    _write_stamp(new_dir, {"source": source_hash(), "runtime": runtime, "references": references})
+    _write_stamp(
+        new_dir, {"source": source_hash("Runner"), "runtime": runtime, "references": references}
+    )
     await asyncio.to_thread(_replace, new_dir, version_dir)
 
 
@@ -306,9 +317,15 @@ async def _runtime_of(runner_dir: Path, version: str) -> str:
 
 
 async def prepare(
-    data_dir: Path, versions: Sequence[str], progress: Progress = _no_progress
+    data_dir: Path,
+    versions: Sequence[str],
+    progress: Progress = _no_progress,
+    *,
+    source: str | None = None,
 ) -> dict[str, Toolchain]:
     """Lay out what `versions` need (skipping what is already current); returns them.
+
+    `source` is the NuGet feed to restore from (None: the host's NuGet configuration).
 
     Raises VersionUnavailableError with the output's errors and the fix when a build fails.
     """
@@ -325,14 +342,14 @@ async def prepare(
         progress("compile server", 0, total)
         if not compiler_ready(layout):
             logger.info("dotnet prepare: building the compile server")
-            await _build_compiler(layout)
+            await _build_compiler(layout, _restore_args(source))
         prepared: dict[str, Toolchain] = {}
         for done, version in enumerate(versions, start=1):
             progress(f".NET {version}", done, total)
             toolchain = load_toolchain(layout, version)
             if toolchain is None:
                 logger.info("dotnet prepare: laying out .NET %s from NuGet", version)
-                await _build_runner(layout, version)
+                await _build_runner(layout, version, _restore_args(source))
                 toolchain = load_toolchain(layout, version)
             if toolchain is None:
                 raise VersionUnavailableError(f".NET {version}: prepared but not readable")
