@@ -164,16 +164,17 @@ def snippet_run(result: SnippetResult, detail: DetailLevel, timeout_s: float) ->
 
 def _summary(result: SnippetResult, timeout_s: float) -> str:
     errors = sum(1 for d in result.diagnostics if d.severity == "error")
+    ran = f"ran on {result.runtime}" if result.runtime else "ran"
     if result.outcome == "ok":
-        return f"ran on {result.runtime} and exited with code {result.exit_code}"
+        return f"{ran} and exited with code {result.exit_code}"
     if result.outcome == "compile_error":
         return f"did not compile: {errors} error(s), see diagnostics"
     if result.outcome == "restore_error":
         return f"its packages could not be restored: {errors} error(s), see diagnostics"
     if result.outcome == "runtime_error":
         return (
-            f"ran on {result.runtime} and failed with exit code {result.exit_code}; "
-            "an exception's message and stack trace are in stderr"
+            f"{ran} and failed with exit code {result.exit_code}; an unhandled exception's "
+            "message and stack trace are in stderr"
         )
     if result.outcome == "timeout":
         return f"stopped at its {timeout_s:g} s timeout (every process of the run was killed)"

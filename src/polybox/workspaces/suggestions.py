@@ -363,14 +363,14 @@ def _nu1102(names: list[str], message: str) -> str:
     package = re.search(r"Unable to find package (\S+)", message)
     nearest = re.search(r"Nearest version: ([^\s\]]+)", message)
     name = package.group(1) if package else "the package"
-    if nearest:
-        return (
-            f"The feed has no such version of {name}: ask for `{name}@{nearest.group(1)}` (the "
-            f"nearest it has), or `{name}` alone for its highest stable version."
-        )
+    closest = (
+        f"; the nearest it has is {nearest.group(1)}: ask for `{name}@{nearest.group(1)}`"
+        if nearest
+        else ""
+    )
     return (
-        f"The feed has no such version of {name}: give `{name}` alone for its highest stable "
-        "version."
+        f"The feed has no such version of {name}{closest}, or give `{name}` alone for its "
+        "highest stable version."
     )
 
 
