@@ -38,13 +38,20 @@ def dotnet_settings() -> Settings:
     )
 
 
-@pytest.fixture(scope="session")
-async def dotnet() -> AsyncIterator[DotnetRuntime]:
-    """The session's runtime; its toolchains are prepared (once per machine) first."""
+async def prepared_dotnet_settings() -> Settings:
+    """`dotnet_settings()`, once every version is prepared (once per machine); skips loudly
+    without the .NET SDK."""
     if shutil.which("dotnet") is None:
         pytest.skip("NO .NET SDK (`dotnet` not on PATH): the .NET snippet tests did NOT run")
     settings = dotnet_settings()
     await prepare(settings.data_dir, DOTNET_VERSIONS)
+    return settings
+
+
+@pytest.fixture(scope="session")
+async def dotnet() -> AsyncIterator[DotnetRuntime]:
+    """The session's runtime; its toolchains are prepared (once per machine) first."""
+    settings = await prepared_dotnet_settings()
     backend = create_backend(settings)
     runtime = DotnetRuntime(backend, DotnetConfig.from_settings(settings))
     await runtime.start()
