@@ -1,7 +1,8 @@
-"""The `dotnet_*` tools through the official MCP client: listing, and bad parameters refused.
+"""The `dotnet_*` tools through the official MCP client: listing, and bad requests refused.
 
-No .NET runs here: parameters are refused before the runtime is asked. The store is SQLite
-only, since these tools keep nothing in it.
+No .NET runs here: parameters are refused before the runtime is asked, and the runtime refuses
+a disabled version or a refused directive before it compiles. The store is SQLite only, since
+these tools keep nothing in it.
 """
 
 from __future__ import annotations
@@ -25,7 +26,10 @@ pytestmark = pytest.mark.anyio
 @pytest.fixture(scope="module")
 async def client(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Client]:
     settings = load_settings(
-        data_dir=tmp_path_factory.mktemp("dotnet") / "data", dotnet_snippet_max_timeout_seconds=120
+        data_dir=tmp_path_factory.mktemp("dotnet") / "data",
+        dotnet_snippet_max_timeout_seconds=120,
+        dotnet_versions=["10"],
+        dotnet_prewarm_versions=[],
     )
     async with (
         Instance.running(settings) as instance,
@@ -90,3 +94,42 @@ async def test_bad_parameters_are_tool_errors_naming_each_and_how_to_fix_it(
     for name in bad:
         assert f"{name}" in error["message"]
     assert "Traceback" not in str(result.content)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "kind", "message", "suggestion"),
+    [
+        (
+            {"code": "1", "dotnet_version": 8},
+            "version_unavailable",
+            ".NET 8 is not enabled here",
+            "Versions ready now: none.",
+        ),
+        (
+            {"code": "#:property RollForward=Major\nConsole.WriteLine(1);"},
+            "refused_code",
+            "#:property",
+            "Remove what the message names",
+        ),
+        (
+            {"code": '#:package X"/><Import Project="/etc/passwd\n1'},
+            "invalid_package",
+            "is invalid",
+            '"Name" or "Name@version"',
+        ),
+    ],
+    ids=["disabled-version", "roll-forward-property", "xml-in-package-directive"],
+)
+async def test_what_the_runtime_refuses_is_a_tool_error_saying_what_to_do(
+    client: Client, arguments: dict[str, Any], kind: str, message: str, suggestion: str
+) -> None:
+    result = await client.call_tool("dotnet_execute_snippet", arguments)
+    assert result.is_error
+    answer = result.structured_content
+    assert answer is not None
+    jsonschema.validate(
+        answer, (await listed(client, "dotnet_execute_snippet")).output_schema or {}
+    )
+    assert answer["error"]["type"] == kind
+    assert message in answer["error"]["message"]
+    assert any(suggestion in each for each in answer["error"]["suggestions"])
