@@ -90,6 +90,7 @@ async def test_bad_parameters_are_tool_errors_naming_each_and_how_to_fix_it(
     error = answer["error"]
     assert error["type"] == "invalid_arguments"
     assert error["message"].startswith(f"invalid arguments for {tool}: ")
+    assert "Value error" not in error["message"]
     assert [s.split(":", 1)[0] for s in error["suggestions"]] == bad
     for name in bad:
         assert f"{name}" in error["message"]
