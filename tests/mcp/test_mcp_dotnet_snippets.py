@@ -76,14 +76,12 @@ async def test_hello_world_runs_on_its_own_real_runtime(client: Client, version:
     assert metadata["execution_time_ms"] > 0
 
 
-async def test_a_nuget_package_is_restored_and_used(client: Client) -> None:
-    answer = await snippet(
-        client,
-        "using Newtonsoft.Json;\nConsole.WriteLine(JsonConvert.SerializeObject(new { a = 1 }));",
-        packages=["Newtonsoft.Json@13.0.3"],
-    )
-    assert answer["data"]["stdout"] == '{"a":1}\n'
+async def test_the_documented_snippet_uses_a_nuget_package_on_net8(client: Client) -> None:
+    [example] = documented_examples("dotnet_execute_snippet")
+    answer = await snippet(client, **example)
+    assert answer["data"]["stdout"] == '{"hello":"world"}\n'
     assert {"name": "Newtonsoft.Json", "version": "13.0.3"} in answer["data"]["packages"]
+    assert answer["metadata"]["runtime"].startswith(".NET 8.0.")
 
 
 async def test_a_compile_error_comes_back_as_diagnostics_with_a_suggestion(client: Client) -> None:
@@ -134,6 +132,10 @@ async def test_an_output_flood_is_cut_concise_by_lines_and_full_by_characters(
     assert len(full["stdout"]) == 25_000
     assert full["stdout"].startswith("0\n1\n2\n")
     assert any("cut to 25,000" in note for note in full["cut"])
+    for run in (concise, full):  # the runtime kept only the first OUTPUT_LIMIT bytes
+        assert (run["outcome"], run["limit"]) == ("limit", "output")
+        assert run["summary"] == "stopped by the output limit of the sandbox"
+        assert "stdout: the run printed more than the server keeps" in run["cut"][0]
 
 
 async def test_a_comparison_shows_that_net9_made_float_to_int_casts_saturate(
@@ -141,12 +143,10 @@ async def test_a_comparison_shows_that_net9_made_float_to_int_casts_saturate(
 ) -> None:
     """.NET 9 changed x64 float-to-integer conversions to saturate (a documented breaking
     change): on .NET 8 NaN and out-of-range doubles become int.MinValue, on 9+ 0 and
-    int.MaxValue. The values are parsed at run time so the compiler cannot fold the casts."""
-    code = (
-        'foreach (var text in new[] { "NaN", "1e10", "-1e10", "3.7" })\n'
-        '    Console.WriteLine($"{text} -> {(int)double.Parse(text)}");\n'
-    )
-    answer = await call(client, "dotnet_compare_versions", code=code, dotnet_versions=["8", "10"])
+    int.MaxValue. The values are parsed at run time so the compiler cannot fold the casts. The
+    snippet is docs/TOOLS.md's example."""
+    [example] = documented_examples("dotnet_compare_versions")
+    answer = await call(client, "dotnet_compare_versions", **example)
     assert answer["status"] == "success", answer
     comparison = answer["data"]
     net8, net10 = comparison["runs"]
@@ -223,43 +223,24 @@ async def test_each_compiler_diagnostic_gets_a_suggestion_for_that_error(client:
         assert words in (found[code] or ""), (code, found[code])
 
 
-@pytest.mark.parametrize(
-    ("package", "outcome", "code", "words"),
-    [
-        (
-            "Polybox.No.Such.Package",
-            "restore_error",
-            "NU1101",
-            "no package named Polybox.No.Such.Package",
-        ),
-        (
-            "Newtonsoft.Json@99.0.0",
-            "restore_error",
-            "NU1102",
-            "no such version of Newtonsoft.Json",
-        ),
-        (
-            "Unity.Microsoft.DependencyInjection@5.11.5",
-            "ok",
-            "NU1603",
-            "add `Microsoft.Extensions.DependencyInjection.Abstractions@3.1.3` to `packages`",
-        ),
-    ],
-    ids=["unknown-package", "unknown-version", "dependency-version-missing"],
-)
-async def test_a_package_problem_gets_a_suggestion(
-    client: Client, package: str, outcome: str, code: str, words: str
-) -> None:
-    run = (await snippet(client, "Console.WriteLine(1);", packages=[package]))["data"]
-    assert run["outcome"] == outcome
-    diagnostic = next(d for d in run["diagnostics"] if d["code"] == code)
-    assert words in diagnostic["suggestion"]
+async def test_packages_the_feed_lacks_get_a_suggestion_each(client: Client) -> None:
+    packages = ["Polybox.No.Such.Package", "Newtonsoft.Json@99.0.0"]
+    run = (await snippet(client, "Console.WriteLine(1);", packages=packages))["data"]
+    assert run["outcome"] == "restore_error"
+    advice = {d["code"]: d["suggestion"] for d in reversed(run["diagnostics"])}
+    assert "no package named Polybox.No.Such.Package" in advice["NU1101"]
+    assert "no such version of Newtonsoft.Json" in advice["NU1102"]
+    assert "`Newtonsoft.Json` alone" in advice["NU1102"]
 
 
-@pytest.mark.parametrize("tool", ["dotnet_execute_snippet", "dotnet_compare_versions"])
-async def test_the_documented_examples_run(client: Client, tool: str) -> None:
-    for example in documented_examples(tool):
-        answer = await call(client, tool, **example)
-        assert answer["status"] == "success", answer
-        runs = answer["data"]["runs"] if tool == "dotnet_compare_versions" else [answer["data"]]
-        assert {run["outcome"] for run in runs} == {"ok"}, runs
+async def test_a_dependency_version_the_feed_lacks_gets_a_suggestion(client: Client) -> None:
+    """Unity.Microsoft.DependencyInjection 5.11.5 wants an Abstractions 3.1.0 the feed lacks."""
+    packages = ["Unity.Microsoft.DependencyInjection@5.11.5"]
+    run = (await snippet(client, "Console.WriteLine(1);", packages=packages))["data"]
+    assert run["outcome"] == "ok"
+    warning = next(d for d in run["diagnostics"] if d["code"] == "NU1603")
+    assert warning["severity"] == "warning"
+    assert (
+        "add `Microsoft.Extensions.DependencyInjection.Abstractions@3.1.3` to `packages`"
+        in warning["suggestion"]
+    )
