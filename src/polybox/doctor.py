@@ -73,9 +73,9 @@ async def run_checks(settings: Settings, *, fix: bool = False) -> list[Check]:
     if checks[-1].ok:
         checks.append(await _database_check(settings))
     checks.extend(check_host(settings))
-    checks.append(await _sandbox_check(settings))
     if checks[1].ok:
         checks.extend(dotnet_checks(settings))
+    checks.append(await _sandbox_check(settings))
     return checks
 
 

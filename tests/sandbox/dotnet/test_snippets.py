@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 
 import pytest
@@ -131,3 +133,15 @@ async def test_status_shows_each_prepared_version_and_its_warm_compile_server(
     assert ten.runtime.startswith(".NET 10.")
     assert ten.compiler_rss_mb is not None
     assert ten.compiler_rss_mb > 20
+
+
+async def test_a_compile_server_that_dies_is_started_again(dotnet: DotnetRuntime) -> None:
+    await dotnet.run_snippet(HELLO, "10", [], 30)
+    server = dotnet.compile_server("10")
+    assert server is not None
+    assert server.pid is not None
+    first = server.pid
+    os.kill(first, signal.SIGKILL)
+    result = await dotnet.run_snippet(HELLO, "10", [], 30)
+    assert (result.outcome, result.stdout) == ("ok", "hello\n")
+    assert server.pid not in (None, first)

@@ -3,8 +3,9 @@
 The CLR reserves far more address space than it uses, so memory is bounded by the Box cgroup and
 the GC heap limit, never RLIMIT_AS. .NET 8's W^X allocator sizes a memfd far beyond any real use,
 so RLIMIT_FSIZE is lifted too: what a Box may write is bounded by its sized tmpfs instead (its
-/workspace is read-only or its own). Threads count as processes (pids cgroup): the CLR needs
-about 20.
+/workspace is read-only or its own). W^X is turned off: it costs start-up time and protects
+nothing from snippet code, which may P/Invoke anything the Box allows. Threads count as
+processes (pids cgroup): the CLR needs about 20.
 """
 
 from __future__ import annotations
@@ -42,4 +43,7 @@ def clr_env(memory_mb: int) -> dict[str, str]:
         "DOTNET_EnableDiagnostics": "0",
         "DOTNET_gcServer": "0",
         "DOTNET_GCHeapHardLimit": f"{heap:x}",
+        # W^X double-maps JIT code through memfds and slows start-up; it hardens a process
+        # against JIT spraying, which code that may P/Invoke mprotect does not need.
+        "DOTNET_EnableWriteXorExecute": "0",
     }

@@ -82,7 +82,6 @@ class CompileServer:
         self.toolchain = toolchain
         self.limits = limits
         self.working_set = 0
-        self.restarts = 0
         self._box: Box | None = None
         self._process: BoxProcess | None = None
         self._buffer = bytearray()
@@ -91,6 +90,11 @@ class CompileServer:
     @property
     def running(self) -> bool:
         return self._process is not None and self._process.returncode is None
+
+    @property
+    def pid(self) -> int | None:
+        """The host pid of the server's sandbox launcher while it runs."""
+        return self._process.pid if self._process is not None and self.running else None
 
     async def start(self) -> None:
         """Start and warm the server (idempotent)."""
@@ -187,7 +191,6 @@ class CompileServer:
                 f"the .NET {self.toolchain.version} compile server did not start: {log or ready!r}"
             )
         self.working_set = int(json.loads(ready).get("workingSet", 0))
-        self.restarts += 1
         logger.info(
             "dotnet %s compile server ready (%d MiB)",
             self.toolchain.version,

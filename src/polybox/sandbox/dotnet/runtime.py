@@ -163,6 +163,10 @@ class DotnetRuntime:
             )
             return prepared[version]
 
+    def compile_server(self, version: str) -> CompileServer | None:
+        """The compile server of `version` once it exists (for status and tests)."""
+        return self._servers.get(version)
+
     def _server(self, toolchain: Toolchain) -> CompileServer:
         server = self._servers.get(toolchain.version)
         if server is None or server.toolchain != toolchain:
