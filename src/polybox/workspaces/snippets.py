@@ -43,8 +43,8 @@ def require_runtime(runtime: DotnetRuntime | None) -> DotnetRuntime:
     if runtime is None:
         raise WorkspaceError(
             "unavailable",
-            "this process does not run .NET code",
-            ("Use the MCP server of `polybox serve` or `polybox stdio`.",),
+            "this polybox process has no sandbox to run .NET code in",
+            ("`polybox doctor` tells what the host lacks and how to fix it.",),
         )
     return runtime
 
