@@ -14,7 +14,7 @@ import jsonschema
 import pytest
 from mcp import Client
 
-from dotnet_snippets import PREPARE_TIMEOUT, prepared_dotnet_settings
+from dotnet_snippets import PREPARE_TIMEOUT, prepared_dotnet_settings, runner_processes
 from mcp_clients import client_for, serving
 from polybox.app import create_app
 from polybox.instance import Instance
@@ -113,12 +113,15 @@ async def test_an_unhandled_exception_reports_its_stack_trace(client: Client) ->
     assert "stack trace" in run["summary"]
 
 
-async def test_an_endless_loop_is_stopped_at_its_timeout(client: Client) -> None:
+async def test_an_endless_loop_is_stopped_at_its_timeout_with_no_process_left(
+    client: Client,
+) -> None:
     answer = await snippet(client, "while (true) { }", timeout_s=2)
     run = answer["data"]
     assert run["outcome"] == "timeout"
     assert run["summary"] == "stopped at its 2 s timeout (every process of the run was killed)"
     assert 2000 <= run["run_ms"] < 6000
+    assert runner_processes() == []
 
 
 async def test_an_output_flood_is_cut_concise_by_lines_and_full_by_characters(
