@@ -59,6 +59,9 @@ async def failing(dotnet: str, tmp_path: Path, *argv: str | Path) -> dict[str, s
         "DOTNET_NOLOGO": "1",
         "DOTNET_CLI_TELEMETRY_OPTOUT": "1",
         "DOTNET_SKIP_FIRST_TIME_EXPERIENCE": "1",
+        # No MSBuild nodes or build server outlive the command.
+        "MSBUILDDISABLENODEREUSE": "1",
+        "DOTNET_CLI_USE_MSBUILD_SERVER": "0",
         # One attempt at an unreachable feed instead of NuGet's retries with back-off.
         "NUGET_ENHANCED_MAX_NETWORK_TRY_COUNT": "1",
         "NUGET_ENHANCED_NETWORK_RETRY_DELAY_MILLISECONDS": "0",
