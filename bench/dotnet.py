@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from dotnet_snippets import DATA_DIR
 from polybox.config import Settings
 from polybox.sandbox.backends import create_backend
 from polybox.sandbox.box import BoxBackend
@@ -67,12 +67,22 @@ async def timed(call: Callable[[], Awaitable[object]]) -> float:
 async def warm(
     runtime: DotnetRuntime, version: str, runs: int, packages: list[PackageRef]
 ) -> list[float]:
+    """`runs` timed snippets after 3 untimed ones; also prints where the time of each went."""
     code = PACKAGE_SNIPPET if packages else SNIPPET
     for _ in range(3):
         checked(await runtime.run_snippet(code, version, packages, 30))
-    return [
-        await timed(lambda: runtime.run_snippet(code, version, packages, 30)) for _ in range(runs)
-    ]
+    samples, results = [], []
+    for _ in range(runs):
+        started = time.perf_counter()
+        results.append(checked(await runtime.run_snippet(code, version, packages, 30)))
+        samples.append((time.perf_counter() - started) * 1000)
+    compile_ms = statistics.median(r.compile_ms for r in results)
+    run_ms = statistics.median(r.run_ms for r in results)
+    print(
+        f"  (net{version}: restore+compile p50 {compile_ms:.0f} ms, "
+        f"Box+CLR run p50 {run_ms:.0f} ms)"
+    )
+    return samples
 
 
 def new_runtime(backend: BoxBackend, settings: Settings) -> DotnetRuntime:
@@ -160,7 +170,8 @@ if __name__ == "__main__":
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--reference-samples", type=int, default=3)
     parser.add_argument(
-        "--data-dir", type=Path, default=DATA_DIR,
+        "--data-dir", type=Path,
+        default=Path(os.environ.get("POLYBOX_TEST_DOTNET_DIR", "/var/tmp/polybox-dotnet-tests")),  # noqa: S108
         help="a data dir to prepare and use (default: the tests' prepared one)",
     )  # fmt: skip
     args = parser.parse_args()

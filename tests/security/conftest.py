@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from dotnet_snippets import dotnet  # noqa: F401 (the .NET attacks' runtime)
 from external.conftest import (  # noqa: F401 (the external-source attacks' fixtures)
     allowed_server,
     api,

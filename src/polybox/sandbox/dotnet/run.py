@@ -120,8 +120,9 @@ def _outcome(result: ExecResult, hit: set[str], output_limit: int) -> RunOutcome
         runtime, stderr = text.removeprefix(RUNTIME_MARKER), rest
     else:
         runtime, stderr = "", result.stderr
-    stdout_cut = result.truncated and len(result.stdout) >= output_limit
-    stderr_cut = result.truncated and len(stderr) >= output_limit
+    # The Box kept a little more than the limit of each stream, so longer means cut.
+    stdout_cut = len(result.stdout) > output_limit
+    stderr_cut = len(stderr) > output_limit
     stdout, stderr = result.stdout[:output_limit], stderr[:output_limit]
     limit = _limit(hit, stderr, result)
     if result.timed_out:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import functools
 import hashlib
 import json
 import logging
@@ -160,8 +161,12 @@ async def run_dotnet(
     return process.returncode or 0, output.decode(errors="replace")
 
 
+@functools.cache
 def source_hash(project: str) -> str:
-    """A hash of one C# project's sources: a build whose stamp has another one is rebuilt."""
+    """A hash of one C# project's sources: a build whose stamp has another one is rebuilt.
+
+    Computed once per process: the sources are part of the installed package.
+    """
     digest = hashlib.sha256(_RECIPE)
     files = [SOURCES / name for name in _SHARED_FILES]
     files += sorted(
