@@ -34,7 +34,8 @@ NPM := cd $(UI_DIR) && npm
 CONFORMANCE_DIR := tests/conformance
 CONFORMANCE_MODULES := $(CONFORMANCE_DIR)/node_modules/.package-lock.json
 
-.PHONY: install install-dev run test lint typecheck pytest lock docs ui ui-check node conformance clean
+.PHONY: install install-dev run test lint typecheck pytest lock docs ui ui-check node conformance \
+	dotnet-check clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -94,6 +95,13 @@ pytest: install-dev ui conformance
 	$(BIN)/pytest --cov --cov-report=term
 
 test: lint typecheck ui-check pytest
+
+# polybox's own C# (compile server, snippet runner): formatting as `dotnet format` wants it
+# (warnings are errors in the build itself), then the compile server's xunit tests.
+DOTNET_SOURCES := src/polybox/sandbox/dotnet/csharp
+dotnet-check:
+	dotnet format $(DOTNET_SOURCES)/Polybox.Dotnet.slnx --verify-no-changes
+	dotnet test $(DOTNET_SOURCES)/Compiler.Tests --nologo
 
 docs: install-dev
 	$(BIN)/python -m polybox.config > docs/CONFIGURATION.md

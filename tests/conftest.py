@@ -24,6 +24,7 @@ import pytest
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from dotnet_snippets import dotnet  # noqa: F401 (one prepared .NET runtime per session)
 from polybox.config import Settings
 from polybox.sandbox.accounts import ensure_sandbox_user
 from polybox.sandbox.hostdirs import SANDBOX_ROOT, owner_of

@@ -182,6 +182,25 @@ def test_doctor_prints_one_line_per_capability(tmp_path: Path) -> None:
     assert result.returncode == (0 if sandbox_ok else 1)
 
 
+def test_doctor_names_the_fix_for_each_dotnet_version_not_prepared(tmp_path: Path) -> None:
+    env = {"POLYBOX_DATA_DIR": str(tmp_path), "POLYBOX_DOTNET_VERSIONS": '["8", "10"]'}
+    lines = run_cli("doctor", env=env).stdout.splitlines()
+    dotnet = {line.split()[2]: line for line in lines if line.split()[1] == "dotnet"}
+    if shutil.which("dotnet") is None:
+        assert "no `dotnet` on PATH" in dotnet["sdk"]
+        return
+    assert dotnet["8"].startswith("missing")
+    assert "not prepared  (fix: polybox dotnet prepare --versions 8)" in dotnet["8"]
+    assert "(fix: add 9 to POLYBOX_DOTNET_VERSIONS)" in dotnet["9"]
+
+
+def test_dotnet_prepare_refuses_an_unknown_version_in_one_line(tmp_path: Path) -> None:
+    result = run_cli(
+        "dotnet", "prepare", "--versions", "8,7", env={"POLYBOX_DATA_DIR": str(tmp_path)}
+    )
+    assert_one_line_error(result, ".NET 7 is not supported", "8, 9, 10")
+
+
 def test_doctor_names_the_fix_when_bubblewrap_is_missing(tmp_path: Path) -> None:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()

@@ -1,4 +1,4 @@
-"""The `polybox` command: serve, stdio, doctor, db, admin, export, import, version.
+"""The `polybox` command: serve, stdio, doctor, dotnet, db, admin, export, import, version.
 
 A surface: each subcommand turns its arguments into one call of a lower layer and prints the
 answer. Problems the user can fix (a bad setting, an unreachable database) end in one line on
@@ -13,7 +13,7 @@ import json
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TextIO, TypeVar
 
 from polybox import __version__
 from polybox.auth.admins import create_admin
@@ -25,6 +25,8 @@ from polybox.forge.errors import ForgeError
 from polybox.forge.transfer import ImportResult, export_servers, import_document
 from polybox.forge.unit import transaction
 from polybox.instance import Instance
+from polybox.sandbox.dotnet import DOTNET_VERSIONS, DotnetError
+from polybox.sandbox.dotnet.toolchains import prepare
 from polybox.server import serve, stdio
 from polybox.store.migrate import current_revision, upgrade_to_head
 
@@ -48,6 +50,45 @@ def _doctor(args: argparse.Namespace, settings: Settings) -> int:
     checks = asyncio.run(run_checks(settings, fix=args.fix))
     sys.stdout.write(render(checks))
     return exit_code(checks)
+
+
+def progress_bar(stream: TextIO) -> Callable[[str, int, int], None]:
+    """A progress callback drawing `[####......] done/total step` on `stream`.
+
+    On a terminal the line is redrawn in place; elsewhere (logs, CI) each step is its own line.
+    """
+    interactive = stream.isatty()
+    width = 30
+
+    def show(step: str, done: int, total: int) -> None:
+        filled = width * done // max(total, 1)
+        line = f"[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {step}"
+        if interactive:
+            stream.write(f"\r\x1b[2K{line}" + ("\n" if done >= total else ""))
+        else:
+            stream.write(line + "\n")
+        stream.flush()
+
+    return show
+
+
+def _dotnet_prepare(args: argparse.Namespace, settings: Settings) -> int:
+    versions = [part.strip() for part in args.versions.split(",") if part.strip()]
+    ensure_data_dir(settings)
+    try:
+        prepared = asyncio.run(
+            prepare(
+                settings.data_dir,
+                versions,
+                progress_bar(sys.stderr),
+                source=settings.dotnet_nuget_source,
+            )
+        )
+    except DotnetError as exc:
+        raise UserError(str(exc)) from exc
+    for version, toolchain in prepared.items():
+        print(f".NET {version}: {toolchain.runtime}")
+    return 0
 
 
 def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
@@ -186,6 +227,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--fix", action="store_true", help="apply safe fixes (create the sandbox user)"
     )
     doctor.set_defaults(handler=_doctor)
+
+    dotnet = commands.add_parser("dotnet", help=".NET toolchains for C# snippets")
+    dotnet_commands = dotnet.add_subparsers(dest="dotnet_command", required=True, metavar="COMMAND")
+    prepare_ = dotnet_commands.add_parser(
+        "prepare", help="lay out the runtimes, references and compile server (from NuGet)"
+    )
+    prepare_.add_argument(
+        "--versions",
+        default=",".join(DOTNET_VERSIONS),
+        metavar="LIST",
+        help=f"comma-separated .NET versions (default: {','.join(DOTNET_VERSIONS)})",
+    )
+    prepare_.set_defaults(handler=_dotnet_prepare)
 
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="COMMAND")

@@ -340,6 +340,83 @@ class Settings(BaseSettings):
         default=10_485_760, ge=1024, description="Largest response body a tool may download."
     )
 
+    # --- .NET -------------------------------------------------------------------------------
+    dotnet_versions: list[Literal["8", "9", "10"]] = Field(
+        default=["8", "9", "10"],
+        description=(
+            ".NET versions snippets may run on; as an environment variable a JSON list. A "
+            "version is prepared (its runtime laid out from NuGet) by `polybox dotnet prepare` "
+            "or on its first snippet; one not listed is refused, never run on another."
+        ),
+    )
+    dotnet_prewarm_versions: list[Literal["8", "9", "10"]] = Field(
+        default=["10"],
+        description=(
+            "Versions whose compile server starts with polybox (when already prepared), so "
+            "their first snippet is fast; the others start on first use."
+        ),
+    )
+    dotnet_snippet_memory_mb: int = Field(
+        default=512,
+        ge=128,
+        description=(
+            "Memory of one snippet run (cgroup cap; the GC heap is held to 3/4 of it), in MiB."
+        ),
+    )
+    dotnet_snippet_processes: int = Field(
+        default=128,
+        ge=64,
+        description="Processes and threads one snippet run may have (the CLR needs about 20).",
+    )
+    dotnet_snippet_tmp_size_mb: int = Field(
+        default=64,
+        ge=8,
+        description="Size of the tmpfs /tmp (also HOME) of a snippet run: its writable disk.",
+    )
+    dotnet_output_limit_bytes: int = Field(
+        default=262_144,
+        ge=1024,
+        description="Output kept of each of a snippet's stdout and stderr; the rest is cut.",
+    )
+    dotnet_compiler_memory_mb: int = Field(
+        default=1024,
+        ge=256,
+        description="Memory cap of one version's compile server (its Box's cgroup), in MiB.",
+    )
+    dotnet_compiler_recycle_mb: int = Field(
+        default=600,
+        ge=128,
+        description="A compile server whose working set grows past this (MiB) is replaced.",
+    )
+    dotnet_compile_timeout_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        le=600,
+        description="Time limit of one compile; a server that takes longer is restarted.",
+    )
+    dotnet_nuget_source: str | None = Field(
+        default=None,
+        description=(
+            "NuGet feed (v3 index URL) snippet packages and runtime packs are restored from. "
+            "Unset: the sources of the host's NuGet configuration (nuget.org by default)."
+        ),
+    )
+    dotnet_snippet_timeout_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        description=(
+            "Wall-clock limit of a C# snippet run (`dotnet_execute_snippet`, "
+            "`dotnet_compare_versions`) when the call names no `timeout_s`."
+        ),
+    )
+    dotnet_snippet_max_timeout_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        le=3600,
+        description="Largest `timeout_s` a snippet call may ask for; more is refused.",
+    )
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -420,6 +497,17 @@ class Settings(BaseSettings):
                 "for every user of the provider"
             )
         return [domain.strip().lower().lstrip("@") for domain in value]
+
+    @field_validator("dotnet_snippet_max_timeout_seconds", mode="after")
+    @classmethod
+    def _check_snippet_timeouts(cls, value: float, info: ValidationInfo) -> float:
+        default = info.data.get("dotnet_snippet_timeout_seconds")
+        if default is not None and default > value:
+            raise ValueError(
+                f"must be at least POLYBOX_DOTNET_SNIPPET_TIMEOUT_SECONDS ({default:g}), "
+                "the timeout a call gets when it names none"
+            )
+        return value
 
     @property
     def database(self) -> URL:

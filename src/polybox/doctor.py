@@ -14,6 +14,7 @@ from polybox.config import ConfigError, Settings, ensure_data_dir
 from polybox.sandbox.accounts import ensure_sandbox_user
 from polybox.sandbox.box import SandboxUnavailableError
 from polybox.sandbox.capabilities import Check, check_host
+from polybox.sandbox.dotnet.checks import dotnet_checks
 from polybox.sandbox.status import open_backend
 from polybox.store.engine import create_engine, ping
 from polybox.store.errors import StoreUnavailable
@@ -81,6 +82,8 @@ async def run_checks(settings: Settings, *, fix: bool = False) -> list[Check]:
     if checks[-1].ok:
         checks.append(await _database_check(settings))
     checks.extend(check_host(settings))
+    if checks[1].ok:
+        checks.extend(dotnet_checks(settings))
     checks.append(await _sandbox_check(settings))
     return checks
 

@@ -2,8 +2,8 @@
 
 `Instance.start` is the only place that turns settings into live resources (the data dir, the
 database engine and its migrations, the event bus, the sandbox assessment, the tool runner and
-its warm Python workers, the log retention, alert and module install jobs); every surface — the
-HTTP app, stdio, the CLI — receives an `Instance` instead of building its own.
+its warm Python workers, the .NET runtime, the log retention, alert and module install jobs);
+every surface — the HTTP app, stdio, the CLI — receives an `Instance` instead of building its own.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from polybox.forge.runner import ToolRunner
 from polybox.logs import get_logger
 from polybox.metrics import Metrics
 from polybox.sandbox.box import BoxBackend
+from polybox.sandbox.dotnet import DotnetConfig, DotnetRuntime
 from polybox.sandbox.python import PoolConfig, PythonPool
 from polybox.sandbox.status import SandboxStatus, open_backend
 from polybox.store.engine import create_engine, create_session_factory, ping
@@ -79,6 +80,7 @@ class Instance:
     alerts: AlertMonitor | None = None  # only processes that run tools watch for problems
     source_health: SourceHealthChecks | None = None  # and check their external sources
     installs: ModuleInstaller | None = None  # and install approved modules
+    dotnet: DotnetRuntime | None = None  # .NET snippets; only with a sandbox backend
 
     @classmethod
     async def start(cls, settings: Settings, *, run_tools: bool = True) -> Instance:
@@ -126,6 +128,10 @@ class Instance:
         installs = ModuleInstaller(sessions, events, pool, settings) if run_tools else None
         if installs is not None:
             installs.start()
+        dotnet = None
+        if backend is not None:
+            dotnet = DotnetRuntime(backend, DotnetConfig.from_settings(settings))
+            await dotnet.start()
         return cls(
             settings=settings,
             engine=engine,
@@ -139,6 +145,7 @@ class Instance:
             alerts=alerts,
             source_health=source_health,
             installs=installs,
+            dotnet=dotnet,
         )
 
     @classmethod
@@ -169,6 +176,8 @@ class Instance:
             await self.source_health.close()
         if self.installs is not None:
             await self.installs.close()
+        if self.dotnet is not None:
+            await self.dotnet.close()
         await self.runner.close()  # waiting execution logs, while the store is still open
         if self.runner.pool is not None:
             await self.runner.pool.close()

@@ -36,7 +36,7 @@ async def test_a_tools_call_token_calls_forged_tools_and_reads_the_forge_but_can
         called = await client.call_tool("net__ping", {})
         read = await client.call_tool("polybox_list_servers", {})
         build = await client.call_tool("polybox_create_server", {"name": "other"})
-    assert {"net__ping", "polybox_list_servers"} <= names
+    assert {"net__ping", "polybox_list_servers", "dotnet_execute_snippet"} <= names
     assert "polybox_create_server" not in names
     assert called.structured_content == {"pong": True}
     assert not read.is_error
@@ -52,11 +52,18 @@ async def test_a_forge_write_token_builds_but_cannot_call_forged_tools(
         names = await _names(client)
         build = await client.call_tool("polybox_create_server", {"name": "other"})
         called = await client.call_tool("net__ping", {})
+        snippet = await client.call_tool("dotnet_execute_snippet", {"code": "1"})
     assert "polybox_create_server" in names
     assert "net__ping" not in names
+    assert "dotnet_execute_snippet" not in names
     assert not build.is_error
     assert called.is_error
     assert _text(called).startswith("calling forged tools needs the 'tools:call' scope")
+    assert snippet.is_error
+    assert snippet.structured_content is not None
+    error = snippet.structured_content["error"]
+    assert error["type"] == "forbidden"
+    assert error["message"].startswith("running .NET code needs the 'tools:call' scope")
 
 
 async def test_remote_tool_editing_none_stops_forge_write_tokens_but_not_admin_ones(

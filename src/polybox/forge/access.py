@@ -2,7 +2,8 @@
 
 Scopes of a remote-mode bearer token:
 
-- `tools:call`: list and call the forged tools, and use the read-only management tools.
+- `tools:call`: list and call the forged tools, run .NET code (`dotnet_*`), and use the
+  read-only management tools.
 - `forge:write`: every management tool (build servers and tools, ask for modules and hosts),
   within what `remote_tool_editing` allows remote clients.
 - `admin`: both, and not limited by `remote_tool_editing`: the admin's own client.
@@ -60,9 +61,20 @@ class Access:
 
     def forged_refusal(self) -> str | None:
         """Why this caller may not list or call forged tools, or None when it may."""
+        return self._call_refusal("calling forged tools")
+
+    def dotnet_refusal(self) -> str | None:
+        """Why this caller may not run .NET code (the `dotnet_*` tools), or None when it may.
+
+        Running a snippet is like calling a tool: it needs `tools:call`, and
+        `remote_tool_editing` (which governs building tools) does not apply.
+        """
+        return self._call_refusal("running .NET code")
+
+    def _call_refusal(self, what: str) -> str | None:
         if self._holds(TOOLS_CALL):
             return None
-        return f"calling forged tools needs the {TOOLS_CALL!r} scope; {self._held()}"
+        return f"{what} needs the {TOOLS_CALL!r} scope; {self._held()}"
 
     def _held(self) -> str:
         held = ", ".join(sorted(self.scopes or ())) or "none"

@@ -39,9 +39,14 @@ def failure(message: str) -> types.CallToolResult:
 
 def unexpected(tool: str, exc: BaseException) -> types.CallToolResult:
     """Log `exc` with its traceback; tell the client only that it failed, and the reference."""
+    return failure(unexpected_message(tool, exc))
+
+
+def unexpected_message(tool: str, exc: BaseException) -> str:
+    """Log `exc` with its traceback under a new reference; the message for the client."""
     reference = uuid.uuid4().hex[:12]
     _log.error("mcp tool failed", tool=tool, reference=reference, exc_info=exc)
-    return failure(
+    return (
         f"{tool} failed with an internal error (reference {reference}); "
         "the server log has the details."
     )

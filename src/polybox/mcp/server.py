@@ -1,9 +1,10 @@
 """The MCP server of one instance: tools, prompts, resources, completion, logging, notifications.
 
 `McpSurface` owns the SDK's low-level `Server` (named "polybox", with instructions that teach
-the forge workflow), the management-tool table, the prompts (`prompts.py`), the resources
-(`resources.py`), completion of their arguments (`completion.py`), the log level each
-handshake-era client set (`reporting.py`), and the list_changed fan-out. Transports use
+the forge workflow and the .NET tools), the management and `dotnet_*` tool tables, the prompts
+(`prompts.py`), the resources (`resources.py`), completion of their arguments (`completion.py`),
+the log level each handshake-era client set (`reporting.py`), and the list_changed fan-out.
+Transports use
 it: `http.py` mounts it at `/mcp`, `stdio.py` serves it on stdin/stdout. `running()` must be
 entered for the length of the serve: it watches the event bus for forge changes.
 """
@@ -28,6 +29,8 @@ from polybox.forge.access import Access, RemotePolicy, access_of
 from polybox.instance import Instance
 from polybox.mcp import completion, prompts, resources
 from polybox.mcp.caller import actor_of
+from polybox.mcp.dotnet import DOTNET_TOOLS
+from polybox.mcp.dotnet.base import call_dotnet_tool, refused
 from polybox.mcp.forged import ForgedTools
 from polybox.mcp.listing import ListingCache
 from polybox.mcp.management import MANAGEMENT_TOOLS
@@ -47,6 +50,13 @@ polybox_request_publish -> once the admin approves and the server runs, the tool
 polybox_request_network_access / polybox_request_module. Changing code needs approval again.
 When a tool fails, read its recent calls (resource polybox://tools/<server>/<tool>/logs) or use
 the prompt review_tool_failures.
+
+.NET: dotnet_execute_snippet runs C# (top-level statements or a full program; a bare last
+expression is printed) on .NET 8, 9 or 10 with optional NuGet `packages` ("Name" or
+"Name@version"); dotnet_compare_versions runs one snippet on several versions and diffs the
+outputs. Both answer {status, data, metadata}; a compile error or exception is data.outcome,
+with diagnostics and a fix suggestion each. Output is concise (50 lines a stream) unless you
+pass detail_level "full".
 """
 
 
@@ -82,8 +92,11 @@ class McpSurface:
         self.log_levels = LogLevels()
         self._management = {tool.name: tool for tool in MANAGEMENT_TOOLS}
         self._management_listing = [tool.listing() for tool in MANAGEMENT_TOOLS]
-        self._management_schemas = {
-            tool.name: tool.input_schema for tool in self._management_listing
+        self._dotnet = {tool.name: tool for tool in DOTNET_TOOLS}
+        self._dotnet_listing = [tool.listing() for tool in DOTNET_TOOLS]
+        self._builtin_schemas = {
+            tool.name: tool.input_schema
+            for tool in [*self._management_listing, *self._dotnet_listing]
         }
         self.server = _PolyboxServer(
             "polybox",
@@ -140,8 +153,8 @@ class McpSurface:
         check is skipped, as the SDK does when its listing fails; our schemas declare no
         header-bound parameters, and the call's arguments are still validated by the runner.
         """
-        management = self._management_schemas.get(name)
-        return management if management is not None else self.forged.input_schema(name)
+        builtin = self._builtin_schemas.get(name)
+        return builtin if builtin is not None else self.forged.input_schema(name)
 
     async def _access(self, ctx: ServerRequestContext[Any, Any]) -> Access:
         return await access_of(actor_of(ctx), self.policy)
@@ -156,14 +169,21 @@ class McpSurface:
             for listing, tool in zip(self._management_listing, MANAGEMENT_TOOLS, strict=True)
             if access.management_refusal(tool.name, read_only=tool.read_only) is None
         ]
+        dotnet = self._dotnet_listing if access.dotnet_refusal() is None else []
         forged = await self.forged.listings() if access.forged_refusal() is None else []
-        return types.ListToolsResult(tools=[*management, *forged])
+        return types.ListToolsResult(tools=[*management, *dotnet, *forged])
 
     async def _call_tool(
         self, ctx: ServerRequestContext[Any, Any], params: types.CallToolRequestParams
     ) -> types.CallToolResult:
         actor = actor_of(ctx)
         access = await access_of(actor, self.policy)
+        dotnet = self._dotnet.get(params.name)
+        if dotnet is not None:
+            refusal = access.dotnet_refusal()
+            if refusal is not None:
+                return refused(refusal)
+            return await call_dotnet_tool(dotnet, Call(self.instance, actor), params.arguments)
         tool = self._management.get(params.name)
         refusal = (
             access.forged_refusal()

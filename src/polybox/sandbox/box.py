@@ -39,7 +39,9 @@ class Limits:
 
     Address space, CPU time, file size and open files are rlimits of each process; processes and
     memory are also enforced for the whole Box by a cgroup where the host lets polybox create one.
-    Core dumps are always disabled.
+    Core dumps are always disabled. `address_space=False` drops the address-space rlimit, for
+    runtimes that reserve far more than they use (the CLR): memory is then bounded by the cgroup
+    and by the runtime's own setting (e.g. DOTNET_GCHeapHardLimit).
     """
 
     memory_mb: int = 512
@@ -52,6 +54,7 @@ class Limits:
     """None: /workspace is the Box's host directory, shared by its processes and reached by the
     file operations. A size: each process of the Box gets its own tmpfs of that size at
     /workspace, which the host-side file operations do not reach (the Python pool's workers)."""
+    address_space: bool = True
 
 
 @dataclass(frozen=True)

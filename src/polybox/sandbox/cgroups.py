@@ -113,6 +113,23 @@ class BoxCgroup:
             finally:
                 os.close(fd)
 
+    def limits_hit(self) -> set[str]:
+        """Which caps stopped something in this cgroup so far: "memory" (an OOM kill) and/or
+        "processes" (a fork or thread refused at pids.max)."""
+        memory_dir, pids_dir = (self.dirs[0], self.dirs[0]) if self.v2 else self.dirs
+        memory_file = "memory.events" if self.v2 else "memory.oom_control"
+        hit = set()
+        for name, path, key in (
+            ("memory", memory_dir / memory_file, "oom_kill"),
+            ("processes", pids_dir / "pids.events", "max"),
+        ):
+            with contextlib.suppress(OSError, ValueError):
+                for line in path.read_text().splitlines():
+                    field, _, count = line.partition(" ")
+                    if field == key and int(count) > 0:
+                        hit.add(name)
+        return hit
+
     def kill(self) -> None:
         """SIGKILL every process still in the cgroup."""
         if self.v2:

@@ -17,14 +17,16 @@ _MB = 1024 * 1024
 
 def rlimits(limits: Limits) -> dict[int, int]:
     """The rlimit values (soft = hard) for `limits`."""
-    return {
-        resource.RLIMIT_AS: limits.memory_mb * _MB,
+    values = {
         resource.RLIMIT_CPU: limits.cpu_seconds,
         resource.RLIMIT_NPROC: limits.processes,
         resource.RLIMIT_FSIZE: limits.file_size_mb * _MB,
         resource.RLIMIT_NOFILE: limits.open_files,
         resource.RLIMIT_CORE: 0,
     }
+    if limits.address_space:
+        values[resource.RLIMIT_AS] = limits.memory_mb * _MB
+    return values
 
 
 def rlimit_preexec(limits: Limits, *, per_uid: bool = True) -> Callable[[], None]:

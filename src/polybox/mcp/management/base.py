@@ -96,7 +96,7 @@ def describe_validation_error(tool: str, exc: ValidationError) -> str:
     problems = []
     for error in exc.errors(include_url=False):
         where = ".".join(str(part) for part in error["loc"]) or "arguments"
-        problems.append(f"{where}: {error['msg']}")
+        problems.append(f"{where}: {str(error['msg']).removeprefix('Value error, ')}")
     return f"invalid arguments for {tool}: " + "; ".join(problems)
 
 

@@ -1,0 +1,10 @@
+"""The `dotnet_*` tools, in the order tools/list shows them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from polybox.mcp.dotnet import snippets
+from polybox.mcp.management.base import ManagementTool
+
+DOTNET_TOOLS: list[ManagementTool[Any]] = [*snippets.TOOLS]

@@ -1,0 +1,269 @@
+"""How to fix a compiler, NuGet, MSBuild or SDK diagnostic, from its code and message.
+
+Each suggestion reads the names the message quotes (the type, member, package, versions) and
+says what to change, e.g. CS0246 on `StringBuilder` names `using System.Text;`, CS1061 on
+`Lenght` offers `Length`. Messages are the tools' own English texts (the runtime runs them with
+the invariant culture); a code without a rule here gets no suggestion rather than a vague one.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable
+
+from polybox.sandbox.dotnet import DOTNET_VERSIONS
+from polybox.workspaces.known_names import COMMON_MEMBERS, EXTENSIONS, NAMESPACES, PACKAGES
+
+
+def suggestion(code: str, message: str) -> str | None:
+    """How to fix diagnostic `code` whose text is `message`; None when there is no rule."""
+    rule = _RULES.get(code)
+    if rule is None:
+        return None
+    try:
+        return rule(_quoted(message), message)
+    except IndexError:  # a message worded otherwise than the rule expects: no guess
+        return None
+
+
+def _quoted(message: str) -> list[str]:
+    return re.findall(r"'([^']*)'", message)
+
+
+def _missing_type(name: str) -> str:
+    bare = re.sub(r"<.*", "", name)
+    if bare in NAMESPACES:
+        namespace = NAMESPACES[bare]
+        return f"`{bare}` is in the namespace {namespace}: add `using {namespace};` at the top."
+    if bare in PACKAGES:
+        package, namespace = PACKAGES[bare]
+        return (
+            f"`{bare}` comes from the NuGet package {package}: add it to `packages` (or a "
+            f"`#:package {package}` line) and `using {namespace};`."
+        )
+    return (
+        f"Check the spelling and casing of `{bare}`; if it is a .NET type outside the default "
+        "usings, add `using <its namespace>;`; if a NuGet package defines it, add the package to "
+        "`packages`."
+    )
+
+
+def _cs0246(names: list[str], message: str) -> str:
+    return _missing_type(names[0])
+
+
+def _cs0234(names: list[str], message: str) -> str:
+    member, namespace = names[0], names[1]
+    return (
+        f"{namespace} has no `{member}`: check the spelling; if `{namespace}.{member}` comes "
+        "from a NuGet package, add that package to `packages`."
+    )
+
+
+def _cs0103(names: list[str], message: str) -> str:
+    name = names[0]
+    if name in NAMESPACES or name in PACKAGES:
+        return _missing_type(name)
+    return (
+        f"Nothing named `{name}` is declared here: declare it before use (`var {name} = …;`), fix "
+        "its spelling or casing, or qualify it with its type (`Type.Member`)."
+    )
+
+
+def _cs1002(names: list[str], message: str) -> str:
+    return (
+        "End the statement with `;` at the line and column given (often the previous line's end)."
+    )
+
+
+def _conversion(source: str, target: str) -> str:
+    if target == "string":
+        return f'call `.ToString()` on the {source} value (or interpolate it: `$"{{value}}"`)'
+    if source == "string" and target in {"int", "long", "double", "decimal", "bool", "float"}:
+        return f"parse it: `{target}.Parse(text)` (or `{target}.TryParse(text, out var value)`)"
+    return f"convert the {source} to {target} explicitly, or change the declared type to {source}"
+
+
+def _cs0029(names: list[str], message: str) -> str:
+    source, target = names[0], names[1]
+    return f"A {source} is not a {target}: {_conversion(source, target)}."
+
+
+def _cs0266(names: list[str], message: str) -> str:
+    source, target = names[0], names[1]
+    return (
+        f"Narrowing {source} to {target} needs an explicit cast: `({target})value` (it may lose "
+        f"data; `checked(({target})value)` throws instead), or declare the variable as {source}."
+    )
+
+
+def _cs1503(names: list[str], message: str) -> str:
+    argument = re.match(r"Argument (\d+)", message)
+    position = argument.group(1) if argument else "?"
+    source, target = names[0], names[1]
+    return (
+        f"Argument {position} must be a {target}: {_conversion(source, target)}, or call an "
+        f"overload that takes a {source}."
+    )
+
+
+def _cs0161(names: list[str], message: str) -> str:
+    return (
+        f"Every path through {names[0]} must end in `return <value>;` or `throw`: add a return "
+        "after the last branch (or make it `void` if it returns nothing)."
+    )
+
+
+def _member_missing(names: list[str], message: str) -> str:
+    owner, member = names[0], names[1]
+    if member in EXTENSIONS:
+        package, namespace = EXTENSIONS[member]
+        return (
+            f"`{member}` is an extension method of the NuGet package {package}: add it to "
+            f"`packages` and `using {namespace};`."
+        )
+    close = difflib.get_close_matches(member, COMMON_MEMBERS, n=1, cutoff=0.7)
+    guess = f"Did you mean `{close[0]}`? " if close else ""
+    return (
+        f"{guess}{owner} has no member `{member}` (names are case-sensitive); if `{member}` is an "
+        "extension method, add the `using` of its namespace or its package."
+    )
+
+
+def _cs8803(names: list[str], message: str) -> str:
+    return (
+        "Move the class/record/struct/enum declarations below the statements (statements first, "
+        "types last), or put the statements in a `static void Main()` inside a class."
+    )
+
+
+def _cs0201(names: list[str], message: str) -> str:
+    return (
+        "This expression's value is unused: assign it (`var result = …;`), print it "
+        "(`Console.WriteLine(…);`), or make it the snippet's last line without `;` to have it "
+        "printed."
+    )
+
+
+def _cs0120(names: list[str], message: str) -> str:
+    member = names[0]
+    owner = member.rsplit(".", 1)[0] if "." in member else "its type"
+    return (
+        f"{member} belongs to an instance: call it on an object (`new {owner}(…).…`) or declare "
+        "it `static`."
+    )
+
+
+def _cs0019(names: list[str], message: str) -> str:
+    operator, left, right = names[0], names[1], names[2]
+    return (
+        f"`{operator}` is not defined between {left} and {right}: convert one side first (e.g. "
+        "`int.Parse(text)` for a number in a string), or use a method of the type instead."
+    )
+
+
+def _cs7036(names: list[str], message: str) -> str:
+    parameter, method = names[0], names[1]
+    return f"Pass a value for the parameter `{parameter}` of {method} (it has no default)."
+
+
+def _nu1101(names: list[str], message: str) -> str:
+    package = re.search(r"Unable to find package (\S+?)\.? ", message)
+    name = package.group(1) if package else "this package"
+    return (
+        f"The package feed has no package named {name}: check the exact id (as on nuget.org, "
+        "e.g. `Newtonsoft.Json`, dots included); this feed cannot be searched, so ask the admin "
+        "which packages it serves if the id is right."
+    )
+
+
+def _nu1102(names: list[str], message: str) -> str:
+    package = re.search(r"Unable to find package (\S+)", message)
+    nearest = re.search(r"Nearest version: ([^\s\]]+)", message)
+    name = package.group(1) if package else "the package"
+    closest = (
+        f"; the nearest it has is {nearest.group(1)}: ask for `{name}@{nearest.group(1)}`"
+        if nearest
+        else ""
+    )
+    return (
+        f"The feed has no such version of {name}{closest}, or give `{name}` alone for its "
+        "highest stable version."
+    )
+
+
+def _nu1301(names: list[str], message: str) -> str:
+    return (
+        "The package feed could not be reached: retry in a moment; if it keeps failing, the admin "
+        "should check the NuGet source (address, network, credentials) of this server."
+    )
+
+
+def _nu1603(names: list[str], message: str) -> str:
+    resolved = re.search(
+        r"(\S+) (\S+) was resolved|best match of (\S+) (\S+) was resolved", message
+    )
+    if resolved:
+        name, version = (
+            (resolved.group(1), resolved.group(2))
+            if resolved.group(1)
+            else (resolved.group(3), resolved.group(4))
+        )
+        return (
+            f"A dependency's exact version is not on the feed, so {name} {version} was taken "
+            f"instead; usually harmless. To pin it yourself, add `{name}@{version}` to `packages`."
+        )
+    return (
+        "A dependency's exact version is not on the feed and a higher one was taken; usually "
+        "harmless."
+    )
+
+
+def _msb1009(names: list[str], message: str) -> str:
+    return (
+        "MSBuild found no project file at the path given: check the path and name (ending in "
+        ".csproj), or run the command in the project's directory."
+    )
+
+
+def _netsdk1045(names: list[str], message: str) -> str:
+    wanted = re.search(r"targeting (\.NET [\d.]+)", message)
+    versions = ", ".join(f"net{version}.0" for version in DOTNET_VERSIONS)
+    return (
+        f"This server cannot build for {wanted.group(1) if wanted else 'that framework'}: set "
+        f"<TargetFramework> to one of {versions}."
+    )
+
+
+def _netsdk1004(names: list[str], message: str) -> str:
+    return (
+        "The project was not restored: restore it first (`dotnet restore`, or build without "
+        "`--no-restore`)."
+    )
+
+
+_RULES: dict[str, Callable[[list[str], str], str]] = {
+    "CS0246": _cs0246,
+    "CS0234": _cs0234,
+    "CS0103": _cs0103,
+    "CS1002": _cs1002,
+    "CS0029": _cs0029,
+    "CS0161": _cs0161,
+    "CS1061": _member_missing,
+    "CS0117": _member_missing,
+    "CS8803": _cs8803,
+    "CS0201": _cs0201,
+    "CS0120": _cs0120,
+    "CS0266": _cs0266,
+    "CS1503": _cs1503,
+    "CS0019": _cs0019,
+    "CS7036": _cs7036,
+    "NU1101": _nu1101,
+    "NU1102": _nu1102,
+    "NU1301": _nu1301,
+    "NU1603": _nu1603,
+    "MSB1009": _msb1009,
+    "NETSDK1045": _netsdk1045,
+    "NETSDK1004": _netsdk1004,
+}

@@ -1,0 +1,136 @@
+"""The `dotnet_*` tools through the official MCP client: listing, and bad requests refused.
+
+No .NET runs here: parameters are refused before the runtime is asked, and the runtime refuses
+a disabled version or a refused directive before it compiles. The store is SQLite only, since
+these tools keep nothing in it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import jsonschema
+import mcp_types as types
+import pytest
+from mcp import Client
+
+from mcp_clients import client_for, serving
+from polybox.app import create_app
+from polybox.config import load_settings
+from polybox.instance import Instance
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture(scope="module")
+async def client(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Client]:
+    settings = load_settings(
+        data_dir=tmp_path_factory.mktemp("dotnet") / "data",
+        dotnet_snippet_max_timeout_seconds=120,
+        dotnet_versions=["10"],
+        dotnet_prewarm_versions=[],
+    )
+    async with (
+        Instance.running(settings) as instance,
+        serving(create_app(instance), "127.0.0.1") as url,
+    ):
+        connected, _ = client_for(url)
+        async with connected:
+            yield connected
+
+
+async def listed(client: Client, name: str) -> types.Tool:
+    tools = {tool.name: tool for tool in (await client.list_tools()).tools}
+    return tools[name]
+
+
+async def test_both_tools_are_listed_with_an_object_output_schema(client: Client) -> None:
+    for name in ("dotnet_execute_snippet", "dotnet_compare_versions"):
+        tool = await listed(client, name)
+        assert tool.output_schema is not None
+        assert tool.output_schema["type"] == "object"
+        assert tool.input_schema["required"] == ["code"]
+
+
+@pytest.mark.parametrize(
+    ("tool", "arguments", "bad"),
+    [
+        ("dotnet_execute_snippet", {}, ["code"]),
+        ("dotnet_execute_snippet", {"code": ""}, ["code"]),
+        ("dotnet_execute_snippet", {"code": "1", "dotnet_version": "7"}, ["dotnet_version"]),
+        (
+            "dotnet_execute_snippet",
+            {"code": "1", "packages": ['X"/><Import Project="/etc/passwd'], "timeout_s": 121},
+            ["packages", "timeout_s"],
+        ),
+        ("dotnet_execute_snippet", {"code": "1", "detail_level": "all"}, ["detail_level"]),
+        ("dotnet_execute_snippet", {"code": "1", "version": "8"}, ["version"]),
+        ("dotnet_compare_versions", {"code": "1", "dotnet_versions": ["9"]}, ["dotnet_versions"]),
+    ],
+    ids=[
+        "no-code",
+        "empty-code",
+        "unknown-version",
+        "xml-package-and-long-timeout",
+        "bad-detail-level",
+        "unknown-parameter",
+        "one-version-compared",
+    ],
+)
+async def test_bad_parameters_are_tool_errors_naming_each_and_how_to_fix_it(
+    client: Client, tool: str, arguments: dict[str, Any], bad: list[str]
+) -> None:
+    result = await client.call_tool(tool, arguments)
+    assert result.is_error
+    answer = result.structured_content
+    assert answer is not None
+    jsonschema.validate(answer, (await listed(client, tool)).output_schema or {})
+    assert answer["status"] == "error"
+    error = answer["error"]
+    assert error["type"] == "invalid_arguments"
+    assert error["message"].startswith(f"invalid arguments for {tool}: ")
+    assert "Value error" not in error["message"]
+    assert [s.split(":", 1)[0] for s in error["suggestions"]] == bad
+    for name in bad:
+        assert f"{name}" in error["message"]
+    assert "Traceback" not in str(result.content)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "kind", "message", "suggestion"),
+    [
+        (
+            {"code": "1", "dotnet_version": 8},
+            "version_unavailable",
+            ".NET 8 is not enabled here",
+            "Versions ready now: none.",
+        ),
+        (
+            {"code": "#:property RollForward=Major\nConsole.WriteLine(1);"},
+            "refused_code",
+            "#:property",
+            "Remove what the message names",
+        ),
+        (
+            {"code": '#:package X"/><Import Project="/etc/passwd\n1'},
+            "invalid_package",
+            "is invalid",
+            '"Name" or "Name@version"',
+        ),
+    ],
+    ids=["disabled-version", "roll-forward-property", "xml-in-package-directive"],
+)
+async def test_what_the_runtime_refuses_is_a_tool_error_saying_what_to_do(
+    client: Client, arguments: dict[str, Any], kind: str, message: str, suggestion: str
+) -> None:
+    result = await client.call_tool("dotnet_execute_snippet", arguments)
+    assert result.is_error
+    answer = result.structured_content
+    assert answer is not None
+    jsonschema.validate(
+        answer, (await listed(client, "dotnet_execute_snippet")).output_schema or {}
+    )
+    assert answer["error"]["type"] == kind
+    assert message in answer["error"]["message"]
+    assert any(suggestion in each for each in answer["error"]["suggestions"])
