@@ -5,7 +5,7 @@ package data). Files under `assets/` carry a content hash in their names, so bro
 them for a year; everything else, `index.html` above all, is revalidated on each load so a new
 release is picked up at once. A GET that accepts HTML and names no file gets `index.html` (the
 app's router takes it from there), except under the server's own prefixes, which answer 404 as
-they would without the UI. Until the UI is built, such a GET gets a page saying how to build it.
+they would without the UI; `/` itself is the UI whatever the Accept header (`curl` included). Until the UI is built, such a GET gets a page saying how to build it.
 """
 
 from __future__ import annotations
@@ -93,9 +93,12 @@ def _ui_headers(relative_path: str) -> dict[str, str]:
 
 
 def _wants_app_page(scope: Scope) -> bool:
-    """A browser navigation to a client-side route: GET/HEAD, accepts HTML, not a server path."""
+    """A browser navigation to a client-side route: GET/HEAD, accepts HTML, not a server path;
+    or the root, which is the UI for any client."""
     if scope["method"] not in ("GET", "HEAD"):
         return False
+    if scope["path"] == "/":
+        return True
     first_segment = scope["path"].lstrip("/").split("/", 1)[0]
     if first_segment in NO_FALLBACK_PREFIXES:
         return False

@@ -144,6 +144,16 @@ async def test_a_request_that_does_not_accept_html_gets_404(ui: httpx.AsyncClien
     assert response.status_code == 404
 
 
+@pytest.mark.parametrize("accept", [None, "*/*", "application/json"])
+async def test_the_root_is_the_ui_for_any_client_curl_included(
+    ui: httpx.AsyncClient, accept: str | None
+) -> None:
+    headers = {"Accept": accept} if accept else {}
+    response = await ui.get("/", headers=headers)
+    assert response.status_code == 200
+    assert INDEX in response.text
+
+
 async def test_writes_to_ui_paths_are_refused(ui: httpx.AsyncClient) -> None:
     response = await ui.post("/servers", headers=BROWSER)
     assert response.status_code == 405
