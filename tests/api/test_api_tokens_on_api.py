@@ -7,7 +7,6 @@ The README's `curl` example runs as written (real curl, the real app served by u
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,23 +14,16 @@ import anyio
 import httpx
 import pytest
 from sqlalchemy import select
-from sqlalchemy.engine import URL
 
 from mcp_clients import serving
 from polybox.app import create_app
 from polybox.instance import Instance
 from polybox.store.models import ActivityLog, ApiToken
-from postgres_cluster import migrated_store
 
-pytestmark = pytest.mark.anyio
+# SQLite only: who may use /api does not depend on the store.
+pytestmark = [pytest.mark.anyio, pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)]
 README = Path(__file__).resolve().parents[2] / "README.md"
 DOCUMENTED_URL = "http://127.0.0.1:8765"
-
-
-@pytest.fixture
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[URL]:
-    """SQLite only: who may use /api does not depend on the store."""
-    yield from migrated_store(request, "sqlite", tmp_path / "polybox.db")
 
 
 async def new_token(api: httpx.AsyncClient, headers: dict[str, str], *scopes: str) -> str:

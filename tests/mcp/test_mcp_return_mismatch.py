@@ -16,7 +16,8 @@ from polybox.instance import Instance
 from polybox.store.enums import ExecutionStatus
 from polybox.store.models import ExecutionLog
 
-pytestmark = pytest.mark.anyio
+# SQLite only: the check is in the runner, whatever the store.
+pytestmark = [pytest.mark.anyio, pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)]
 
 COUNT = 'async def main(text: str) -> int:\n    """Count words."""\n    return text\n'
 SIZES = "async def main() -> list[int]:\n    return [1, 'two', 3]\n"
