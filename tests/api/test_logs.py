@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import httpx
 import pytest
@@ -13,7 +13,8 @@ from polybox.store.models import ExecutionLog
 
 pytestmark = pytest.mark.anyio
 Headers = dict[str, str]
-START = datetime(2025, 1, 1, tzinfo=UTC)
+# Recent, so the log retention job that the instance starts never counts these as expired.
+START = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(hours=2)
 
 
 @pytest.fixture
@@ -56,7 +57,13 @@ async def test_logs_are_filtered_by_server_tool_status_and_time(
     assert [i["status"] for i in errors.json()["items"]] == ["error"]
     window = await api.get(
         "/api/logs",
-        params={"since": "2025-01-01T00:01:00Z", "until": "2025-01-01T01:02:00+01:00"},
+        params={
+            "since": (START + timedelta(minutes=1)).isoformat(),
+            # an instant between the second and third call, written in another zone
+            "until": (START + timedelta(minutes=1, seconds=30))
+            .astimezone(timezone(timedelta(hours=1)))
+            .isoformat(),
+        },
         headers=admin_headers,
     )
     assert [i["tool"] for i in window.json()["items"]] == ["now"]
