@@ -41,7 +41,8 @@ from polybox.config import load_settings
 from polybox.instance import Instance
 from polybox.store.base import Base
 from polybox.store.engine import create_engine
-from polybox.store.models import AdminUser, Server
+from polybox.store.enums import InstallState, RequestStatus
+from polybox.store.models import AdminUser, ModuleRequest, Server
 
 pytestmark = pytest.mark.anyio
 SLOW_COMMIT_SECONDS = 0.1
@@ -181,6 +182,13 @@ async def walk(journey: Journey, upstream: Upstream) -> None:
     decision = {"approve": False, "note": "not needed"}
     decide = "/approvals/{kind}/{request_id}/decide"
     await w("POST", decide, 200, json=decision, kind="module", request_id=str(module))
+    failed = await ask_for_module(instance, "weather", "yaml")
+    async with instance.sessions.begin() as session:  # as an approved module's failed install
+        request = await session.get(ModuleRequest, failed)
+        assert request is not None
+        request.status, request.install_state = RequestStatus.APPROVED, InstallState.FAILED
+    retry = "/approvals/module/{request_id}/install"
+    await w("POST", retry, 200, json={}, request_id=str(failed))
     bulk = {"items": [{"kind": "tool", "action": "approve", "server": "weather", "tool": "later"}]}
     await w("POST", "/approvals/bulk", 200, json=bulk)
 
