@@ -17,7 +17,7 @@ pytestmark = pytest.mark.anyio
 
 BUSY_MAIN = "def main():\n    while True:\n        pass\n"
 BUSY_MODULE = "while True:\n    pass\n"
-PID = "import os\ndef main():\n    return os.getppid()\n"  # the worker's pid inside its Box
+PID = "import os\ndef main():\n    return os.getppid()\n"  # its forker's pid: one per worker
 
 
 def worker_ids(pool: PythonPool) -> set[int]:
