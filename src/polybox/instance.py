@@ -23,6 +23,7 @@ from polybox.events import EventBus, create_event_bus
 from polybox.forge.external.health import SourceHealthChecks
 from polybox.forge.retention import LogRetention
 from polybox.forge.runner import ToolRunner
+from polybox.forge.worker_scopes import WorkerRetirement
 from polybox.metrics import Metrics
 from polybox.sandbox.box import BoxBackend
 from polybox.sandbox.python import PoolConfig, PythonPool
@@ -75,6 +76,7 @@ class Instance:
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     alerts: AlertMonitor | None = None  # only processes that run tools watch for problems
     source_health: SourceHealthChecks | None = None  # and check their external sources
+    retirement: WorkerRetirement | None = None  # retires warm workers of changed servers
 
     @classmethod
     async def start(cls, settings: Settings, *, run_tools: bool = True) -> Instance:
@@ -115,6 +117,9 @@ class Instance:
         source_health = SourceHealthChecks(sessions, runner.external) if run_tools else None
         if source_health is not None:
             source_health.start()
+        retirement = WorkerRetirement(events, pool) if pool is not None else None
+        if retirement is not None:
+            retirement.start()
         return cls(
             settings=settings,
             engine=engine,
@@ -127,6 +132,7 @@ class Instance:
             retention=retention,
             alerts=alerts,
             source_health=source_health,
+            retirement=retirement,
         )
 
     @classmethod
@@ -155,6 +161,8 @@ class Instance:
         await self.retention.close()
         if self.source_health is not None:
             await self.source_health.close()
+        if self.retirement is not None:
+            await self.retirement.close()
         await self.runner.close()  # waiting execution logs, while the store is still open
         if self.runner.pool is not None:
             await self.runner.pool.close()

@@ -317,7 +317,7 @@ async def test_a_worker_killed_mid_call_gives_a_clear_error_and_the_next_call_wo
     )
     async with asyncio.timeout(10):
         while not pool._busy:
-            await pool._changed()
+            await pool.changed()
     (worker,) = pool._busy
     os.kill(worker.process.pid, signal.SIGKILL)
     outcome = await call
@@ -345,7 +345,7 @@ async def test_a_busy_pool_is_unavailable_with_a_message(
         )
         async with asyncio.timeout(10):
             while not pool._busy:
-                await pool._changed()
+                await pool.changed()
         with pytest.raises(UnavailableError, match=r"the sandbox is busy \(all 1 Python workers"):
             await runner.call_tool(sessions, None, CLIENT, "weather__probe", {"s": 0})
         assert (await slow).ok

@@ -11,13 +11,25 @@ from __future__ import annotations
 import secrets
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
+import anyio
 import pytest
 
+from forge.runner_setup import add_tool
+from polybox.config import Settings
+from polybox.forge.actors import admin, llm
+from polybox.forge.secrets import set_secret_value
+from polybox.forge.servers import delete_server, stop_server
+from polybox.forge.unit import transaction
+from polybox.forge.worker_scopes import server_scope_prefix
+from polybox.instance import Instance
 from polybox.sandbox.python import PythonPool
 from sandbox.python.pools import bwrap_pool, returned, run
 
 pytestmark = pytest.mark.anyio
+ROOT = admin("root")
+CLIENT = llm("attacker")
 
 MEMORY_PROBE = """
 ctypes = print.__self__.__import__("datetime").sys.modules["ctypes"]
@@ -71,3 +83,81 @@ async def test_a_call_cannot_read_the_previous_calls_arguments_or_secrets_in_mem
     scan = returned(await run(pool, MEMORY_PROBE, {"heads": heads, "tails": tails}))
     assert scan["scanned"] > 1 << 20  # it really read its memory
     assert scan["found"] == []
+
+
+MARK_BOX = """
+async def main(owner: str) -> dict:
+    try:
+        found = open("/tmp/owner").read()
+    except FileNotFoundError:
+        found = None
+    open("/tmp/owner", "w").write(owner)
+    return {"found": found, "secrets": dict(secrets)}
+"""
+
+
+async def _server_with_probe(instance: Instance, round_: int) -> tuple[int, str]:
+    """Server "victim" with an approved probe tool and a secret; (its id, its secret value)."""
+    added = await add_tool(instance.sessions, MARK_BOX, server="victim")
+    value = f"victim-{round_}-" + secrets.token_hex(8)
+    async with transaction(instance.sessions, instance.events) as session:
+        await set_secret_value(session, ROOT, instance.secret_box, "victim", "TOKEN", value=value)
+    return added.server_id, value
+
+
+async def _probe(instance: Instance, owner: str) -> Any:
+    """Call the probe; what an earlier call of the same Box marked, if any, and its secrets."""
+    outcome = await instance.runner.call_tool(
+        instance.sessions, instance.events, CLIENT, "victim__probe", {"owner": owner}
+    )
+    assert outcome.ok, outcome.error
+    return outcome.structured
+
+
+async def _retired(instance: Instance, server_id: int) -> bool:
+    """Whether no worker is bound to server `server_id` any more (retirement is asynchronous)."""
+    pool = instance.runner.pool
+    assert pool is not None
+    prefix = server_scope_prefix(server_id)
+    with anyio.fail_after(5):
+        while any(scope.startswith(prefix) for scope in pool.bound_scopes):
+            await pool.changed()
+    return True
+
+
+async def test_a_recreated_server_with_a_reused_id_never_gets_the_deleted_servers_worker(
+    tmp_path: Path,
+) -> None:
+    settings = Settings(data_dir=tmp_path, sandbox="bwrap", pool_size=2)
+    async with Instance.running(settings) as instance:
+        seen_ids: set[int] = set()
+        values: list[str] = []
+        for round_ in range(3):
+            server_id, value = await _server_with_probe(instance, round_)
+            seen_ids.add(server_id)
+            # The first call marks its Box; only a later call in the same Box finds the mark.
+            first = await _probe(instance, f"round {round_}")
+            assert first["found"] is None
+            assert not any(old in repr(first) for old in values)
+            assert (await _probe(instance, "again"))["found"] == f"round {round_}"
+            values.append(value)
+            async with transaction(instance.sessions, instance.events) as session:
+                await delete_server(session, ROOT, "victim")
+            assert await _retired(instance, server_id)
+        assert len(seen_ids) == 1  # SQLite handed the deleted server's id to the next one
+
+
+async def test_a_server_stopped_or_given_new_secrets_loses_its_warm_workers(
+    tmp_path: Path,
+) -> None:
+    settings = Settings(data_dir=tmp_path, sandbox="bwrap", pool_size=2)
+    async with Instance.running(settings) as instance:
+        server_id, _ = await _server_with_probe(instance, 0)
+        assert (await _probe(instance, "old secret"))["found"] is None
+        async with transaction(instance.sessions, instance.events) as session:
+            await set_secret_value(session, ROOT, instance.secret_box, "victim", "TOKEN", value="n")
+        assert await _retired(instance, server_id)
+        assert (await _probe(instance, "new secret"))["found"] is None  # a fresh worker
+        async with transaction(instance.sessions, instance.events) as session:
+            await stop_server(session, ROOT, "victim")
+        assert await _retired(instance, server_id)

@@ -32,6 +32,7 @@ from polybox.forge.external.targets import RemoteTarget, remote_target
 from polybox.forge.names import SEPARATOR
 from polybox.forge.secrets import server_secrets
 from polybox.forge.settings import ForgeSettings, get_settings
+from polybox.forge.worker_scopes import server_scope
 from polybox.sandbox.egress import EgressPolicy
 from polybox.sandbox.redaction import Redactor
 from polybox.store.enums import ServerStatus, ToolKind, ToolStatus
@@ -46,16 +47,12 @@ class ServerRun:
 
     server_id: int
     server_name: str
+    scope: str  # the pool scope (worker_scopes.py): never shared with another server or config
     secrets: Mapping[str, str]
     egress: EgressPolicy
     modules: frozenset[str]
     redact: bool
     redactor: Redactor  # of `secrets` when `redact`, else one that changes nothing
-
-    @property
-    def scope(self) -> str:
-        """The pool scope: a worker runs code of one server only."""
-        return f"server:{self.server_id}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,13 +92,16 @@ async def server_run(
     """Secrets, egress policy and allowed modules of `server` under the current settings."""
     forge = forge or await get_settings(session)
     secrets = await server_secrets(session, box, server.id)
+    egress = egress_policy(settings, forge, server.allowed_hosts)
+    # Approved module requests are written into these two lists (requests.py).
+    modules = frozenset(forge.allowed_modules) | frozenset(server.allowed_modules)
     return ServerRun(
         server_id=server.id,
         server_name=server.name,
+        scope=server_scope(server.id, server.sandbox_key, secrets, egress, modules),
         secrets=secrets,
-        egress=egress_policy(settings, forge, server.allowed_hosts),
-        # Approved module requests are written into these two lists (requests.py).
-        modules=frozenset(forge.allowed_modules) | frozenset(server.allowed_modules),
+        egress=egress,
+        modules=modules,
         redact=forge.redact_secrets_in_output,
         redactor=Redactor(secrets.values() if forge.redact_secrets_in_output else ()),
     )

@@ -7,6 +7,8 @@ Each worker is one process in its own Box, forking a child per call (worker.py).
 - retires a worker after `max_calls` calls or after anything abnormal (it died, broke the
   protocol, did not confirm a kill, or its call was cancelled and could not be reclaimed);
   a timed-out child killed on request is normal and the worker stays;
+- retires on request (`retire_scopes`) the workers of scopes that are gone or changed: idle
+  ones at once, busy ones when their call ends;
 - refills in the background to `size` workers; calls wait for a free worker up to
   `queue_timeout` and then fail with PoolBusyError;
 - redacts the call's secrets from the result, output and error before returning them (unless
@@ -63,6 +65,7 @@ class PythonPool:
         self.broker = broker or EgressBroker()
         self._idle: list[WorkerConnection] = []
         self._busy: set[WorkerConnection] = set()
+        self._retiring: set[WorkerConnection] = set()  # busy, to be retired when released
         self._starting = 0
         self._queue: list[_Claim] = []
         self._waiters: list[asyncio.Future[None]] = []
@@ -108,6 +111,11 @@ class PythonPool:
         """Workers alive or starting (the pool keeps this at `config.size`)."""
         return len(self._idle) + len(self._busy) + self._starting
 
+    @property
+    def bound_scopes(self) -> list[str]:
+        """The scopes live workers are bound to, one entry per worker (diagnostics, tests)."""
+        return [w.scope for w in (*self._idle, *self._busy) if w.scope is not None]
+
     async def start(self) -> None:
         """Start `config.size` workers and wait until they are ready (raises if none can start)."""
         self._prepare()
@@ -128,7 +136,7 @@ class PythonPool:
         """Wait until `config.size` workers are ready or busy (after start-up or a loss)."""
         async with asyncio.timeout(seconds):
             while len(self._idle) + len(self._busy) < self.config.size:
-                await self._changed()
+                await self.changed()
 
     async def close(self) -> None:
         """Stop every worker and background task; idempotent."""
@@ -203,6 +211,18 @@ class PythonPool:
         duration_ms = (time.perf_counter() - started) * 1000
         return _result(done, redactor, duration_ms)
 
+    def retire_scopes(self, prefix: str) -> None:
+        """Retire every worker bound to a scope that starts with `prefix`.
+
+        Idle ones go now; a busy one finishes its call and then goes. The pool refills with
+        fresh, unbound workers.
+        """
+        for worker in [w for w in self._idle if w.scope and w.scope.startswith(prefix)]:
+            self._idle.remove(worker)
+            self._retire(worker)
+        self._retiring |= {w for w in self._busy if w.scope and w.scope.startswith(prefix)}
+        self._notify()
+
     # --- workers -------------------------------------------------------------------------------
 
     async def _start_worker(self) -> WorkerConnection:
@@ -251,6 +271,7 @@ class PythonPool:
 
     def _retire(self, worker: WorkerConnection) -> None:
         self._busy.discard(worker)
+        self._retiring.discard(worker)
         self._spawn(worker.destroy())
         self._refill_later()
 
@@ -259,7 +280,12 @@ class PythonPool:
         worker.calls += 1
         if self._closed:
             self._spawn(worker.destroy())
-        elif not healthy or worker.lost or worker.calls >= self.config.max_calls:
+        elif (
+            not healthy
+            or worker.lost
+            or worker.calls >= self.config.max_calls
+            or worker in self._retiring
+        ):
             self._retire(worker)
         else:
             self._idle.append(worker)
@@ -332,7 +358,7 @@ class PythonPool:
                     return worker
         return None
 
-    async def _changed(self) -> None:
+    async def changed(self) -> None:
         """Return at the next change of the pool (a worker taken, freed, added or retired)."""
         waiter = asyncio.get_running_loop().create_future()
         self._waiters.append(waiter)
