@@ -76,7 +76,9 @@ async def test_a_call_cannot_read_the_previous_calls_arguments_or_secrets_in_mem
         "    return {'city': city, 'key': secrets['SIGNING_KEY']}\n"
     )
     for _ in range(2):  # the second time, the worker has relayed a call before
-        result = await run(pool, victim, {"city": argument}, secrets={"SIGNING_KEY": secret})
+        result = await run(
+            pool, victim, {"city": argument}, secrets={"SIGNING_KEY": secret}, raw={"SIGNING_KEY"}
+        )  # raw: the one kind of secret value that enters the Box
         assert returned(result)["city"] == argument
     halves = [_halves(argument), _halves(secret)]
     heads, tails = [head for head, _ in halves], [tail for _, tail in halves]

@@ -49,6 +49,7 @@ class ServerRun:
     server_name: str
     scope: str  # the pool scope (worker_scopes.py): never shared with another server or config
     secrets: Mapping[str, str]
+    raw: frozenset[str]  # keys handed to the code in clear; the others only as stand-ins
     egress: EgressPolicy
     modules: frozenset[str]
     redact: bool
@@ -88,18 +89,28 @@ async def server_run(
     settings: Settings,
     server: Server,
     forge: ForgeSettings | None = None,
+    *,
+    raw_allowed: bool = True,
 ) -> ServerRun:
-    """Secrets, egress policy and allowed modules of `server` under the current settings."""
+    """Secrets, egress policy and allowed modules of `server` under the current settings.
+
+    Without `raw_allowed` (code no admin approved) even raw secrets are only stand-ins.
+    """
     forge = forge or await get_settings(session)
-    secrets = await server_secrets(session, box, server.id)
+    secrets, raw = await server_secrets(session, box, server.id)
+    if not raw_allowed:
+        raw = frozenset()
     egress = egress_policy(settings, forge, server.allowed_hosts)
     # Approved module requests are written into these two lists (requests.py).
     modules = frozenset(forge.allowed_modules) | frozenset(server.allowed_modules)
     return ServerRun(
         server_id=server.id,
         server_name=server.name,
-        scope=server_scope(server.id, server.sandbox_key, secrets, egress, modules),
+        scope=server_scope(
+            server.id, server.sandbox_key, secrets=secrets, raw=raw, egress=egress, modules=modules
+        ),
         secrets=secrets,
+        raw=raw,
         egress=egress,
         modules=modules,
         redact=forge.redact_secrets_in_output,

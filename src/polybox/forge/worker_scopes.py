@@ -3,7 +3,7 @@
 A worker of the pool serves one scope for life (sandbox/python/pool.py). A server's scope is
 made of its `sandbox_key` (random, written once when the server is created, never reused the
 way SQLite reuses the id of a deleted row) and a fingerprint of everything its code runs with:
-the secrets handed to the Box, the egress policy and the allowed modules. So a server created
+the secrets (and which go in raw), the egress policy and the allowed modules. So a server created
 after another was deleted never gets its workers, and a server whose secrets or policy changed
 gets fresh ones. `WorkerRetirement` also retires the old workers at once when the event bus
 reports that a server was stopped, deleted or changed (or that events may have been lost).
@@ -38,13 +38,16 @@ def server_scope_prefix(server_id: int) -> str:
 def server_scope(
     server_id: int,
     sandbox_key: str,
+    *,
     secrets: Mapping[str, str],
+    raw: Iterable[str],
     egress: EgressPolicy,
     modules: Iterable[str],
 ) -> str:
     """The pool scope of a server's code run with exactly these secrets, policy and modules."""
     material = json.dumps(
-        [sorted(secrets.items()), repr(egress), sorted(modules)], separators=(",", ":")
+        [sorted(secrets.items()), sorted(raw), repr(egress), sorted(modules)],
+        separators=(",", ":"),
     )
     digest = hashlib.blake2b(material.encode(), key=_FINGERPRINT_KEY, digest_size=16)
     return f"{server_scope_prefix(server_id)}{sandbox_key}:{digest.hexdigest()}"

@@ -202,6 +202,9 @@ class ServerSecret(Timestamps, Base):
     key: Mapped[str] = mapped_column(String(128))
     description: Mapped[str] = mapped_column(Text, default="", server_default="")
     ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # Handed to tool code in clear (local computation, e.g. signing); otherwise only a stand-in
+    # enters the Box and the egress broker fills the value in (revision 0009).
+    raw: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     server: Mapped[Server] = relationship(back_populates="secrets")
 

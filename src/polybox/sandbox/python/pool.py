@@ -11,6 +11,8 @@ Each worker is one process in its own Box, forking a child per call (worker.py).
   ones at once, busy ones when their call ends;
 - refills in the background to `size` workers; calls wait for a free worker up to
   `queue_timeout` and then fail with PoolBusyError;
+- hands the code a fresh stand-in per secret instead of its value (standins.py; the egress
+  broker fills the values in for allowed hosts), except the keys the caller lists as raw;
 - redacts the call's secrets from the result, output and error before returning them (unless
   the caller asks it not to: the admin's `redact_secrets_in_output` setting).
 """
@@ -34,6 +36,7 @@ from polybox.sandbox.python.policy import DEFAULT_ALLOWED_MODULES, PRELOADED_MOD
 from polybox.sandbox.python.program import worker_program
 from polybox.sandbox.python.results import PoolConfig, RunResult, ToolError
 from polybox.sandbox.redaction import JsonValue, Redactor
+from polybox.sandbox.standins import Standins
 
 logger = logging.getLogger(__name__)
 
@@ -162,24 +165,27 @@ class PythonPool:
         scope: str,
         secrets: Mapping[str, str],
         egress: EgressPolicy,
+        raw: Set[str] = frozenset(),
         allowed_modules: Set[str] = DEFAULT_ALLOWED_MODULES,
         timeout: float | None = None,  # noqa: ASYNC109 - the tool's limit, enforced in the Box
         redact: bool = True,
     ) -> RunResult:
         """Run tool `code`'s `main(**args)` in a warm worker bound to `scope`.
 
+        The code sees a stand-in per secret, the real value only for keys in `raw`.
         The outcome is always a RunResult (tool errors, time-outs and lost workers included),
         with every secret value redacted unless `redact` is False. Raises PoolBusyError when no
         worker frees up in time.
         """
         limit = timeout or self.config.call_timeout
         redactor = Redactor(secrets.values() if redact else ())
+        given, standins = Standins.for_call(secrets, raw)
         worker = await self._acquire(scope)
         started = time.perf_counter()
         frame = {
             "code": code,
             "args": dict(args),
-            "secrets": dict(secrets),
+            "secrets": given,
             "modules": sorted(allowed_modules),
             "timeout": limit,
             "memory_mb": self.config.memory_mb,
@@ -188,7 +194,7 @@ class PythonPool:
         }
         healthy = False
         try:
-            done = await worker.call(frame, egress, limit, self.config.kill_grace)
+            done = await worker.call(frame, egress, limit, self.config.kill_grace, standins)
             healthy = True
         except CallTimedOut as exc:
             healthy = True
