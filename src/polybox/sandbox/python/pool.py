@@ -172,10 +172,10 @@ class PythonPool:
     ) -> RunResult:
         """Run tool `code`'s `main(**args)` in a warm worker bound to `scope`.
 
-        The code sees a stand-in per secret, the real value only for keys in `raw`.
-        The outcome is always a RunResult (tool errors, time-outs and lost workers included),
-        with every secret value redacted unless `redact` is False. Raises PoolBusyError when no
-        worker frees up in time.
+        The code sees a stand-in per secret, the real value only for keys in `raw`. The outcome
+        is always a RunResult (tool errors, time-outs and lost workers included), with every
+        secret value redacted unless `redact` is False. Raises PoolBusyError when no worker
+        frees up in time.
         """
         limit = timeout or self.config.call_timeout
         redactor = Redactor(secrets.values() if redact else ())
