@@ -87,20 +87,20 @@ async def test_a_call_cannot_read_the_previous_calls_arguments_or_secrets_in_mem
     assert scan["found"] == []
 
 
-MARK_BOX = """
+BOX_IDENTITY = """
+os = print.__self__.__import__("os")
 async def main(owner: str) -> dict:
-    try:
-        found = open("/tmp/owner").read()
-    except FileNotFoundError:
-        found = None
-    open("/tmp/owner", "w").write(owner)
-    return {"found": found, "secrets": dict(secrets)}
+    forker = os.getppid()
+    started = open(f"/proc/{forker}/stat").read().rsplit(")", 1)[1].split()[19]
+    return {"box": os.readlink("/proc/self/ns/pid") + "@" + started, "secrets": dict(secrets)}
 """
+"""The worker's identity: its Box's pid namespace and its forker's start time (each alone may
+be reused once a worker is gone; both together are not)."""
 
 
 async def _server_with_probe(instance: Instance, round_: int) -> tuple[int, str]:
     """Server "victim" with an approved probe tool and a secret; (its id, its secret value)."""
-    added = await add_tool(instance.sessions, MARK_BOX, server="victim")
+    added = await add_tool(instance.sessions, BOX_IDENTITY, server="victim")
     value = f"victim-{round_}-" + secrets.token_hex(8)
     async with transaction(instance.sessions, instance.events) as session:
         await set_secret_value(session, ROOT, instance.secret_box, "victim", "TOKEN", value=value)
@@ -108,7 +108,7 @@ async def _server_with_probe(instance: Instance, round_: int) -> tuple[int, str]
 
 
 async def _probe(instance: Instance, owner: str) -> Any:
-    """Call the probe; what an earlier call of the same Box marked, if any, and its secrets."""
+    """Call the probe: the identity of the worker that ran it, and the secrets it saw."""
     outcome = await instance.runner.call_tool(
         instance.sessions, instance.events, CLIENT, "victim__probe", {"owner": owner}
     )
@@ -134,14 +134,15 @@ async def test_a_recreated_server_with_a_reused_id_never_gets_the_deleted_server
     async with Instance.running(settings) as instance:
         seen_ids: set[int] = set()
         values: list[str] = []
+        boxes: set[str] = set()
         for round_ in range(3):
             server_id, value = await _server_with_probe(instance, round_)
             seen_ids.add(server_id)
-            # The first call marks its Box; only a later call in the same Box finds the mark.
             first = await _probe(instance, f"round {round_}")
-            assert first["found"] is None
+            assert first["box"] not in boxes  # never a worker of a deleted server
             assert not any(old in repr(first) for old in values)
-            assert (await _probe(instance, "again"))["found"] == f"round {round_}"
+            assert (await _probe(instance, "again"))["box"] == first["box"]  # reuse is visible
+            boxes.add(first["box"])
             values.append(value)
             async with transaction(instance.sessions, instance.events) as session:
                 await delete_server(session, ROOT, "victim")
@@ -155,11 +156,11 @@ async def test_a_server_stopped_or_given_new_secrets_loses_its_warm_workers(
     settings = Settings(data_dir=tmp_path, sandbox="bwrap", pool_size=2)
     async with Instance.running(settings) as instance:
         server_id, _ = await _server_with_probe(instance, 0)
-        assert (await _probe(instance, "old secret"))["found"] is None
+        old = (await _probe(instance, "old secret"))["box"]
         async with transaction(instance.sessions, instance.events) as session:
             await set_secret_value(session, ROOT, instance.secret_box, "victim", "TOKEN", value="n")
         assert await _retired(instance, server_id)
-        assert (await _probe(instance, "new secret"))["found"] is None  # a fresh worker
+        assert (await _probe(instance, "new secret"))["box"] != old  # a fresh worker
         async with transaction(instance.sessions, instance.events) as session:
             await stop_server(session, ROOT, "victim")
         assert await _retired(instance, server_id)
