@@ -28,8 +28,10 @@ import mcp_types as types
 from mcp import Client
 
 from polybox.config import Settings
+from polybox.crypto import load_secret_box
 from polybox.forge import servers, tools
 from polybox.forge.actors import admin
+from polybox.forge.secrets import set_secret_value
 from polybox.forge.settings import update_settings
 from polybox.forge.unit import transaction
 from polybox.store.engine import create_engine, create_session_factory
@@ -49,8 +51,12 @@ _START_SECONDS = 60.0
 
 
 async def prepare_store(settings: Settings, *, extra_tools: int) -> None:
-    """Migrate the store and add the bench servers and tools (auto-approved, servers running)."""
+    """Migrate the store and add the bench servers and tools (auto-approved, servers running).
+
+    The bench server has two secrets, so every call of its tools carries them (as stand-ins).
+    """
     await upgrade_to_head(settings.database)
+    box = load_secret_box(settings)
     engine = create_engine(settings.database)
     sessions = create_session_factory(engine)
     try:
@@ -59,6 +65,8 @@ async def prepare_store(settings: Settings, *, extra_tools: int) -> None:
             for name in ("bench", "many"):
                 await servers.create_server(session, _ADMIN, name)
                 await servers.start_server(session, _ADMIN, name)
+            for key in ("API_KEY", "API_SECRET"):
+                await set_secret_value(session, _ADMIN, box, "bench", key, value=f"bench-{key}")
             await tools.create_tool(session, _ADMIN, "bench", "echo", ECHO_CODE)
             await tools.create_tool(session, _ADMIN, "bench", "boom", BOOM_CODE)
         for first in range(0, extra_tools, 100):  # a few commits, not one huge transaction

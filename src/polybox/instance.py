@@ -24,6 +24,7 @@ from polybox.forge.external.health import SourceHealthChecks
 from polybox.forge.installs import ModuleInstaller
 from polybox.forge.retention import LogRetention
 from polybox.forge.runner import ToolRunner
+from polybox.forge.worker_scopes import WorkerRetirement
 from polybox.logs import get_logger
 from polybox.metrics import Metrics
 from polybox.sandbox.box import BoxBackend
@@ -81,6 +82,7 @@ class Instance:
     source_health: SourceHealthChecks | None = None  # and check their external sources
     installs: ModuleInstaller | None = None  # and install approved modules
     dotnet: DotnetRuntime | None = None  # .NET snippets; only with a sandbox backend
+    retirement: WorkerRetirement | None = None  # retires warm workers of changed servers
 
     @classmethod
     async def start(cls, settings: Settings, *, run_tools: bool = True) -> Instance:
@@ -132,6 +134,9 @@ class Instance:
         if backend is not None:
             dotnet = DotnetRuntime(backend, DotnetConfig.from_settings(settings))
             await dotnet.start()
+        retirement = WorkerRetirement(events, pool) if pool is not None else None
+        if retirement is not None:
+            retirement.start()
         return cls(
             settings=settings,
             engine=engine,
@@ -146,6 +151,7 @@ class Instance:
             source_health=source_health,
             installs=installs,
             dotnet=dotnet,
+            retirement=retirement,
         )
 
     @classmethod
@@ -178,6 +184,8 @@ class Instance:
             await self.installs.close()
         if self.dotnet is not None:
             await self.dotnet.close()
+        if self.retirement is not None:
+            await self.retirement.close()
         await self.runner.close()  # waiting execution logs, while the store is still open
         if self.runner.pool is not None:
             await self.runner.pool.close()

@@ -33,7 +33,9 @@ async def test_a_value_is_stored_encrypted_and_never_appears_in_a_response(
     assert placeholder.json()["has_value"] is False
     responses = [
         await api.put(f"{SECRETS}/API_KEY", json={"value": VALUE}, headers=admin_headers),
-        await api.put(f"{SECRETS}/OTHER", json={"value": VALUE}, headers=admin_headers),
+        await api.put(
+            f"{SECRETS}/OTHER", json={"value": VALUE, "raw": True}, headers=admin_headers
+        ),
         await api.get(SECRETS, headers=admin_headers),
         await api.get("/api/servers/weather", headers=admin_headers),
     ]
@@ -43,18 +45,20 @@ async def test_a_value_is_stored_encrypted_and_never_appears_in_a_response(
         "key": "API_KEY",
         "description": "forecast key",
         "has_value": True,
+        "raw": False,
         "updated_at": responses[0].json()["updated_at"],
     }
     listed = responses[2].json()
-    assert [(s["key"], s["has_value"]) for s in listed["items"]] == [
-        ("API_KEY", True),
-        ("OTHER", True),
+    assert [(s["key"], s["has_value"], s["raw"]) for s in listed["items"]] == [
+        ("API_KEY", True, False),
+        ("OTHER", True, True),
     ]
     async with instance.sessions() as session:
         server_id = await session.scalar(select(Server.id).where(Server.name == "weather"))
         assert server_id is not None
-        stored = await server_secrets(session, instance.secret_box, server_id)
+        stored, raw = await server_secrets(session, instance.secret_box, server_id)
     assert stored == {"API_KEY": VALUE, "OTHER": VALUE}
+    assert raw == {"OTHER"}
 
 
 @pytest.mark.usefixtures("weather")

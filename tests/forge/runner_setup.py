@@ -4,18 +4,33 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping, Set
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from polybox.config import Settings
 from polybox.crypto import SecretBox
 from polybox.forge.code import analyze_code
-from polybox.sandbox.python import DEFAULT_ALLOWED_MODULES
+from polybox.forge.runner import ToolRunner
+from polybox.sandbox.python import DEFAULT_ALLOWED_MODULES, PythonPool
 from polybox.store.enums import ServerStatus, ToolStatus, VersionAuthor
 from polybox.store.models import Server, ServerSecret, Tool, ToolVersion
 
 BOX = SecretBox(os.urandom(32))
+
+
+@asynccontextmanager
+async def tool_runner(pool: PythonPool, data_dir: Path) -> AsyncIterator[ToolRunner]:
+    """A runner on `pool` (2 s calls), closed (its waiting logs written) at the end."""
+    settings = Settings(data_dir=data_dir, sandbox="bwrap", call_timeout_seconds=2.0)
+    runner = ToolRunner(pool, BOX, settings)
+    try:
+        yield runner
+    finally:
+        await runner.close()
 
 
 @dataclass(frozen=True)
@@ -34,6 +49,7 @@ async def add_tool(
     running: bool = True,
     enabled: bool = True,
     secrets: Mapping[str, str] | None = None,
+    raw: Set[str] = frozenset(),
     allowed_hosts: list[str] | None = None,
     allowed_modules: list[str] | None = None,
 ) -> Added:
@@ -52,7 +68,7 @@ async def add_tool(
         await session.flush()
         for key, value in (secrets or {}).items():
             blob = BOX.encrypt(value, server_id=row.id, key=key)
-            session.add(ServerSecret(server_id=row.id, key=key, ciphertext=blob))
+            session.add(ServerSecret(server_id=row.id, key=key, ciphertext=blob, raw=key in raw))
         added = Tool(
             server_id=row.id,
             name=tool,

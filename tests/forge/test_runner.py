@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from forge.runner_setup import BOX, add_tool
+from forge.runner_setup import BOX, add_tool, tool_runner
 from polybox.config import Settings
 from polybox.forge.actors import admin, llm
 from polybox.forge.errors import (
@@ -58,10 +58,8 @@ async def pool(tmp_path: Path) -> AsyncIterator[PythonPool]:
 @pytest.fixture
 async def runner(pool: PythonPool, sessions: Sessions, tmp_path: Path) -> AsyncIterator[ToolRunner]:
     """A runner closed (its waiting logs written) while the test's store still exists."""
-    settings = Settings(data_dir=tmp_path, sandbox="bwrap", call_timeout_seconds=2.0)
-    runner = ToolRunner(pool, BOX, settings)
-    yield runner
-    await runner.close()
+    async with tool_runner(pool, tmp_path) as started:
+        yield started
 
 
 @pytest.fixture
@@ -213,7 +211,7 @@ async def main(echo: str, fail: bool = False) -> dict:
 async def test_redact_secrets_in_output_decides_if_secrets_show_in_results_output_and_logs(
     runner: ToolRunner, sessions: Sessions, redact: bool
 ) -> None:
-    await add_tool(sessions, LEAKY, secrets={"API_KEY": SECRET})
+    await add_tool(sessions, LEAKY, secrets={"API_KEY": SECRET}, raw={"API_KEY"})
     await change_settings(sessions, redact_secrets_in_output=redact)
     ok = await runner.call_tool(sessions, None, CLIENT, "weather__probe", {"echo": SECRET})
     failed = await runner.call_tool(
@@ -336,7 +334,7 @@ async def test_a_worker_killed_mid_call_gives_a_clear_error_and_the_next_call_wo
     )
     async with asyncio.timeout(10):
         while not pool._busy:
-            await pool._changed()
+            await pool.changed()
     (worker,) = pool._busy
     os.kill(worker.process.pid, signal.SIGKILL)
     outcome = await call
@@ -364,7 +362,7 @@ async def test_a_busy_pool_is_unavailable_with_a_message(
         )
         async with asyncio.timeout(10):
             while not pool._busy:
-                await pool._changed()
+                await pool.changed()
         with pytest.raises(UnavailableError, match=r"the sandbox is busy \(all 1 Python workers"):
             await runner.call_tool(sessions, None, CLIENT, "weather__probe", {"s": 0})
         assert (await slow).ok
@@ -474,7 +472,7 @@ async def test_test_runs_refuse_bad_code_and_bad_arguments_before_running(
 async def test_test_runs_redact_secrets_per_the_setting(
     runner: ToolRunner, sessions: Sessions, redact: bool
 ) -> None:
-    await add_tool(sessions, LEAKY, secrets={"API_KEY": SECRET})
+    await add_tool(sessions, LEAKY, secrets={"API_KEY": SECRET}, raw={"API_KEY"})
     await change_settings(sessions, redact_secrets_in_output=redact)
     tested = await runner.test_code(sessions, ROOT, "weather", {"echo": "e"}, tool="probe")
     failed = await runner.test_code(

@@ -41,9 +41,11 @@ async def server_id(sessions: Sessions) -> int:
         return (await create_server(session, CLAUDE, "weather")).id
 
 
-async def _set(sessions: Sessions, key: str, value: str, server: str = "weather") -> None:
+async def _set(
+    sessions: Sessions, key: str, value: str, server: str = "weather", *, raw: bool = False
+) -> None:
     async with transaction(sessions, None) as session:
-        await set_secret_value(session, ROOT, BOX, server, key, value=value)
+        await set_secret_value(session, ROOT, BOX, server, key, value=value, raw=raw)
 
 
 async def test_an_llm_creates_a_placeholder_without_a_value(
@@ -57,7 +59,7 @@ async def test_an_llm_creates_a_placeholder_without_a_value(
     assert events.published[0].kind is EventKind.SERVER_CHANGED
     assert events.published[0].data == {"server_id": server_id, "server": "weather"}
     async with sessions() as session:
-        assert await server_secrets(session, BOX, server_id) == {}
+        assert (await server_secrets(session, BOX, server_id))[0] == {}
         activity = (await session.scalars(select(ActivityLog).order_by(ActivityLog.id))).all()[-1]
     assert (activity.actor_name, activity.action, activity.details) == (
         "claude",
@@ -93,13 +95,14 @@ async def test_an_admin_sets_a_value_the_runner_reads_and_listings_never_show(
     await _set(sessions, "TOKEN", "t0ken")  # no placeholder: created by the admin
     async with sessions() as session:
         listed = await list_secrets(session, "weather")
-        values = await server_secrets(session, BOX, server_id)
+        values, raw = await server_secrets(session, BOX, server_id)
         details = (await session.scalars(select(ActivityLog.details))).all()
     assert [(s.key, s.description, s.has_value) for s in listed] == [
         ("API_KEY", "weather api", True),
         ("TOKEN", "", True),
     ]
     assert values == {"API_KEY": "v4lue-1", "TOKEN": "t0ken"}
+    assert raw == frozenset()
     shown = repr(listed) + repr(details)
     assert "v4lue-1" not in shown
     assert "t0ken" not in shown
@@ -109,7 +112,22 @@ async def test_setting_a_value_again_replaces_it(sessions: Sessions, server_id: 
     await _set(sessions, "API_KEY", "old")
     await _set(sessions, "API_KEY", "new")
     async with sessions() as session:
-        assert await server_secrets(session, BOX, server_id) == {"API_KEY": "new"}
+        assert (await server_secrets(session, BOX, server_id))[0] == {"API_KEY": "new"}
+
+
+async def test_raw_is_chosen_with_each_value_and_off_unless_asked(
+    sessions: Sessions, server_id: int
+) -> None:
+    await _set(sessions, "SIGNING_KEY", "k1", raw=True)
+    async with sessions() as session:
+        assert await server_secrets(session, BOX, server_id) == (
+            {"SIGNING_KEY": "k1"},
+            frozenset({"SIGNING_KEY"}),
+        )
+        assert [s.raw for s in await list_secrets(session, "weather")] == [True]
+    await _set(sessions, "SIGNING_KEY", "k2")
+    async with sessions() as session:
+        assert await server_secrets(session, BOX, server_id) == ({"SIGNING_KEY": "k2"}, frozenset())
 
 
 async def test_an_llm_cannot_set_or_delete_values(sessions: Sessions, server_id: int) -> None:
@@ -156,4 +174,4 @@ async def test_a_ciphertext_copied_to_another_row_fails_with_a_clear_error(
     async with sessions() as session:
         with pytest.raises(UnavailableError, match=r"secret API_KEY .* cannot be decrypted"):
             await server_secrets(session, BOX, other_id)
-        assert await server_secrets(session, BOX, server_id) == {"API_KEY": "weather-value"}
+        assert (await server_secrets(session, BOX, server_id))[0] == {"API_KEY": "weather-value"}

@@ -48,7 +48,7 @@ async def busy_worker(pool: PythonPool) -> WorkerConnection:
     """The worker that took the (only) call in flight, once it has it."""
     with anyio.fail_after(DEADLINE):
         while not pool._busy:
-            await pool._changed()
+            await pool.changed()
     (worker,) = pool._busy
     return worker
 
@@ -57,7 +57,7 @@ async def pool_idle_and_full(pool: PythonPool, size: int) -> None:
     """Return once `size` workers are idle (none held by a call, none missing)."""
     with anyio.fail_after(DEADLINE):
         while len(pool._idle) < size or pool._busy:
-            await pool._changed()
+            await pool.changed()
 
 
 async def echo_ok(client: Client, n: int) -> None:

@@ -24,9 +24,10 @@ from cryptography.x509.oid import NameOID
 
 @dataclass
 class Recorder:
-    """What the server saw: one (method, path, headers) per request."""
+    """What the server saw: one (method, path, headers) per request, and each request's body."""
 
     requests: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
+    bodies: list[bytes] = field(default_factory=list)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -55,6 +56,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.recorder.requests.append((self.command, self.path, dict(self.headers.items())))
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
+        self.recorder.bodies.append(body)
         if url.path == "/echo":
             echo = {
                 "method": self.command,

@@ -24,35 +24,38 @@ async def pool(tmp_path: Path) -> AsyncIterator[PythonPool]:
         yield started
 
 
-async def test_worker_fds_memory_and_environ_through_proc_are_refused(pool: PythonPool) -> None:
+async def test_worker_and_forker_fds_memory_and_environ_through_proc_are_refused(
+    pool: PythonPool,
+) -> None:
     code = """
 imp = print.__self__.__import__
 def main():
     os = imp("os")
-    worker = f"/proc/{os.getppid()}"
+    forker = os.getppid()  # forks the children; its parent is the worker, the relay
+    worker = int(open(f"/proc/{forker}/stat").read().rsplit(")", 1)[1].split()[1])
     outcomes = {}
-    def attempt(name, action):
+    def attempt(action):
         try:
-            outcomes[name] = repr(action())
+            return repr(action())
         except OSError as exc:
-            outcomes[name] = f"{type(exc).__name__} {exc.errno}"
-    attempt("list fds", lambda: os.listdir(f"{worker}/fd"))
-    attempt("open stdin", lambda: os.open(f"{worker}/fd/0", os.O_RDONLY))
-    attempt("open stdout", lambda: os.open(f"{worker}/fd/1", os.O_WRONLY))
-    attempt("read environ", lambda: open(f"{worker}/environ", "rb").read())
-    attempt("open mem", lambda: os.open(f"{worker}/mem", os.O_RDWR))
-    attempt("read mem", lambda: open(f"{worker}/mem", "rb").read(1))
+            return f"{type(exc).__name__} {exc.errno}"
+    for name, pid in (("worker", worker), ("forker", forker)):
+        proc = f"/proc/{pid}"
+        outcomes[name] = {
+            "list fds": attempt(lambda: os.listdir(f"{proc}/fd")),
+            "open stdin": attempt(lambda: os.open(f"{proc}/fd/0", os.O_RDONLY)),
+            "open stdout": attempt(lambda: os.open(f"{proc}/fd/1", os.O_WRONLY)),
+            "read environ": attempt(lambda: open(f"{proc}/environ", "rb").read()),
+            "open mem": attempt(lambda: os.open(f"{proc}/mem", os.O_RDWR)),
+            "read mem": attempt(lambda: open(f"{proc}/mem", "rb").read(1)),
+        }
     return outcomes
 """
     outcomes = returned(await run(pool, code))
-    assert outcomes == {
-        "list fds": REFUSED,
-        "open stdin": REFUSED,
-        "open stdout": REFUSED,
-        "read environ": REFUSED,
-        "open mem": REFUSED,
-        "read mem": REFUSED,
-    }
+    refused = dict.fromkeys(
+        ("list fds", "open stdin", "open stdout", "read environ", "open mem", "read mem"), REFUSED
+    )
+    assert outcomes == {"worker": refused, "forker": refused}
     assert returned(await run(pool, "def main():\n    return 'still serving'\n")) == "still serving"
 
 
@@ -65,9 +68,14 @@ def main():
     os, ctypes = imp("os"), imp("ctypes")
     libc = ctypes.CDLL(None)
     libc.prctl(4, 1, 0, 0, 0)  # PR_SET_DUMPABLE: only ever about the calling process
-    try:
-        return os.listdir(f"/proc/{os.getppid()}/fd")
-    except PermissionError as exc:
-        return exc.errno
+    forker = os.getppid()
+    worker = int(open(f"/proc/{forker}/stat").read().rsplit(")", 1)[1].split()[1])
+    errors = []
+    for pid in (worker, forker):
+        try:
+            errors.append(os.listdir(f"/proc/{pid}/fd"))
+        except PermissionError as exc:
+            errors.append(exc.errno)
+    return errors
 """
-    assert returned(await run(pool, code)) == 13
+    assert returned(await run(pool, code)) == [13, 13]

@@ -193,7 +193,7 @@ async def test_models_match_the_migrated_schema_exactly(db_url: URL) -> None:
 async def test_upgrade_at_head_is_a_no_op(db_url: URL) -> None:
     await upgrade_to_head(db_url)
 
-    assert await current_revision(db_url) == head_revision() == "0008"
+    assert await current_revision(db_url) == head_revision() == "0010"
 
 
 @pytest.mark.anyio

@@ -1829,6 +1829,11 @@ export interface components {
             /** Has Value */
             has_value: boolean;
             /**
+             * Raw
+             * @description Handed to approved tool code in clear; otherwise code sees only a stand-in that the egress broker swaps for the value in requests to the server's allowed hosts
+             */
+            raw: boolean;
+            /**
              * Updated At
              * Format: date-time
              */
@@ -1841,6 +1846,12 @@ export interface components {
              * @description Stored encrypted; never returned by any endpoint.
              */
             value: string;
+            /**
+             * Raw
+             * @description Hand the value to approved tool code in clear (for local computation such as signing). Off: code sees a stand-in that only the egress broker turns into the value.
+             * @default false
+             */
+            raw: boolean;
         };
         /** ServerCreate */
         ServerCreate: {

@@ -27,8 +27,8 @@ export function useCreateSecret(server: string) {
 }
 
 export function useSetSecretValue(server: string) {
-  return useForgeMutation(({ key, value }: { key: string; value: string }) =>
-    api.put<SecretOut>(secretPath(server, key), { value }),
+  return useForgeMutation(({ key, value, raw }: { key: string; value: string; raw: boolean }) =>
+    api.put<SecretOut>(secretPath(server, key), { value, raw }),
   );
 }
 

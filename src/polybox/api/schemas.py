@@ -112,6 +112,11 @@ class SecretCreate(Body):
 
 class SecretValue(Body):
     value: str = Field(description="Stored encrypted; never returned by any endpoint.")
+    raw: bool = Field(
+        default=False,
+        description="Hand the value to approved tool code in clear (for local computation such "
+        "as signing). Off: code sees a stand-in that only the egress broker turns into the value.",
+    )
 
 
 class SettingsPatch(Body):

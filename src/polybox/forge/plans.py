@@ -32,6 +32,7 @@ from polybox.forge.names import SEPARATOR
 from polybox.forge.returns import ReturnCheck, return_check
 from polybox.forge.secrets import server_secrets
 from polybox.forge.settings import ForgeSettings, get_settings
+from polybox.forge.worker_scopes import server_scope
 from polybox.sandbox.egress import EgressPolicy
 from polybox.sandbox.redaction import Redactor
 from polybox.store.enums import ServerStatus, ToolKind, ToolStatus
@@ -46,16 +47,13 @@ class ServerRun:
 
     server_id: int
     server_name: str
+    scope: str  # the pool scope (worker_scopes.py): never shared with another server or config
     secrets: Mapping[str, str]
+    raw: frozenset[str]  # keys handed to the code in clear; the others only as stand-ins
     egress: EgressPolicy
     modules: frozenset[str]
     redact: bool
     redactor: Redactor  # of `secrets` when `redact`, else one that changes nothing
-
-    @property
-    def scope(self) -> str:
-        """The pool scope: a worker runs code of one server only."""
-        return f"server:{self.server_id}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,17 +89,30 @@ async def server_run(
     settings: Settings,
     server: Server,
     forge: ForgeSettings | None = None,
+    *,
+    raw_allowed: bool = True,
 ) -> ServerRun:
-    """Secrets, egress policy and allowed modules of `server` under the current settings."""
+    """Secrets, egress policy and allowed modules of `server` under the current settings.
+
+    Without `raw_allowed` (code no admin approved) even raw secrets are only stand-ins.
+    """
     forge = forge or await get_settings(session)
-    secrets = await server_secrets(session, box, server.id)
+    secrets, raw = await server_secrets(session, box, server.id)
+    if not raw_allowed:
+        raw = frozenset()
+    egress = egress_policy(settings, forge, server.allowed_hosts)
+    # Approved module requests are written into these two lists (requests.py).
+    modules = frozenset(forge.allowed_modules) | frozenset(server.allowed_modules)
     return ServerRun(
         server_id=server.id,
         server_name=server.name,
+        scope=server_scope(
+            server.id, server.sandbox_key, secrets=secrets, raw=raw, egress=egress, modules=modules
+        ),
         secrets=secrets,
-        egress=egress_policy(settings, forge, server.allowed_hosts),
-        # Approved module requests are written into these two lists (requests.py).
-        modules=frozenset(forge.allowed_modules) | frozenset(server.allowed_modules),
+        raw=raw,
+        egress=egress,
+        modules=modules,
         redact=forge.redact_secrets_in_output,
         redactor=Redactor(secrets.values() if forge.redact_secrets_in_output else ()),
     )

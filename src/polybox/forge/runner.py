@@ -10,6 +10,10 @@ source instead (forge/external/gateway.py), under the same limit. The outcome go
 execution log writer, which stores it off the call's path (see logs.py); a failed log write
 never fails the call.
 
+Tool code sees each secret as a stand-in that only the egress broker turns into the value; a
+secret the admin marked raw is handed over in clear, to approved code only: a test run of
+unapproved code gets stand-ins for every secret.
+
 Test runs are not written to the execution logs: those record what ran for clients (approved
 code), and a test run's outcome goes straight back to its caller. Each test run is recorded in the
 activity log instead (who ran which code on which server, and how it ended).
@@ -180,7 +184,9 @@ class ToolRunner:
             source, approved, name = await _test_source(session, found, tool, code)
             settings = await get_settings(session)
             _check_test_policy(settings, actor, approved=approved)
-            run = await server_run(session, self.secret_box, self.settings, found, settings)
+            run = await server_run(
+                session, self.secret_box, self.settings, found, settings, raw_allowed=approved
+            )
             report = analyze_code(
                 source, allowed_modules=run.modules, allowed_hosts=found.allowed_hosts
             )
@@ -231,6 +237,7 @@ class ToolRunner:
                 args,
                 scope=run.scope,
                 secrets=run.secrets,
+                raw=run.raw,
                 egress=run.egress,
                 allowed_modules=run.modules,
                 timeout=self.settings.call_timeout_seconds,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from polybox.store.enums import (
     ExecutionStatus,
@@ -49,6 +49,10 @@ class SecretOut(Out):
     key: str
     description: str
     has_value: bool
+    raw: bool = Field(
+        description="Handed to approved tool code in clear; otherwise code sees only a stand-in "
+        "that the egress broker swaps for the value in requests to the server's allowed hosts"
+    )
     updated_at: datetime
 
 

@@ -3,6 +3,9 @@
 A value goes in through `set_secret_value` (the admin UI/API) and comes out only through
 `server_secrets`, decrypted for the tool call that needs it. Every other function returns keys,
 descriptions and whether a value is set; activity records never hold a value either.
+
+Tool code sees a stand-in per secret, never the value (sandbox/standins.py), unless the admin
+marked the secret raw when setting it: the visible exception for local computation (signing).
 """
 
 from __future__ import annotations
@@ -92,8 +95,12 @@ async def set_secret_value(
     key: str,
     *,
     value: str,
+    raw: bool = False,
 ) -> SecretOut:
-    """Encrypt and store a value (admins only); creates the secret when it has no placeholder."""
+    """Encrypt and store a value (admins only); creates the secret when it has no placeholder.
+
+    `raw` hands the value to approved tool code in clear; otherwise code sees a stand-in.
+    """
     if not actor.is_admin:
         raise ForbiddenError("only an admin can set secret values; values never pass through MCP")
     problems = [problem for problem in (_key_problem(key), _value_problem(value)) if problem]
@@ -105,7 +112,8 @@ async def set_secret_value(
         secret = ServerSecret(server_id=row.id, key=key)
         session.add(secret)
     secret.ciphertext = box.encrypt(value, server_id=row.id, key=key)
-    _changed(session, actor, row, "secret.value_set", key)
+    secret.raw = raw
+    _changed(session, actor, row, "secret.value_set", key, raw=raw)
     await session.flush()
     return _out(secret)
 
@@ -123,24 +131,28 @@ async def delete_secret(session: AsyncSession, actor: Actor, server: str | int, 
     await session.flush()
 
 
-async def server_secrets(session: AsyncSession, box: SecretBox, server_id: int) -> dict[str, str]:
-    """The decrypted values of a server's set secrets; for the tool runner only.
+async def server_secrets(
+    session: AsyncSession, box: SecretBox, server_id: int
+) -> tuple[dict[str, str], frozenset[str]]:
+    """The decrypted values of a server's set secrets and the keys marked raw; for the runner.
 
     A value that cannot be decrypted raises UnavailableError naming the secret (its key or the
     row was tampered with, or the encryption key changed): a tool must not run with a gap.
     """
-    query = select(ServerSecret.key, ServerSecret.ciphertext).where(
+    query = select(ServerSecret.key, ServerSecret.ciphertext, ServerSecret.raw).where(
         ServerSecret.server_id == server_id
     )
-    values = {}
-    for key, blob in (await session.execute(query)).all():
+    values, raw = {}, set()
+    for key, blob, is_raw in (await session.execute(query)).all():
         if blob is None:  # a placeholder the admin has not filled in yet
             continue
         try:
             values[key] = box.decrypt(blob, server_id=server_id, key=key)
         except SecretDecryptError as exc:
             raise UnavailableError(str(exc)) from None
-    return values
+        if is_raw:
+            raw.add(key)
+    return values, frozenset(raw)
 
 
 def _key_problem(key: str) -> FieldError | None:
@@ -167,14 +179,16 @@ async def _find(session: AsyncSession, server: Server, key: str) -> ServerSecret
     return await session.scalar(query)
 
 
-def _changed(session: AsyncSession, actor: Actor, server: Server, action: str, key: str) -> None:
+def _changed(
+    session: AsyncSession, actor: Actor, server: Server, action: str, key: str, **details: bool
+) -> None:
     record_activity(
         session,
         actor,
         action,
         target_kind="server",
         target_id=server.id,
-        details={"key": key},
+        details={"key": key, **details},
     )
     queue_event(session, EventKind.SERVER_CHANGED, {"server_id": server.id, "server": server.name})
 
@@ -184,5 +198,6 @@ def _out(secret: ServerSecret) -> SecretOut:
         key=secret.key,
         description=secret.description,
         has_value=secret.ciphertext is not None,
+        raw=secret.raw,
         updated_at=secret.updated_at,
     )

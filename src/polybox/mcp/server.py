@@ -46,7 +46,8 @@ key (the admin fills in the value; you never see it) -> write `async def main(..
 parameters and a docstring, check it with polybox_validate_code -> polybox_create_tool ->
 polybox_request_publish -> once the admin approves and the server runs, the tool appears as
 `<server>__<tool>` (you get notifications/tools/list_changed). Inside the code use
-`secrets["KEY"]` and `await http.get(...)`; hosts and imports must be allowed — ask with
+`secrets["KEY"]` (a stand-in that becomes the value only in requests to allowed hosts) and
+`await http.get(...)`; hosts and imports must be allowed — ask with
 polybox_request_network_access / polybox_request_module. Changing code needs approval again.
 When a tool fails, read its recent calls (resource polybox://tools/<server>/<tool>/logs) or use
 the prompt review_tool_failures.

@@ -6,6 +6,11 @@ request and each redirect) is checked the same way: http/https only, no userinfo
 spelled host on the allowed list, DNS resolved once, every address public (or the host named as
 an approved private host), and the connection made to exactly the checked address while the Host
 header and TLS SNI keep the hostname. That pinning defeats DNS rebinding between check and connect.
+
+Secret values never enter the Box (standins.py): the broker swaps the call's stand-ins for the
+real values in the URL, headers and body of each hop whose host is on the server's own allowed
+list (not a host reached only through `allow_public`), and swaps real values back to stand-ins
+in the response (status line aside: headers, body, final URL) and in redirect locations.
 """
 
 from __future__ import annotations
@@ -16,11 +21,14 @@ import re
 import socket
 import ssl
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 import certifi
 import httpcore
 import httpx
+
+from polybox.sandbox.standins import NO_STANDINS, Standins
 
 MAX_REDIRECTS = 5
 REQUEST_NETWORK_TOOL = "polybox_request_network_access"
@@ -349,6 +357,34 @@ class _PinnedTransport(httpx.AsyncBaseTransport):
         await self._pool.aclose()
 
 
+def _filled(
+    standins: Standins,
+    policy: EgressPolicy,
+    *,
+    method: str,
+    url: httpx.URL,
+    headers: list[tuple[str, str]],
+    body: bytes,
+) -> dict[str, Any]:
+    """One hop's request with the real values in place of stand-ins, if its host may get them.
+
+    Only a host on the server's own list gets them; a stand-in can never change the host.
+    """
+    hop = {"method": method, "url": url, "headers": headers, "body": body}
+    port = url.port or DEFAULT_PORTS.get(url.scheme, 0)
+    if not standins.values or not is_host_allowed(url.host, port, policy.allowed_hosts):
+        return hop
+    filled_url = httpx.URL(standins.fill_url(str(url)))
+    if (filled_url.scheme, filled_url.host, filled_url.port) != (url.scheme, url.host, url.port):
+        raise EgressError("a secret cannot be part of a URL's scheme, host or port")
+    content_type = next((v for k, v in headers if k.lower() == "content-type"), "")
+    return hop | {
+        "url": filled_url,
+        "headers": [(k, standins.fill_header(k, v)) for k, v in headers],
+        "body": standins.fill_body(body, content_type),
+    }
+
+
 @dataclass
 class EgressBroker:
     """Performs tool HTTP requests under an `EgressPolicy`.
@@ -361,20 +397,36 @@ class EgressBroker:
         default_factory=lambda: ssl.create_default_context(cafile=certifi.where())
     )
 
-    async def fetch(self, request: HttpRequest, policy: EgressPolicy) -> HttpResponse:
+    async def fetch(
+        self, request: HttpRequest, policy: EgressPolicy, standins: Standins = NO_STANDINS
+    ) -> HttpResponse:
         """Send `request`, following up to MAX_REDIRECTS redirects, each hop re-checked.
 
-        Raises EgressError with a sentence the tool author can act on.
+        `standins` are the calling code's secret stand-ins, filled in for allowed hosts; the
+        response never carries their real values. Raises EgressError with a sentence the tool
+        author can act on.
         """
         try:
             async with asyncio.timeout(policy.timeout):
-                return await self._fetch(request, policy)
+                response = await self._fetch(request, policy, standins)
+        except EgressError as exc:
+            raise EgressError(standins.hide(str(exc))) from None
         except TimeoutError:
             raise EgressError(
                 f"request to {request.url} took longer than {policy.timeout:g} s"
             ) from None
+        if not standins.values:
+            return response
+        return replace(
+            response,
+            headers=tuple((k, standins.hide(v)) for k, v in response.headers),
+            body=standins.hide_bytes(response.body),
+            url=standins.hide(response.url),
+        )
 
-    async def _fetch(self, request: HttpRequest, policy: EgressPolicy) -> HttpResponse:
+    async def _fetch(
+        self, request: HttpRequest, policy: EgressPolicy, standins: Standins
+    ) -> HttpResponse:
         backend = _PinnedBackend()
         transport = _PinnedTransport(backend, self.ssl_context)
         async with httpx.AsyncClient(
@@ -393,12 +445,14 @@ class EgressBroker:
                 target = await self._check(url, policy)
                 backend.pins[(target.host, target.port)] = target.address
                 response = await self._send(
-                    client, method=method, url=url, headers=headers, body=body, policy=policy
+                    client,
+                    policy=policy,
+                    **_filled(standins, policy, method=method, url=url, headers=headers, body=body),
                 )
                 location = response.header("location")
                 if response.status_code not in _REDIRECT_CODES or location is None:
                     return response
-                next_url = url.join(location)
+                next_url = url.join(standins.hide(location))
                 if response.status_code == 303 or (
                     response.status_code in (301, 302) and method == "POST"
                 ):

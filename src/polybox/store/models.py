@@ -8,6 +8,7 @@ execution logs keep their denormalised names when the server or tool they ran is
 from __future__ import annotations
 
 from datetime import datetime
+from secrets import token_hex
 from typing import Any
 
 from sqlalchemy import (
@@ -107,6 +108,11 @@ class Server(Timestamps, Base):
     )
     allowed_hosts: Mapped[list[str]] = mapped_column(default=list, server_default=_EMPTY_LIST)
     allowed_modules: Mapped[list[str]] = mapped_column(default=list, server_default=_EMPTY_LIST)
+    # Scopes its warm workers (forge/worker_scopes.py): random and never reused, unlike the id.
+    # Nullable only because SQLite cannot add a NOT NULL column in place (revision 0009).
+    sandbox_key: Mapped[str] = mapped_column(
+        String(32), nullable=True, unique=True, index=True, default=lambda: token_hex(16)
+    )
 
     tools: Mapped[list[Tool]] = relationship(
         back_populates="server", cascade="all, delete-orphan", passive_deletes=True
@@ -197,6 +203,9 @@ class ServerSecret(Timestamps, Base):
     key: Mapped[str] = mapped_column(String(128))
     description: Mapped[str] = mapped_column(Text, default="", server_default="")
     ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # Handed to tool code in clear (local computation, e.g. signing); otherwise only a stand-in
+    # enters the Box and the egress broker fills the value in (revision 0010).
+    raw: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     server: Mapped[Server] = relationship(back_populates="secrets")
 

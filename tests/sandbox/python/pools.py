@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Set
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -40,12 +40,19 @@ async def run(
     *,
     scope: str = "server-a",
     secrets: Mapping[str, str] | None = None,
+    raw: Set[str] = frozenset(),
     egress: EgressPolicy = NO_EGRESS,
     timeout: float | None = None,  # noqa: ASYNC109 - the tool's limit, passed through
 ) -> RunResult:
     """One call with the defaults most tests need."""
     return await pool.run(
-        code, args or {}, scope=scope, secrets=secrets or {}, egress=egress, timeout=timeout
+        code,
+        args or {},
+        scope=scope,
+        secrets=secrets or {},
+        raw=raw,
+        egress=egress,
+        timeout=timeout,
     )
 
 

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.anyio
 
 BUSY_MAIN = "def main():\n    while True:\n        pass\n"
 BUSY_MODULE = "while True:\n    pass\n"
-PID = "import os\ndef main():\n    return os.getppid()\n"  # the worker's pid inside its Box
+PID = "import os\ndef main():\n    return os.getppid()\n"  # its forker's pid: one per worker
 
 
 def worker_ids(pool: PythonPool) -> set[int]:
@@ -46,7 +46,7 @@ async def test_a_worker_killed_mid_call_gives_a_clear_error_and_is_replaced(
 ) -> None:
     call = asyncio.create_task(run(pool, "import time\ndef main():\n    time.sleep(30)\n"))
     while not pool._busy:
-        await pool._changed()
+        await pool.changed()
     (worker,) = pool._busy
     os.kill(worker.process.pid, signal.SIGKILL)
     result = await call
@@ -93,7 +93,7 @@ async def test_calls_queue_for_a_free_worker_and_fail_after_the_queue_deadline(
     async with bwrap_pool(tmp_path, size=1, queue_timeout=0.3) as pool:
         slow = asyncio.create_task(run(pool, "import time\ndef main():\n    time.sleep(1)\n"))
         while not pool._busy:
-            await pool._changed()
+            await pool.changed()
         with pytest.raises(PoolBusyError, match="stayed busy"):
             await run(pool, "def main():\n    return 1\n")
         assert (await slow).ok
@@ -109,7 +109,7 @@ async def test_a_cancelled_call_does_not_leak_its_worker(tmp_path: Path) -> None
     async with bwrap_pool(tmp_path, size=1) as pool:
         call = asyncio.create_task(run(pool, BUSY_MAIN, timeout=30))
         while not pool._busy:
-            await pool._changed()
+            await pool.changed()
         call.cancel()
         with pytest.raises(asyncio.CancelledError):
             await call

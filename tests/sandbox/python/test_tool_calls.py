@@ -191,6 +191,7 @@ async def test_redaction_of_result_output_and_error_follows_the_redact_flag(
             {"fail": fail},
             scope="s",
             secrets={"KEY": secret},
+            raw={"KEY"},  # the values that enter the Box, where redaction matters
             egress=NO_EGRESS,
             redact=redact,
         )

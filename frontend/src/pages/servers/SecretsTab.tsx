@@ -14,13 +14,17 @@ import { Spinner } from "../../components/Spinner";
 import { type Column, Table } from "../../components/Table";
 import { formatTime } from "./format";
 
-/** A password field and "Set value": the value goes to the server and the field empties; it is never shown. */
+/**
+ * A password field, the raw choice and "Set value": the value goes to the server and the field empties; it is never
+ * shown. Raw is chosen with each value (it starts as the secret has it now).
+ */
 function SetValueForm({ server, secret }: { server: string; secret: SecretOut }) {
   const [value, setValue] = useState("");
+  const [raw, setRaw] = useState(secret.raw);
   const save = useSetSecretValue(server);
   const onSubmit = (event: React.SyntheticEvent<HTMLFormElement>) => {
     event.preventDefault();
-    save.mutate({ key: secret.key, value }, { onSuccess: () => setValue("") });
+    save.mutate({ key: secret.key, value, raw }, { onSuccess: () => setValue("") });
   };
   return (
     <form className="inline-form" aria-label={`Set ${secret.key}`} onSubmit={onSubmit}>
@@ -32,6 +36,10 @@ function SetValueForm({ server, secret }: { server: string; secret: SecretOut })
         value={value}
         onChange={(event) => setValue(event.target.value)}
       />
+      <label className="checkbox">
+        <input type="checkbox" checked={raw} onChange={(event) => setRaw(event.target.checked)} />
+        Raw: approved code sees the value
+      </label>
       <Button type="submit" size="sm" variant="primary" busy={save.isPending} disabled={value === ""}>
         {secret.has_value ? "Replace value" : "Set value"}
       </Button>
@@ -99,8 +107,12 @@ export function SecretsTab({ server }: { server: string }) {
     {
       key: "state",
       header: "Value",
-      render: (secret) =>
-        secret.has_value ? <Badge tone="success">set</Badge> : <Badge tone="warning">not set</Badge>,
+      render: (secret) => (
+        <>
+          {secret.has_value ? <Badge tone="success">set</Badge> : <Badge tone="warning">not set</Badge>}{" "}
+          {secret.raw && <Badge tone="warning">raw: approved code sees the value</Badge>}
+        </>
+      ),
     },
     { key: "updated", header: "Updated", render: (secret) => formatTime(secret.updated_at) },
     { key: "set", header: "New value", render: (secret) => <SetValueForm server={server} secret={secret} /> },
@@ -119,7 +131,10 @@ export function SecretsTab({ server }: { server: string }) {
     <div className="stack">
       <p className="muted">
         Tools read secrets by key at run time. Values are stored encrypted and are never shown again, not even to
-        admins: to change one, set a new value.
+        admins: to change one, set a new value. Tool code never sees a value: it gets a stand-in that polybox swaps
+        for the value only in requests to the server&apos;s allowed hosts. A secret marked <strong>raw</strong> is
+        the exception: approved code gets the value itself (for signing and other local computation); code being
+        tested before approval still gets a stand-in.
       </p>
       {secrets.isPending && <Spinner label="Loading secrets" />}
       {secrets.isError && <ErrorBanner error={secrets.error} onRetry={() => void secrets.refetch()} />}

@@ -60,7 +60,7 @@ async def set_secret_value(
     instance: InstanceDep,
 ) -> SecretOut:
     return await secrets.set_secret_value(
-        session, admin.actor, instance.secret_box, server, key, value=body.value
+        session, admin.actor, instance.secret_box, server, key, value=body.value, raw=body.raw
     )
 
 

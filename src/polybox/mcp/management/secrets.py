@@ -40,8 +40,11 @@ TOOLS: list[ManagementTool[Any]] = [
     ManagementTool(
         "polybox_create_server_secret",
         "Declare a secret a server's tools need (a placeholder without value). An admin sets "
-        "the value in the admin UI; tool code reads it as secrets['KEY']. Values never pass "
-        "through MCP.",
+        "the value in the admin UI. Tool code reads secrets['KEY'] and gets a stand-in, not the "
+        "value: put it in the URL, a header (Basic credentials too) or the body of a request to "
+        "an allowed host and polybox sends the value there; everywhere else it stays a stand-in "
+        "(compare, print or transform it and you handle the stand-in). Only a secret the admin "
+        "marks raw is the value itself, in approved code. Values never pass through MCP.",
         CreateSecret,
         _create,
         output=SecretOut,

@@ -56,7 +56,11 @@ def set_disk_full(text: str) -> None:
 
 
 def reset_output() -> None:
-    _OUTPUT_HEADER.pack_into(OUTPUT, 0, 0, 0)
+    """Empty the buffer, text included: the next child must not find an earlier call's output.
+
+    MADV_REMOVE frees the shared pages, so they read as zeros, at the cost of the pages used.
+    """
+    OUTPUT.madvise(mmap.MADV_REMOVE)
 
 
 def read_output() -> str:

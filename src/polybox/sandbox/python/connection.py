@@ -24,6 +24,7 @@ from typing import Any
 from polybox.sandbox.box import Box, BoxProcess
 from polybox.sandbox.egress import EgressBroker, EgressError, EgressPolicy, HttpRequest
 from polybox.sandbox.python.framing import HEADER, FrameError, encode
+from polybox.sandbox.standins import NO_STANDINS, Standins
 
 _MAX_HTTP_IN_FLIGHT = 8  # requests the broker serves at once for one worker
 _MAX_HTTP_PENDING = 64  # requests of one call held at once (served, waiting, or being answered)
@@ -95,6 +96,7 @@ class WorkerConnection:
         self._call_id = 0
         self._answer: asyncio.Future[dict[str, Any]] | None = None
         self._egress = EgressPolicy()
+        self._standins = NO_STANDINS
         self._http_tasks: set[asyncio.Task[None]] = set()
         self._http_slots = asyncio.Semaphore(_MAX_HTTP_IN_FLIGHT)
         self._http_bytes = 0  # request frames of the current call still held
@@ -111,9 +113,14 @@ class WorkerConnection:
         self._reader = asyncio.create_task(self._read_loop())
 
     async def call(
-        self, frame: Mapping[str, Any], egress: EgressPolicy, limit: float, grace: float
+        self,
+        frame: Mapping[str, Any],
+        egress: EgressPolicy,
+        limit: float,
+        grace: float,
+        standins: Standins = NO_STANDINS,
     ) -> dict[str, Any]:
-        """Run one call and return its "done" frame.
+        """Run one call and return its "done" frame; its http goes out with `standins` filled.
 
         Raises CallTimedOut after `limit` seconds (the child is killed; the worker stays usable) and
         WorkerLost if the worker dies or does not confirm the kill within `grace` seconds.
@@ -123,6 +130,7 @@ class WorkerConnection:
         self._call_id += 1
         self._egress = egress
         self._flood = None
+        self._standins = standins
         self._answer = asyncio.get_running_loop().create_future()
         answer = self._answer
         try:
@@ -228,7 +236,7 @@ class WorkerConnection:
         async with self._http_slots:
             try:
                 response = await self._broker.fetch(
-                    _http_request(frame.get("request")), self._egress
+                    _http_request(frame.get("request")), self._egress, self._standins
                 )
             except EgressError as exc:
                 reply["error"] = str(exc)

@@ -7,11 +7,15 @@ Each worker is one process in its own Box, forking a child per call (worker.py).
 - retires a worker after `max_calls` calls or after anything abnormal (it died, broke the
   protocol, did not confirm a kill, or its call was cancelled and could not be reclaimed);
   a timed-out child killed on request is normal and the worker stays;
+- retires on request (`retire_scopes`) the workers of scopes that are gone or changed: idle
+  ones at once, busy ones when their call ends;
 - refills in the background to `size` workers; calls wait for a free worker up to
   `queue_timeout` and then fail with PoolBusyError;
 - lets one scope hold at most `per_scope` workers at once and serves waiting calls in turn
   across scopes (the n-th waiting call of every scope before the n+1-th of any), so a server
   flooding the pool with slow calls delays another server's call by at most one call;
+- hands the code a fresh stand-in per secret instead of its value (standins.py; the egress
+  broker fills the values in for allowed hosts), except the keys the caller lists as raw;
 - redacts the call's secrets from the result, output and error before returning them (unless
   the caller asks it not to: the admin's `redact_secrets_in_output` setting).
 """
@@ -36,6 +40,7 @@ from polybox.sandbox.python.policy import DEFAULT_ALLOWED_MODULES, PRELOADED_MOD
 from polybox.sandbox.python.program import worker_program
 from polybox.sandbox.python.results import PoolConfig, RunResult, ToolError
 from polybox.sandbox.redaction import JsonValue, Redactor
+from polybox.sandbox.standins import Standins
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +73,7 @@ class PythonPool:
         self.broker = broker or EgressBroker()
         self._idle: list[WorkerConnection] = []
         self._busy: set[WorkerConnection] = set()
+        self._retiring: set[WorkerConnection] = set()  # busy, to be retired when released
         self._starting = 0
         self._queue: list[_Claim] = []
         self._waiters: list[asyncio.Future[None]] = []
@@ -121,6 +127,11 @@ class PythonPool:
         """Workers alive or starting (the pool keeps this at `config.size`)."""
         return len(self._idle) + len(self._busy) + self._starting
 
+    @property
+    def bound_scopes(self) -> list[str]:
+        """The scopes live workers are bound to, one entry per worker (diagnostics, tests)."""
+        return [w.scope for w in (*self._idle, *self._busy) if w.scope is not None]
+
     async def start(self) -> None:
         """Start `config.size` workers and wait until they are ready (raises if none can start)."""
         self._prepare()
@@ -141,7 +152,7 @@ class PythonPool:
         """Wait until `config.size` workers are ready or busy (after start-up or a loss)."""
         async with asyncio.timeout(seconds):
             while len(self._idle) + len(self._busy) < self.config.size:
-                await self._changed()
+                await self.changed()
 
     async def close(self) -> None:
         """Stop every worker and background task; idempotent."""
@@ -167,24 +178,27 @@ class PythonPool:
         scope: str,
         secrets: Mapping[str, str],
         egress: EgressPolicy,
+        raw: Set[str] = frozenset(),
         allowed_modules: Set[str] = DEFAULT_ALLOWED_MODULES,
         timeout: float | None = None,  # noqa: ASYNC109 - the tool's limit, enforced in the Box
         redact: bool = True,
     ) -> RunResult:
         """Run tool `code`'s `main(**args)` in a warm worker bound to `scope`.
 
-        The outcome is always a RunResult (tool errors, time-outs and lost workers included),
-        with every secret value redacted unless `redact` is False. Raises PoolBusyError when no
-        worker frees up in time.
+        The code sees a stand-in per secret, the real value only for keys in `raw`. The outcome
+        is always a RunResult (tool errors, time-outs and lost workers included), with every
+        secret value redacted unless `redact` is False. Raises PoolBusyError when no worker
+        frees up in time.
         """
         limit = timeout or self.config.call_timeout
         redactor = Redactor(secrets.values() if redact else ())
+        given, standins = Standins.for_call(secrets, raw)
         worker = await self._acquire(scope)
         started = time.perf_counter()
         frame = {
             "code": code,
             "args": dict(args),
-            "secrets": dict(secrets),
+            "secrets": given,
             "modules": sorted(allowed_modules),
             "timeout": limit,
             "memory_mb": self.config.memory_mb,
@@ -193,7 +207,7 @@ class PythonPool:
         }
         healthy = False
         try:
-            done = await worker.call(frame, egress, limit, self.config.kill_grace)
+            done = await worker.call(frame, egress, limit, self.config.kill_grace, standins)
             healthy = True
         except CallTimedOut as exc:
             healthy = True
@@ -215,6 +229,18 @@ class PythonPool:
         self._release(worker, healthy=healthy)
         duration_ms = (time.perf_counter() - started) * 1000
         return _result(done, redactor, duration_ms)
+
+    def retire_scopes(self, prefix: str) -> None:
+        """Retire every worker bound to a scope that starts with `prefix`.
+
+        Idle ones go now; a busy one finishes its call and then goes. The pool refills with
+        fresh, unbound workers.
+        """
+        for worker in [w for w in self._idle if w.scope and w.scope.startswith(prefix)]:
+            self._idle.remove(worker)
+            self._retire(worker)
+        self._retiring |= {w for w in self._busy if w.scope and w.scope.startswith(prefix)}
+        self._notify()
 
     # --- workers -------------------------------------------------------------------------------
 
@@ -264,6 +290,7 @@ class PythonPool:
 
     def _retire(self, worker: WorkerConnection) -> None:
         self._busy.discard(worker)
+        self._retiring.discard(worker)
         self._spawn(worker.destroy())
         self._refill_later()
 
@@ -272,7 +299,12 @@ class PythonPool:
         worker.calls += 1
         if self._closed:
             self._spawn(worker.destroy())
-        elif not healthy or worker.lost or worker.calls >= self.config.max_calls:
+        elif (
+            not healthy
+            or worker.lost
+            or worker.calls >= self.config.max_calls
+            or worker in self._retiring
+        ):
             self._retire(worker)
         else:
             self._idle.append(worker)
@@ -362,7 +394,7 @@ class PythonPool:
                     return worker
         return None
 
-    async def _changed(self) -> None:
+    async def changed(self) -> None:
         """Return at the next change of the pool (a worker taken, freed, added or retired)."""
         waiter = asyncio.get_running_loop().create_future()
         self._waiters.append(waiter)

@@ -1,7 +1,8 @@
-"""The polybox Python worker: the relay loop inside the Box; forks one child per tool call.
+"""The polybox Python worker: the relay loop inside the Box; one forked child per tool call.
 
 Run as `python3 -I -S -c <program> <config json>` where the program is framing.py, toolhttp.py,
-child.py, landlock.py and this file, in that order (see `program.py`); standard library only.
+child.py, landlock.py, forker.py and this file, in that order (see `program.py`); standard
+library only.
 It speaks frames (framing.py) with the supervisor on stdin/stdout:
 
 supervisor -> worker   {"op": "run", "id", "code", "args", "secrets", "modules", "timeout",
@@ -16,13 +17,17 @@ worker -> supervisor   {"op": "ready", "landlock"}   once, after start-up; the L
 
 The child talks only to the worker (a socketpair); the worker relays its http frames and its
 final "done" and never gives it the supervisor's pipes. Printed output goes to shared memory
-(child.py), so it survives a child that is killed.
+(child.py), so it survives a child that is killed; the worker clears it after reading it.
+
+The worker never forks a child itself: its heap keeps traces of every frame it relayed, and a
+child forked from it could read them (ctypes reaches its own memory). Children come from the
+forker (forker.py), forked once before the first frame, which never sees a call's data.
 
 The worker makes itself non-dumpable before anything else: the child runs tool code as the same
 uid, and a dumpable worker's /proc/<pid>/fd, mem and environ would be open to it (mem even for
 writing). Children inherit the flag; a child that resets its own changes nothing for the worker.
-In its own pid namespace the worker is also the subreaper of everything a call starts, so after
-a call it reaps them all: the next call starts with no leftovers, not even zombies.
+In its own pid namespace the forker is the subreaper of everything a call starts, so after a
+call it kills and reaps them all: the next call starts with no leftovers, not even zombies.
 
 When the config asks for it, the worker then puts itself under Landlock (landlock.py) before it
 imports anything for tools or forks a child, and says in its ready frame which ABI is in force.
@@ -48,14 +53,13 @@ if TYPE_CHECKING:
         prepare_loop,
         read_output,
         reset_output,
-        run_child,
         set_disk_full,
     )
+    from polybox.sandbox.python.forker import Forker, start_forker
     from polybox.sandbox.python.framing import FrameBuffer, FrameError, encode, write_all
     from polybox.sandbox.python.landlock import landlock_restrict
 
 _PR_SET_DUMPABLE = 4
-_PR_SET_CHILD_SUBREAPER = 36
 
 
 class Call:
@@ -72,11 +76,11 @@ class Call:
 class Worker:
     """The relay loop between the supervisor (fds 0/1) and at most one child at a time."""
 
-    def __init__(self, config: Mapping[str, Any], landlock_abi: int) -> None:
+    def __init__(self, config: Mapping[str, Any], landlock_abi: int, forker: Forker) -> None:
         self.landlock_abi = landlock_abi
         self.frame_limit = int(config["frame_limit"])
-        self.own_pid_namespace = bool(config["own_pid_namespace"])
         self.scratch_dirs = [str(path) for path in config["scratch_dirs"]]
+        self.forker = forker
         self.supervisor = FrameBuffer(self.frame_limit)
         self.selector = selectors.DefaultSelector()
         self.call: Call | None = None
@@ -88,7 +92,7 @@ class Worker:
     def serve(self) -> None:
         os.set_blocking(0, False)
         self.selector.register(0, selectors.EVENT_READ, None)
-        self.standby = self.fork_standby()
+        self.standby = self.forker.fork()
         self.send({"op": "ready", "landlock": self.landlock_abi})
         while True:
             for key, _ in self.selector.select():
@@ -123,28 +127,10 @@ class Worker:
             with contextlib.suppress(OSError):
                 call.sock.sendall(encode(frame))
 
-    def fork_standby(self) -> tuple[int, socket.socket]:
-        """Fork the child for the next call now, so that the call does not wait for the fork."""
-        parent, child = socket.socketpair()
-        pid = os.fork()
-        if pid == 0:  # the child never returns from here
-            status = 70
-            try:
-                parent.close()
-                self.selector.close()
-                run_child(child, self.frame_limit)
-                status = 0
-            finally:
-                os._exit(status)
-        child.close()
-        with contextlib.suppress(OSError):  # the child already did it
-            os.setpgid(pid, pid)
-        parent.settimeout(5.0)
-        return pid, parent
-
     def start(self, frame: dict[str, Any]) -> None:
-        pid, sock = self.standby or self.fork_standby()
+        pid, sock = self.standby or self.forker.fork()  # forked ahead: the call does not wait
         self.standby = None
+        sock.settimeout(5.0)
         reset_output()
         self.call = Call(frame, pid, sock, self.frame_limit)
         self.selector.register(sock, selectors.EVENT_READ, self.call)
@@ -176,23 +162,15 @@ class Worker:
 
     def finish(self, call: Call) -> tuple[int, str]:
         """Kill what the call left running, reap its child, forget it: (wait status, output)."""
-        with contextlib.suppress(OSError):
-            os.killpg(call.pid, signal.SIGKILL)
-        if self.own_pid_namespace:  # everything but us and the namespace's init
-            with contextlib.suppress(OSError):
-                os.kill(-1, signal.SIGKILL)
-        _, status = os.waitpid(call.pid, 0)
-        if self.own_pid_namespace:  # the killed orphans are ours to reap (subreaper)
-            with contextlib.suppress(ChildProcessError):
-                while True:
-                    os.waitpid(-1, 0)
+        status = self.forker.kill(call.pid)
         self.selector.unregister(call.sock)
         call.sock.close()
         self.call = None
         for path in self.scratch_dirs:  # the next call starts with empty /workspace and /tmp
             empty_dir(path)
         output = read_output()
-        self.standby = self.fork_standby()  # after the kill above, which would take it too
+        reset_output()  # the next child must not find this call's output
+        self.standby = self.forker.fork()  # after the kill above, which would take it too
         return status, output
 
 
@@ -243,8 +221,6 @@ def describe_exit(status: int) -> str:
 def main() -> None:
     prctl(_PR_SET_DUMPABLE, 0)
     config = json.loads(sys.argv[1])
-    if config["own_pid_namespace"]:
-        prctl(_PR_SET_CHILD_SUBREAPER, 1)
     packages = [config["packages"]] if config.get("packages") else []
     sys.path += packages
     landlock_abi = landlock_restrict(packages) if config["landlock"] else 0
@@ -257,7 +233,8 @@ def main() -> None:
     allocate_output(int(config["output_limit"]))
     set_disk_full(str(config["disk_full"]))
     gc.freeze()  # children share the preloaded heap without copy-on-write churn from the GC
-    Worker(config, landlock_abi).serve()
+    forker = start_forker(int(config["frame_limit"]), bool(config["own_pid_namespace"]))
+    Worker(config, landlock_abi, forker).serve()
 
 
 if __name__ == "__main__":
