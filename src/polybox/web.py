@@ -5,7 +5,8 @@ package data). Files under `assets/` carry a content hash in their names, so bro
 them for a year; everything else, `index.html` above all, is revalidated on each load so a new
 release is picked up at once. A GET that accepts HTML and names no file gets `index.html` (the
 app's router takes it from there), except under the server's own prefixes, which answer 404 as
-they would without the UI; `/` itself is the UI whatever the Accept header (`curl` included). Until the UI is built, such a GET gets a page saying how to build it.
+they would without the UI; `/` itself is the UI whatever the Accept header (`curl` included).
+Until the UI is built, such a GET gets a page saying how to build it.
 """
 
 from __future__ import annotations
