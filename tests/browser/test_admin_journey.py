@@ -116,9 +116,7 @@ async def see_the_calls(page: Page, shots: Shots) -> None:
     chart = page.get_by_role("img", name=re.compile(r"per hour .*: 2 calls, 0 errors$"))
     await expect(chart).to_be_visible()
     slowest = page.get_by_role("table", name="Slowest tools")
-    await expect(
-        slowest.get_by_role("row", name=f"{PUBLIC_NAME} 2 0", exact=False)
-    ).to_be_visible()
+    await expect(slowest.get_by_role("row", name=f"{PUBLIC_NAME} 2 0", exact=False)).to_be_visible()
     await shots.take(page, "dashboard")
 
 
