@@ -52,9 +52,9 @@ async def test_the_list_is_newest_first_and_filtered_by_actor_and_action(
     assert everything["items"][0]["actor_name"] == "root"  # the approval came last
 
     by_llm = await api.get("/api/activity", params={"actor_kind": "llm"}, headers=admin_headers)
-    assert [(r["actor_name"], r["action"]) for r in by_llm.json()["items"]] == [
-        ("claude", "module.requested"),
-        ("claude", "server.created"),
+    assert [(r["actor_name"], r["action"], r["target_name"]) for r in by_llm.json()["items"]] == [
+        ("claude", "module.requested", "yaml"),  # targets by name, not `module_request 1`
+        ("claude", "server.created", "weather"),
     ]
     approvals = await api.get(
         "/api/activity",

@@ -109,16 +109,14 @@ async def see_the_calls(page: Page, shots: Shots) -> None:
     await expect(result).to_contain_text('"has_key": true')
     await shots.take(page, "server-logs")
     await open_server_tab(page, "Settings")
-    await expect(page.get_by_role("heading", name="Status")).to_be_visible()
+    await expect(page.get_by_role("button", name="Stop server")).to_be_visible()  # in the header
     await shots.take(page, "server-settings")
 
     await open_page(page, "Dashboard")
     chart = page.get_by_role("img", name=re.compile(r"per hour .*: 2 calls, 0 errors$"))
     await expect(chart).to_be_visible()
     slowest = page.get_by_role("table", name="Slowest tools")
-    await expect(
-        slowest.get_by_role("row", name=f"{SERVER}.{TOOL} 2 0", exact=False)
-    ).to_be_visible()
+    await expect(slowest.get_by_role("row", name=f"{PUBLIC_NAME} 2 0", exact=False)).to_be_visible()
     await shots.take(page, "dashboard")
 
 

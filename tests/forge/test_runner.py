@@ -188,6 +188,20 @@ async def test_a_tool_error_is_one_line_with_type_message_and_line_and_is_logged
     assert (log.error["type"], log.error["line"]) == ("ValueError", 3)
 
 
+async def test_a_memory_error_says_which_limit_it_hit(
+    runner: ToolRunner, sessions: Sessions
+) -> None:
+    await add_tool(
+        sessions, "async def main() -> int:\n    big = ' ' * 2**34\n    return len(big)\n"
+    )
+    outcome = await runner.call_tool(sessions, None, CLIENT, "weather__probe", {})
+    limit = runner.settings.call_memory_mb
+    assert outcome.error == (
+        f"MemoryError: the tool used more memory than a call may ({limit} MB, the "
+        "call_memory_mb setting: POLYBOX_CALL_MEMORY_MB) (line 2)"
+    )
+
+
 async def test_a_call_over_the_time_limit_is_stopped_and_logged_as_timeout(
     runner: ToolRunner, sessions: Sessions
 ) -> None:

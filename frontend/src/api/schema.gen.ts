@@ -1012,6 +1012,8 @@ export interface components {
             target_kind: string | null;
             /** Target Id */
             target_id: string | null;
+            /** Target Name */
+            target_name?: string | null;
             /** Details */
             details: {
                 [key: string]: unknown;

@@ -42,7 +42,11 @@ export function Table<T>({ columns, rows, rowKey, caption, showCaption, empty, i
           {rows.map((row) => (
             <tr key={rowKey(row)} className={cx(isSelected?.(row) && "row-selected")}>
               {columns.map((column) => (
-                <td key={column.key} className={cx(column.align === "end" && "align-end", column.className)}>
+                <td
+                  key={column.key}
+                  className={cx(column.align === "end" && "align-end", column.className)}
+                  data-label={typeof column.header === "string" ? column.header : undefined}
+                >
                   {column.render(row)}
                 </td>
               ))}

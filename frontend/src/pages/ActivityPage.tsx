@@ -3,6 +3,7 @@ import { useSearchParams } from "react-router";
 
 import { type ActivityFilter, type StreamState, useActivity, useActivityStream } from "../api/activity";
 import type { ActivityOut, ActorKind } from "../api/types";
+import { summary, targetLabel } from "./activityText";
 import { Badge, type Tone } from "../components/Badge";
 import { Button } from "../components/Button";
 import { EmptyState } from "../components/EmptyState";
@@ -50,12 +51,6 @@ function filterFromParams(params: URLSearchParams): ActivityFilter {
     if (value) filter[key] = value as never;
   }
   return filter;
-}
-
-function summary(details: Record<string, unknown>): string {
-  const text = JSON.stringify(details);
-  if (text === "{}") return "";
-  return text.length > 160 ? `${text.slice(0, 159)}…` : text;
 }
 
 const STREAM_TEXT: Record<StreamState, string> = {
@@ -205,9 +200,9 @@ export function ActivityPage() {
             {
               key: "target",
               header: "Target",
-              render: (row) => [row.target_kind, row.target_id].filter(Boolean).join(" ") || "–",
+              render: (row) => targetLabel(row),
             },
-            { key: "details", header: "Details", render: (row) => <code className="details">{summary(row.details)}</code> },
+            { key: "details", header: "Details", render: (row) => <span className="details">{summary(row.details)}</span> },
           ]}
         />
       )}

@@ -105,7 +105,7 @@ export function DashboardPage() {
           <div className="stack">
             <BarChart
               label="95th percentile latency of the slowest tools"
-              bars={data.slowest_tools.map((tool) => ({ label: `${tool.server}.${tool.tool}`, value: tool.p95_ms ?? 0 }))}
+              bars={data.slowest_tools.map((tool) => ({ label: `${tool.server}__${tool.tool}`, value: tool.p95_ms ?? 0 }))}
               format={(value) => formatMs(value)}
               tone="warning"
             />
@@ -117,7 +117,7 @@ export function DashboardPage() {
                   header: "Tool",
                   render: (row) => (
                     <Link to={`/servers/${encodeURIComponent(row.server)}/tools`}>
-                      {row.server}.{row.tool}
+                      {row.server}__{row.tool}
                     </Link>
                   ),
                 },

@@ -14,10 +14,20 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from polybox.forge.errors import FieldError, InvalidInputError
+from polybox.forge.names import SEPARATOR
 from polybox.forge.pages import DEFAULT_PAGE_SIZE, Page, paginate
 from polybox.forge.schemas import Out
 from polybox.store.enums import ActorKind
-from polybox.store.models import ActivityLog
+from polybox.store.models import (
+    ActivityLog,
+    AdminUser,
+    ApiToken,
+    ExternalSource,
+    ModuleRequest,
+    NetworkRequest,
+    Server,
+    Tool,
+)
 
 ActivitySort = Literal["-created_at", "created_at"]
 
@@ -31,6 +41,8 @@ class ActivityOut(Out):
     action: str
     target_kind: str | None
     target_id: str | None
+    # What the target is called now (`weather__current`, `alice`), None once it is gone.
+    target_name: str | None = None
     details: dict[str, Any]
     created_at: datetime
 
@@ -91,7 +103,8 @@ async def list_activity(
         query = query.order_by(ActivityLog.created_at, ActivityLog.id)
     else:
         query = query.order_by(ActivityLog.created_at.desc(), ActivityLog.id.desc())
-    return await paginate(session, query, activity_out, page=page, page_size=page_size)
+    found = await paginate(session, query, activity_out, page=page, page_size=page_size)
+    return found.model_copy(update={"items": await _named(session, found.items)})
 
 
 async def activity_after(
@@ -100,12 +113,53 @@ async def activity_after(
     """Matching rows with an id above `after_id`, oldest first, at most `limit`."""
     query = where.apply(select(ActivityLog).where(ActivityLog.id > after_id))
     rows = await session.scalars(query.order_by(ActivityLog.id).limit(limit))
-    return [activity_out(row) for row in rows]
+    return await _named(session, [activity_out(row) for row in rows])
 
 
 async def latest_activity_id(session: AsyncSession) -> int:
     """The highest activity id so far (0 when there is none): where a live feed starts."""
     return int(await session.scalar(select(func.max(ActivityLog.id))) or 0)
+
+
+# How each kind of target is named: its row's name column (a tool's is `<server>__<tool>`).
+_TARGET_NAMES: dict[str, tuple[Any, Any]] = {
+    "server": (Server.id, Server.name),
+    "admin": (AdminUser.id, AdminUser.username),
+    "api_token": (ApiToken.id, ApiToken.name),
+    "external_source": (ExternalSource.id, ExternalSource.name),
+    "module_request": (ModuleRequest.id, ModuleRequest.module),
+    "network_request": (NetworkRequest.id, NetworkRequest.host),
+}
+
+
+async def _named(session: AsyncSession, items: list[ActivityOut]) -> list[ActivityOut]:
+    """`items` with their targets' current names: one query per kind of target on the page."""
+    wanted: dict[str, set[int]] = {}
+    for item in items:
+        if item.target_kind and item.target_id and item.target_id.isdigit():
+            wanted.setdefault(item.target_kind, set()).add(int(item.target_id))
+    names: dict[tuple[str, str], str] = {}
+    for kind, ids in wanted.items():
+        if kind == "tool":
+            query = (
+                select(Tool.id, Server.name + SEPARATOR + Tool.name)
+                .join(Server, Tool.server_id == Server.id)
+                .where(Tool.id.in_(ids))
+            )
+        elif kind in _TARGET_NAMES:
+            key, name = _TARGET_NAMES[kind]
+            query = select(key, name).where(key.in_(ids))
+        else:
+            continue
+        names.update(
+            ((kind, str(row_id)), str(name)) for row_id, name in await session.execute(query)
+        )
+    return [
+        item.model_copy(
+            update={"target_name": names.get((item.target_kind or "", item.target_id or ""))}
+        )
+        for item in items
+    ]
 
 
 def _representable(value: datetime) -> bool:

@@ -246,15 +246,23 @@ class ToolRunner:
         except PoolBusyError as exc:
             raise UnavailableError(f"the sandbox is busy ({exc}); try again shortly") from None
 
-    @staticmethod
     async def _explained(
-        sessions: async_sessionmaker[AsyncSession], result: RunResult
+        self, sessions: async_sessionmaker[AsyncSession], result: RunResult
     ) -> RunResult:
-        """A ModuleNotFoundError on an approved module not installed (yet) says so and what to do.
+        """Errors that need polybox's context to be useful, explained.
 
-        Looked up only on that error, so the hot path never reads the store for it.
+        A MemoryError (which carries no message) says which limit it hit. A ModuleNotFoundError
+        on an approved module not installed (yet) says so and what to do; the store is read only
+        on that error, so the hot path never reads it.
         """
         error = result.error
+        if error is not None and error.type == "MemoryError" and not error.message.strip():
+            limit = self.settings.call_memory_mb
+            message = (
+                f"the tool used more memory than a call may ({limit} MB, the call_memory_mb "
+                "setting: POLYBOX_CALL_MEMORY_MB)"
+            )
+            return dataclasses.replace(result, error=dataclasses.replace(error, message=message))
         if error is None or error.type != "ModuleNotFoundError":
             return result
         try:

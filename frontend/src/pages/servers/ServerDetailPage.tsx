@@ -9,6 +9,7 @@ import { Tabs } from "../../components/Tabs";
 import { ExternalTab } from "./ExternalTab";
 import { LogsTab } from "./LogsTab";
 import { NetworkTab } from "./NetworkTab";
+import { PowerButton } from "./PowerButton";
 import { SecretsTab } from "./SecretsTab";
 import { SettingsTab } from "./SettingsTab";
 import { ToolCounts } from "./ToolCounts";
@@ -49,6 +50,7 @@ export function ServerDetailPage() {
             {data.description && <span> — {data.description}</span>}
           </span>
         }
+        actions={<PowerButton server={data} />}
       />
       {/* flushSync: the URL (the selected tab) must follow each arrow key at once, not in a transition. */}
       <Tabs

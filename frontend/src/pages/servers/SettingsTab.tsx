@@ -1,9 +1,8 @@
 import { useState } from "react";
 import { useNavigate } from "react-router";
 
-import { useDeleteServer, useServerPower, useUpdateServer } from "../../api/servers";
+import { useDeleteServer, useUpdateServer } from "../../api/servers";
 import type { ServerOut } from "../../api/types";
-import { StatusBadge } from "../../components/Badge";
 import { Button } from "../../components/Button";
 import { Dialog } from "../../components/Dialog";
 import { ErrorBanner, SuccessBanner } from "../../components/ErrorBanner";
@@ -36,28 +35,6 @@ function DescriptionForm({ server }: { server: ServerOut }) {
       {update.isSuccess && <SuccessBanner>Description saved.</SuccessBanner>}
       {update.isError && <ErrorBanner error={update.error} />}
     </form>
-  );
-}
-
-function Power({ server }: { server: ServerOut }) {
-  const power = useServerPower(server.name);
-  const running = server.status === "running";
-  return (
-    <section className="card stack" aria-labelledby="power-title">
-      <h3 id="power-title">Status</h3>
-      <p>
-        <StatusBadge status={server.status} />{" "}
-        {running
-          ? "Clients see and call this server's approved tools."
-          : "Stopped: clients see none of this server's tools until it is started."}
-      </p>
-      <div className="button-row">
-        <Button busy={power.isPending} onClick={() => power.mutate(running ? "stop" : "start")}>
-          {running ? "Stop server" : "Start server"}
-        </Button>
-      </div>
-      {power.isError && <ErrorBanner error={power.error} />}
-    </section>
   );
 }
 
@@ -120,7 +97,6 @@ export function SettingsTab({ server }: { server: ServerOut }) {
   return (
     <div className="stack">
       <DescriptionForm server={server} />
-      <Power server={server} />
       <section className="card stack" aria-labelledby="export-title">
         <h3 id="export-title">Export</h3>
         <p>A signed file with this server's tools and their versions, to import here or elsewhere. Secret values are never included.</p>
