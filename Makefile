@@ -18,7 +18,7 @@ UI_SOURCES := $(shell find $(UI_DIR) -type f -not -path '$(UI_DIR)/node_modules/
 	-not -name '*.tsbuildinfo' 2>/dev/null)
 NPM := cd $(UI_DIR) && npm
 
-.PHONY: install run test lint typecheck pytest lock docs ui ui-check node clean dotnet-check
+.PHONY: install run test lint typecheck pytest lock docs ui ui-check node clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -69,6 +69,7 @@ test: lint typecheck ui-check pytest
 # polybox's own C# (compile server, snippet runner): formatting as `dotnet format` wants it
 # (warnings are errors in the build itself), then the compile server's xunit tests.
 DOTNET_SOURCES := src/polybox/sandbox/dotnet/csharp
+.PHONY: dotnet-check
 dotnet-check:
 	dotnet format $(DOTNET_SOURCES)/Polybox.Dotnet.slnx --verify-no-changes
 	dotnet test $(DOTNET_SOURCES)/Compiler.Tests --nologo
