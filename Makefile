@@ -79,6 +79,13 @@ ui-check: $(UI_MODULES)
 	$(NPM) run lint
 	$(NPM) test
 
+# polybox's own C# (compile server, snippet runner): formatting as `dotnet format` wants it
+# (warnings are errors in the build itself), then the compile server's xunit tests.
+DOTNET_SOURCES := src/polybox/sandbox/dotnet/csharp
+dotnet-check:
+	dotnet format $(DOTNET_SOURCES)/Polybox.Dotnet.slnx --verify-no-changes
+	dotnet test $(DOTNET_SOURCES)/Compiler.Tests --nologo
+
 run: install ui
 	$(BIN)/polybox serve --host $(HOST) --port $(PORT)
 
@@ -94,14 +101,7 @@ typecheck: install-dev
 pytest: install-dev ui conformance
 	$(BIN)/pytest --cov --cov-report=term
 
-test: lint typecheck ui-check pytest
-
-# polybox's own C# (compile server, snippet runner): formatting as `dotnet format` wants it
-# (warnings are errors in the build itself), then the compile server's xunit tests.
-DOTNET_SOURCES := src/polybox/sandbox/dotnet/csharp
-dotnet-check:
-	dotnet format $(DOTNET_SOURCES)/Polybox.Dotnet.slnx --verify-no-changes
-	dotnet test $(DOTNET_SOURCES)/Compiler.Tests --nologo
+test: lint typecheck ui-check dotnet-check pytest
 
 docs: install-dev
 	$(BIN)/python -m polybox.config > docs/CONFIGURATION.md

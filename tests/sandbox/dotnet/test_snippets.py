@@ -10,6 +10,7 @@ import pytest
 
 from dotnet_snippets import HELLO, OUTPUT_LIMIT, PREPARE_TIMEOUT, runner_processes
 from polybox.sandbox.dotnet import DOTNET_VERSIONS, DotnetRuntime, PackageRef
+from polybox.sandbox.dotnet.compiler import CompilerLimits, CompileServer
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(PREPARE_TIMEOUT)]
 
@@ -82,6 +83,7 @@ async def test_a_runtime_exception_comes_back_with_its_stack_trace(
     assert result.exit_code not in (0, None)
     assert "System.InvalidOperationException: boom" in result.stderr
     assert "Program.cs:line 1" in result.stderr
+    assert "System.Reflection" not in result.stderr  # the runner adds no frames of its own
     assert result.runtime.startswith(".NET 9.")
 
 
@@ -145,3 +147,19 @@ async def test_a_compile_server_that_dies_is_started_again(dotnet: DotnetRuntime
     result = await dotnet.run_snippet(HELLO, "10", [], 30)
     assert (result.outcome, result.stdout) == ("ok", "hello\n")
     assert server.pid not in (None, first)
+
+
+async def test_a_compile_server_grown_past_its_limit_is_replaced_after_answering(
+    dotnet: DotnetRuntime,
+) -> None:
+    toolchain = await dotnet.toolchain("10")
+    limits = CompilerLimits(memory_mb=1024, recycle_mb=1, timeout_s=60)  # always "too big"
+    server = CompileServer(dotnet.backend, dotnet.layout, toolchain, limits)
+    try:
+        first = await server.compile("1 + 1", [])
+        assert first.assembly is not None
+        assert not server.running  # replaced after its answer
+        second = await server.compile("2 + 2", [])
+        assert second.assembly is not None
+    finally:
+        await server.close()

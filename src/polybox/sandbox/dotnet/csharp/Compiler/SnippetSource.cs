@@ -2,6 +2,7 @@ using System.Text;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Text;
 
 namespace Polybox.Compiler;
 
@@ -69,14 +70,12 @@ internal static class SnippetSource
         SyntaxTree tree, ExpressionStatementSyntax statement, bool hasValue, CSharpParseOptions options)
     {
         string text = tree.GetText().ToString();
-        TextSpanInfo span = new(statement.Expression.Span.Start, statement.Expression.Span.End);
+        TextSpan span = statement.Expression.Span;
         string expression = text[span.Start..span.End];
         string replacement = hasValue ? $"{ShowMethod}({expression});" : $"{expression};";
         string rewritten = text[..span.Start] + replacement + text[span.End..];
         return CSharpSyntaxTree.ParseText(rewritten, options, tree.FilePath, Encoding.UTF8);
     }
-
-    private readonly record struct TextSpanInfo(int Start, int End);
 
     private static int IndexOf(SyntaxList<MemberDeclarationSyntax> members, Func<MemberDeclarationSyntax, bool> test)
     {

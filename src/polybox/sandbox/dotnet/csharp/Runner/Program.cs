@@ -35,17 +35,48 @@ internal static class Program
         Assembly snippet = AssemblyLoadContext.Default.LoadFromAssemblyPath(Path.GetFullPath(args[0]));
         MethodInfo entry = snippet.EntryPoint
             ?? throw new InvalidOperationException("the snippet has no entry point");
-        object?[] parameters = entry.GetParameters().Length == 0 ? [] : [Array.Empty<string>()];
-        // DoNotWrapExceptions: an exception the snippet leaves unhandled reaches the runtime as
-        // it would from any program's Main (message, stack trace, abort).
-        object? result = entry.Invoke(null, BindingFlags.DoNotWrapExceptions, null, parameters, null);
-        if (result is Task task)
-        {
-            task.GetAwaiter().GetResult();
-            result = task.GetType().GetProperty("Result")?.GetValue(task);
-        }
+        int exitCode = EntryPoint.Invoke(entry);
         Console.Out.Flush();
-        return result is int code ? code : Environment.ExitCode;
+        return exitCode;
+    }
+}
+
+/// <summary>
+/// Calls a program's entry point through a delegate, not MethodInfo.Invoke: an exception it leaves
+/// unhandled reaches the runtime as from any program's Main, with no reflection frames in its
+/// stack trace.
+/// </summary>
+internal static class EntryPoint
+{
+    public static int Invoke(MethodInfo entry)
+    {
+        string[] args = [];
+        bool takesArgs = entry.GetParameters().Length == 1;
+        Type returns = entry.ReturnType;
+        if (returns == typeof(int))
+        {
+            return takesArgs ? entry.CreateDelegate<Func<string[], int>>()(args) : entry.CreateDelegate<Func<int>>()();
+        }
+        if (returns == typeof(Task<int>))
+        {
+            Task<int> task = takesArgs ? entry.CreateDelegate<Func<string[], Task<int>>>()(args) : entry.CreateDelegate<Func<Task<int>>>()();
+            return task.GetAwaiter().GetResult();
+        }
+        if (returns == typeof(Task))
+        {
+            Task task = takesArgs ? entry.CreateDelegate<Func<string[], Task>>()(args) : entry.CreateDelegate<Func<Task>>()();
+            task.GetAwaiter().GetResult();
+            return Environment.ExitCode;
+        }
+        if (takesArgs)
+        {
+            entry.CreateDelegate<Action<string[]>>()(args);
+        }
+        else
+        {
+            entry.CreateDelegate<Action>()();
+        }
+        return Environment.ExitCode;
     }
 }
 
