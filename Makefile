@@ -7,6 +7,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8765
+# pytest runs its tests on this many processes (pytest-xdist); each test stands alone.
+PYTEST_WORKERS ?= 2
 
 # Two locks made from pyproject.toml, the one source of truth: dev.txt is everything `make test`
 # needs; runtime.txt is what serving needs, pinned to the same versions (it is compiled with
@@ -99,7 +101,7 @@ typecheck: install-dev
 # The browser tests (tests/browser) drive the built UI in Debian's Chromium; tests/conformance
 # runs the MCP conformance suite.
 pytest: install-dev ui conformance
-	$(BIN)/pytest --cov --cov-report=term
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --cov --cov-report=term
 
 test: lint typecheck ui-check dotnet-check pytest
 
