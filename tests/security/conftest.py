@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -25,7 +25,15 @@ from polybox.config import Settings
 from polybox.sandbox.box import Box, BoxSpec, Limits
 from polybox.sandbox.bwrap import BwrapBackend, boxes_dir
 from polybox.sandbox.capabilities import bwrap_config
+from sandbox.egress_servers import Server, http_server
 from security.box_attacks import HOST_MARKER, MARKER_VALUE
+
+
+@pytest.fixture
+def server() -> Iterator[Server]:
+    """A real HTTP server on loopback: what the attacks try to reach or flood the broker with."""
+    with http_server() as running:
+        yield running
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from polybox.sandbox.dotnet import (
     parse_package_ref,
 )
 from polybox.sandbox.dotnet.restore import project_xml
-from sandbox.egress_servers import Server, http_server
+from sandbox.egress_servers import Server
 from security.box_attacks import HOST_MARKER, MARKER_VALUE
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(PREPARE_TIMEOUT)]
@@ -90,12 +90,6 @@ Console.WriteLine(Directory.Exists("/work") || Directory.Exists("/root/.nuget"))
     assert HOST_MARKER not in result.stdout
     assert f"{HOST_FILE}: DirectoryNotFoundException" in result.stdout
     assert result.stdout.endswith("False\n")
-
-
-@pytest.fixture
-def server() -> Iterator[Server]:
-    with http_server() as running:
-        yield running
 
 
 async def test_httpclient_to_127_0_0_1_does_not_reach_the_host(

@@ -9,14 +9,14 @@ memory is sampled from /proc (psutil's `rss` is the same VmRSS figure; psutil is
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from polybox.sandbox.egress import EgressPolicy
 from polybox.sandbox.python import PythonPool
-from sandbox.egress_servers import Server, http_server
+from sandbox.egress_servers import Server
 from sandbox.python.pools import bwrap_pool, returned, run
 
 pytestmark = pytest.mark.anyio
@@ -43,12 +43,6 @@ def rss_mb() -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     raise AssertionError("no VmRSS in /proc/self/status")
-
-
-@pytest.fixture
-def server() -> Iterator[Server]:
-    with http_server() as running:
-        yield running
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -10,7 +10,7 @@ import pytest
 from polybox.sandbox.egress import EgressBroker, EgressPolicy
 from polybox.sandbox.python import PythonPool
 from polybox.sandbox.python.landlock import landlock_abi
-from sandbox.egress_servers import Server, http_server
+from sandbox.egress_servers import Server
 from sandbox.python.pools import bwrap_pool, returned, run
 
 pytestmark = pytest.mark.anyio
@@ -18,12 +18,6 @@ pytestmark = pytest.mark.anyio
 REAL_IMPORT = "imp = print.__self__.__import__\n"
 # Under Landlock ABI 4+ the worker's rules refuse every TCP connect before the network is asked.
 LANDLOCK_TCP = landlock_abi() >= 4
-
-
-@pytest.fixture
-def server() -> Iterator[Server]:
-    with http_server() as running:
-        yield running
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ the worker that made the request keeps serving (real bwrap pool, real HTTP serve
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -14,7 +14,7 @@ import pytest
 from polybox.config import Settings
 from polybox.sandbox.egress import EgressPolicy
 from polybox.sandbox.python import PythonPool
-from sandbox.egress_servers import Server, http_server
+from sandbox.egress_servers import Server
 from sandbox.python.pools import bwrap_pool, returned, run
 
 pytestmark = pytest.mark.anyio
@@ -25,12 +25,6 @@ async def main(url):
     response = await http.get(url)
     return len(response.content)
 """
-
-
-@pytest.fixture
-def server() -> Iterator[Server]:
-    with http_server() as running:
-        yield running
 
 
 @pytest.fixture
