@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from forge.runner_setup import BOX, add_tool, tool_runner
 from polybox.config import Settings
-from polybox.forge.actors import admin, llm
+from polybox.forge.actors import Actor, admin, llm
 from polybox.forge.errors import (
     ForbiddenError,
     InvalidInputError,
@@ -36,6 +36,7 @@ from sandbox.python.pools import bwrap_pool
 Sessions = async_sessionmaker[AsyncSession]
 pytestmark = pytest.mark.anyio
 CLIENT = llm("claude-desktop")
+REMOTE = llm("cursor", remote=True)
 ROOT = admin("root")
 SECRET = "tok-9f8e7d6c5b4a"
 
@@ -412,28 +413,42 @@ async def main(n: int) -> int:
 '''
 
 
-async def test_unapproved_code_cannot_be_tested_while_tools_need_approval(
+async def test_a_remote_client_cannot_test_unapproved_code_while_tools_need_approval(
     runner: ToolRunner, sessions: Sessions
 ) -> None:
     await add_tool(sessions, WEATHER, status=ToolStatus.DRAFT)
-    with pytest.raises(ForbiddenError, match="test_before_approval"):
-        await runner.test_code(sessions, CLIENT, "weather", {"n": 1}, code=UNSAVED)
+    with pytest.raises(ForbiddenError, match="the test_before_approval setting"):
+        await runner.test_code(sessions, REMOTE, "weather", {"n": 1}, code=UNSAVED)
     with pytest.raises(ForbiddenError, match="polybox_request_publish"):
-        await runner.test_code(sessions, CLIENT, "weather", {"city": "x"}, tool="probe")
+        await runner.test_code(sessions, REMOTE, "weather", {"city": "x"}, tool="probe")
+
+
+async def test_a_local_client_cannot_test_unapproved_code_when_the_admin_turned_it_off(
+    runner: ToolRunner, sessions: Sessions
+) -> None:
+    await add_tool(sessions, WEATHER, status=ToolStatus.DRAFT)
+    await change_settings(sessions, local_test_before_approval=False)
+    with pytest.raises(ForbiddenError, match="the local_test_before_approval setting"):
+        await runner.test_code(sessions, CLIENT, "weather", {"n": 1}, code=UNSAVED)
 
 
 @pytest.mark.parametrize(
-    "setting", [{"test_before_approval": True}, {"tool_approval_mode": "auto_approve"}]
+    ("caller", "setting"),
+    [
+        pytest.param(CLIENT, {}, id="local-by-default"),
+        pytest.param(REMOTE, {"test_before_approval": True}, id="remote-when-allowed"),
+        pytest.param(REMOTE, {"tool_approval_mode": "auto_approve"}, id="remote-auto-approve"),
+    ],
 )
-async def test_unapproved_code_runs_when_the_admin_allows_it(
-    runner: ToolRunner, sessions: Sessions, setting: dict[str, Any]
+async def test_unapproved_code_runs_when_the_policy_allows_it(
+    runner: ToolRunner, sessions: Sessions, caller: Actor, setting: dict[str, Any]
 ) -> None:
     await add_tool(sessions, WEATHER, status=ToolStatus.DRAFT)
     await change_settings(sessions, **setting)
-    tested = await runner.test_code(sessions, CLIENT, "weather", {"n": 21}, code=UNSAVED)
+    tested = await runner.test_code(sessions, caller, "weather", {"n": 21}, code=UNSAVED)
     assert (tested.ok, tested.result, tested.stdout) == (True, 42, "doubling 21\n")
     assert tested.duration_ms > 0
-    saved = await runner.test_code(sessions, CLIENT, "weather", {"city": "Rome"}, tool="probe")
+    saved = await runner.test_code(sessions, caller, "weather", {"city": "Rome"}, tool="probe")
     assert saved.result == {"city": "Rome", "days": 1, "units": "metric"}
 
 

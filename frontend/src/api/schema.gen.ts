@@ -1390,10 +1390,16 @@ export interface components {
             log_retention_days: number;
             /**
              * Test Before Approval
-             * @description Allow polybox_test_code on code that is not approved yet.
+             * @description Allow polybox_test_code on code that is not approved yet, for every client (remote ones too).
              * @default false
              */
             test_before_approval: boolean;
+            /**
+             * Local Test Before Approval
+             * @description Allow local clients (stdio, loopback) polybox_test_code on code that is not approved yet, so the forge loop (write, test, fix, publish) works out of the box. Test runs see secrets only as stand-ins, never raw ones.
+             * @default true
+             */
+            local_test_before_approval: boolean;
             /**
              * Allowed Modules
              * @description Modules every server's tools may import.
@@ -1928,6 +1934,8 @@ export interface components {
             log_retention_days?: number | null;
             /** Test Before Approval */
             test_before_approval?: boolean | null;
+            /** Local Test Before Approval */
+            local_test_before_approval?: boolean | null;
             /** Allowed Modules */
             allowed_modules?: string[] | null;
             /** Private Hosts */

@@ -129,6 +129,7 @@ class SettingsPatch(Body):
     redact_secrets_in_output: bool | None = None
     log_retention_days: RetentionDays | None = None
     test_before_approval: bool | None = None
+    local_test_before_approval: bool | None = None
     allowed_modules: list[ModuleName] | None = None
     private_hosts: list[PrivateHost] | None = None
     alerts_enabled: bool | None = None

@@ -317,12 +317,13 @@ async def _test_source(
 def _check_test_policy(settings: ForgeSettings, actor: Actor, *, approved: bool) -> None:
     if approved or actor.is_admin or settings.tool_approval_mode != "require_approval":
         return
-    if settings.test_before_approval:
+    if settings.test_before_approval or (settings.local_test_before_approval and not actor.remote):
         return
+    setting = "test_before_approval" if actor.remote else "local_test_before_approval"
     raise ForbiddenError(
         "polybox_test_code runs only approved code while tools need an admin's approval; save "
         "the tool and ask for review with polybox_request_publish, or ask an admin to turn on "
-        "the test_before_approval setting"
+        f"the {setting} setting"
     )
 
 

@@ -96,7 +96,15 @@ class ForgeSettings(BaseModel):
         description="Execution and activity logs older than this are deleted.",
     )
     test_before_approval: bool = Field(
-        default=False, description="Allow polybox_test_code on code that is not approved yet."
+        default=False,
+        description="Allow polybox_test_code on code that is not approved yet, for every client "
+        "(remote ones too).",
+    )
+    local_test_before_approval: bool = Field(
+        default=True,
+        description="Allow local clients (stdio, loopback) polybox_test_code on code that is not "
+        "approved yet, so the forge loop (write, test, fix, publish) works out of the box. Test "
+        "runs see secrets only as stand-ins, never raw ones.",
     )
     allowed_modules: list[ModuleName] = Field(
         default_factory=lambda: sorted(DEFAULT_ALLOWED_MODULES),
@@ -190,6 +198,7 @@ _BALANCED = {
         "remote_tool_editing",
         "redact_secrets_in_output",
         "test_before_approval",
+        "local_test_before_approval",
     )
 }
 PROFILES: dict[str, SettingsProfile] = {
@@ -199,12 +208,13 @@ PROFILES: dict[str, SettingsProfile] = {
             name="strict",
             description="An admin approves every tool, module and host; remote clients may not "
             "use the management tools; nothing unapproved is run, even as a test.",
-            settings=_BALANCED | {"remote_tool_editing": "none"},
+            settings=_BALANCED
+            | {"remote_tool_editing": "none", "local_test_before_approval": False},
         ),
         SettingsProfile(
             name="balanced",
-            description="The defaults: an admin approves tools, modules and hosts; remote "
-            "clients may build tools for review.",
+            description="The defaults: an admin approves tools, modules and hosts; local "
+            "clients may test code before approval; remote clients may build tools for review.",
             settings=_BALANCED,
         ),
         SettingsProfile(

@@ -33,6 +33,7 @@ const SETTING_NAMES: Record<string, string> = {
   redact_secrets_in_output: "Redact secrets",
   log_retention_days: "Keep logs (days)",
   test_before_approval: "Test before approval",
+  local_test_before_approval: "Local test before approval",
   allowed_modules: "Allowed modules",
   private_hosts: "Private hosts",
 };
@@ -181,7 +182,16 @@ function PolicyForm({ saved, update }: { saved: ForgeSettings; update: ReturnTyp
           checked={draft.test_before_approval}
           onChange={(event) => set("test_before_approval", event.target.checked)}
         />
-        Let LLMs test code that is not approved yet (polybox_test_code)
+        Let every LLM, remote ones too, test code that is not approved yet (polybox_test_code)
+      </label>
+      <label className="checkbox">
+        <input
+          type="checkbox"
+          checked={draft.local_test_before_approval}
+          onChange={(event) => set("local_test_before_approval", event.target.checked)}
+        />
+        Let local clients (stdio, this machine) test code that is not approved yet; remote clients
+        follow the setting above
       </label>
       <TextField
         label={SETTING_NAMES.log_retention_days}

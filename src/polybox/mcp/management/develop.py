@@ -94,7 +94,9 @@ TOOLS: list[ManagementTool[Any]] = [
         "polybox_test_code",
         "Run a saved tool's code, or unsaved code, with arguments in the sandbox (with the "
         "server's secrets and allowed hosts). Returns the result, stdout, duration and error "
-        "detail. Unapproved code runs only if the admin enabled testing before approval.",
+        "detail. Unapproved code runs for local clients (stdio, loopback) unless the admin "
+        "turned that off, and for remote clients only if the admin enabled testing before "
+        "approval; secrets are stand-ins either way.",
         TestCode,
         _test,
         output=TestCodeResult,
