@@ -26,7 +26,7 @@ class Out(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-# --- servers, secrets, requests (helper A) ----------------------------------------------------
+# --- servers, secrets, requests ---------------------------------------------------------------
 
 
 class ServerOut(Out):
@@ -98,7 +98,7 @@ class AllowedModulesOut(Out):
     effective: list[str]
 
 
-# --- code analysis, tools and versions (helper B) ---------------------------------------------
+# --- code analysis, tools and versions --------------------------------------------------------
 
 
 class CodeIssue(Out):
@@ -224,7 +224,7 @@ class ToolStatusOut(Out):
     disallowed_hosts: list[str]
 
 
-# --- tool calls, test runs and execution logs (helper C) --------------------------------------
+# --- tool calls, test runs and execution logs -------------------------------------------------
 
 
 class CallOutcome(Out):

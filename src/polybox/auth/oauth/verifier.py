@@ -2,9 +2,8 @@
 
 Both become the SDK's `AccessToken`, bound to this server's resource, so the SDK's bearer
 middleware (with `resource_server_url`) refuses a token issued for any other audience. What the
-MCP surface may rely on (client id, subject, scopes, claims) is written down in
-/work/notes/OAUTH.md and in `OAuthConfig`'s docs: `claims["token_kind"]` is `oauth` or
-`api_token`.
+MCP surface may rely on (client id, subject, scopes, claims) is written down in `OAuthConfig`'s
+docs: `claims["token_kind"]` is `oauth` or `api_token`.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-/** Test helpers for H2's pages: a fetch that answers by route, and providers around a page. */
+/** Test helpers for the server pages: a fetch that answers by route, and providers around a page. */
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { render } from "@testing-library/react";
 import { MemoryRouter } from "react-router";
