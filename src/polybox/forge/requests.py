@@ -27,7 +27,7 @@ from polybox.forge.errors import (
     NotFoundError,
 )
 from polybox.forge.names import description_problem
-from polybox.forge.pages import DEFAULT_PAGE_SIZE, Page, check_page
+from polybox.forge.pages import DEFAULT_PAGE_SIZE, Page, check_page, paginate
 from polybox.forge.schemas import AllowedModulesOut, RequestKind, RequestOut, RequestState
 from polybox.forge.servers import extend_server_list, find_server
 from polybox.forge.settings import get_settings, grant_global_modules
@@ -257,22 +257,22 @@ async def list_module_installs(
 ) -> Page[RequestOut]:
     """Approved module requests and their installs (installing, installed, failed), newest first."""
     check_page(page, page_size)
-    installs = select(ModuleRequest).where(ModuleRequest.install_state.is_not(None))
-    total = int(await session.scalar(select(func.count()).select_from(installs.subquery())) or 0)
-    rows = (
-        await session.scalars(
-            installs.order_by(ModuleRequest.decided_at.desc(), ModuleRequest.id.desc())
-            .limit(page_size)
-            .offset((page - 1) * page_size)
-        )
-    ).all()
+    installs = (
+        select(ModuleRequest)
+        .where(ModuleRequest.install_state.is_not(None))
+        .order_by(ModuleRequest.decided_at.desc(), ModuleRequest.id.desc())
+    )
+    rows: list[ModuleRequest] = []
+
+    def keep(row: ModuleRequest) -> int:
+        rows.append(row)
+        return row.id
+
+    listed = await paginate(session, installs, keep, page=page, page_size=page_size)
     names = await _server_names(session, (row.server_id for row in rows))
     return Page[RequestOut](
         items=[_out(row, None, names.get(row.server_id or 0)) for row in rows],
-        total=total,
-        page=page,
-        page_size=page_size,
-        pages=(total + page_size - 1) // page_size,
+        **listed.model_dump(exclude={"items"}),
     )
 
 
