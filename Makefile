@@ -37,7 +37,7 @@ CONFORMANCE_DIR := tests/conformance
 CONFORMANCE_MODULES := $(CONFORMANCE_DIR)/node_modules/.package-lock.json
 
 .PHONY: install install-dev run test lint typecheck pytest lock docs ui ui-check node conformance \
-	dotnet-check clean
+	dotnet-check dotnet-test-prepare clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -98,9 +98,18 @@ lint: install-dev
 typecheck: install-dev
 	$(BIN)/mypy
 
+# The .NET tests share one prepared data dir (tests/dotnet_snippets.py). Preparing it here, before
+# pytest, shows the minutes a new machine spends downloading runtimes, and lets every .NET test
+# keep the suite's short per-test timeout.
+TEST_DOTNET_DIR ?= /var/tmp/polybox-dotnet-tests
+export POLYBOX_TEST_DOTNET_DIR := $(TEST_DOTNET_DIR)
+
+dotnet-test-prepare: install-dev
+	POLYBOX_DATA_DIR=$(TEST_DOTNET_DIR) $(BIN)/polybox dotnet prepare
+
 # The browser tests (tests/browser) drive the built UI in Debian's Chromium; tests/conformance
 # runs the MCP conformance suite.
-pytest: install-dev ui conformance
+pytest: install-dev ui conformance dotnet-test-prepare
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --cov --cov-report=term
 
 test: lint typecheck ui-check dotnet-check pytest

@@ -2,8 +2,9 @@
 
 `polybox dotnet prepare` takes minutes on a new machine, so the data dir is a stable one
 (POLYBOX_TEST_DOTNET_DIR, default /var/tmp/polybox-dotnet-tests): later sessions find the
-toolchains current and skip the builds. Without the .NET SDK every test using it is skipped
-with a loud reason.
+toolchains current and skip the builds; `make pytest` prepares it before the tests start
+(`make dotnet-test-prepare`). Without the .NET SDK every test using it is skipped with a loud
+reason.
 """
 
 from __future__ import annotations
@@ -18,13 +19,28 @@ import pytest
 from polybox.config import Settings
 from polybox.sandbox.backends import create_backend
 from polybox.sandbox.dotnet import DOTNET_VERSIONS, DotnetConfig, DotnetRuntime
-from polybox.sandbox.dotnet.toolchains import prepare
+from polybox.sandbox.dotnet.toolchains import (
+    compiler_ready,
+    dotnet_layout,
+    load_toolchain,
+    prepare,
+)
 
 DATA_DIR = Path(os.environ.get("POLYBOX_TEST_DOTNET_DIR", "/var/tmp/polybox-dotnet-tests"))
 OUTPUT_LIMIT = 65536
 HELLO = 'Console.WriteLine("hello");'
-PREPARE_TIMEOUT = 900
-"""pytest-timeout for .NET tests: the first one may wait for `prepare` (each is seconds)."""
+
+
+def _prepared() -> bool:
+    if shutil.which("dotnet") is None:
+        return False
+    layout = dotnet_layout(DATA_DIR)
+    return compiler_ready(layout) and all(load_toolchain(layout, v) for v in DOTNET_VERSIONS)
+
+
+PREPARE_TIMEOUT = 120 if _prepared() else 900
+"""pytest-timeout for .NET tests: the suite's own when the data dir is prepared (each test takes
+seconds), else long enough for the first one to wait for `prepare`."""
 
 
 def dotnet_settings() -> Settings:
