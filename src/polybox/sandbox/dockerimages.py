@@ -36,6 +36,7 @@ NUGET_CONFIG = "NuGet.Config"
 OUTPUT_TAIL = 20
 """Lines of build output a failed step's error quotes."""
 _STEP = re.compile(r"Step (\d+)/(\d+) : (.*)")
+_BUILDER_NOISE = re.compile(r"---> |Removing intermediate container ")
 
 Progress = Callable[[str, int, int], None]
 """Called with (what is happening, steps done, steps in all)."""
@@ -163,7 +164,7 @@ def follow_build(
                 step, steps, instruction = int(match[1]), int(match[2]), match[3]
                 report(instruction[:60], step - 1)
                 tail.clear()
-            elif line.strip():
+            elif line.strip() and not _BUILDER_NOISE.match(line.strip()):
                 tail.append(line.rstrip())
     if failure is not None:
         raise failure
