@@ -25,6 +25,7 @@ from docker import APIClient
 
 from polybox import __version__
 from polybox.sandbox.box import BoxError
+from polybox.sandbox.docker import INSTANCE_LABEL
 from polybox.sandbox.dockerapi import call
 
 SDK_TAGS: Mapping[str, str] = {"8": "8.0.412", "9": "9.0.302", "10": "10.0.401"}
@@ -111,7 +112,7 @@ async def build_images(
     tags = []
     for index, version in enumerate(versions):
         tag = workspace_image(version)
-        labels = {DOTNET_LABEL: version, "polybox.instance": instance, VERSION_LABEL: __version__}
+        labels = {DOTNET_LABEL: version, INSTANCE_LABEL: instance, VERSION_LABEL: __version__}
 
         def report(step: str, done: int, version: str = version, index: int = index) -> None:
             progress(f".NET {version}: {step}", index * per_image + done, len(versions) * per_image)
