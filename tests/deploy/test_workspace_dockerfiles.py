@@ -97,6 +97,10 @@ def test_nuget_reads_only_the_read_only_package_folder(image: tuple[str, Stage])
         entries = list(found)
         assert [entry.tag for entry in entries] == ["clear", "add"]
         assert entries[1].get("value") == "/nuget"
+    # the user-level config the CLI creates on first use brings nuget.org: disabled machine-wide
+    disabled = config.find("disabledPackageSources")
+    assert disabled is not None
+    assert [(e.get("key"), e.get("value")) for e in disabled] == [("nuget.org", "true")]
     assert b"/nuget" in build_context(version)
 
 
