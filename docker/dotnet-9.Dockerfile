@@ -14,7 +14,8 @@ RUN apt-get update \
     && install --directory --mode=0755 /nuget /etc/opt/NuGet/Config
 # NuGet never reaches a network: /nuget is the only package source and the fallback folder.
 COPY NuGet.Config /etc/opt/NuGet/Config/polybox.config
-# No telemetry, first-run work or diagnostics port; NuGet's writable folders live on the tmpfs.
+# No telemetry, first-run work or diagnostics port; the CLI's and NuGet's writable folders live on
+# the tmpfs, not in /workspace.
 # DOTNET_ROLL_FORWARD is never set: an app runs on the runtime of its own version or not at all.
 ENV DOTNET_CLI_TELEMETRY_OPTOUT=1 \
     DOTNET_NOLOGO=1 \
@@ -22,6 +23,7 @@ ENV DOTNET_CLI_TELEMETRY_OPTOUT=1 \
     DOTNET_GENERATE_ASPNET_CERTIFICATE=false \
     DOTNET_ADD_GLOBAL_TOOLS_TO_PATH=false \
     DOTNET_EnableDiagnostics=0 \
+    DOTNET_CLI_HOME=/tmp/dotnet-home \
     NUGET_PACKAGES=/tmp/nuget/packages \
     NUGET_HTTP_CACHE_PATH=/tmp/nuget/http-cache \
     HOME=/workspace

@@ -81,8 +81,9 @@ def test_no_image_sets_roll_forward_and_telemetry_is_off(image: tuple[str, Stage
     assert env["DOTNET_CLI_TELEMETRY_OPTOUT"] == "1"
     assert env["DOTNET_NOLOGO"] == "1"
     assert env["DOTNET_EnableDiagnostics"] == "0"
-    # NuGet's writable folders are on the Box's tmpfs: the root is read-only.
-    assert env["NUGET_PACKAGES"].startswith("/tmp/")
+    # The CLI's and NuGet's writable folders are on the Box's tmpfs: the root is read-only.
+    for name in ("DOTNET_CLI_HOME", "NUGET_PACKAGES", "NUGET_HTTP_CACHE_PATH"):
+        assert env[name].startswith("/tmp/"), name
 
 
 def test_nuget_reads_only_the_read_only_package_folder(image: tuple[str, Stage]) -> None:
