@@ -36,8 +36,8 @@ NPM := cd $(UI_DIR) && npm
 CONFORMANCE_DIR := tests/conformance
 CONFORMANCE_MODULES := $(CONFORMANCE_DIR)/node_modules/.package-lock.json
 
-.PHONY: install install-dev run test lint typecheck pytest lock docs ui ui-check node conformance \
-	dotnet-check dotnet-test-prepare clean
+.PHONY: install install-dev run test lint typecheck pytest lock docs dockerfiles ui ui-check node \
+	conformance dotnet-check dotnet-test-prepare clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -116,6 +116,10 @@ test: lint typecheck ui-check dotnet-check pytest
 
 docs: install-dev
 	$(BIN)/python -m polybox.config > docs/CONFIGURATION.md
+
+# docker/dotnet-<version>.Dockerfile: renderings of the one workspace-image template (a test checks).
+dockerfiles: install-dev
+	$(BIN)/python -m polybox.sandbox.dockerimages docker
 
 # Regenerate both locks after changing dependencies in pyproject.toml. uv resolves for the platform
 # polybox serves on (CPython 3.11, x86_64 Linux, glibc 2.36 as in Debian 12) and follows pip's own

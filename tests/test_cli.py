@@ -8,6 +8,7 @@ import pwd
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,9 @@ import pytest
 from polybox import __version__
 from polybox.cli import main
 from polybox.instance import Instance
+from polybox.sandbox.docker import instance_id
+from polybox.sandbox.dockerimages import render_dockerfile, step_count
+from sandbox.docker_engine import served_engine
 
 EXIT_USAGE = 2
 
@@ -236,3 +240,78 @@ def test_doctor_without_fix_does_not_create_the_sandbox_user(tmp_path: Path) -> 
         for line in result.stdout.splitlines()
     )
     assert result.returncode == 1
+
+
+@pytest.fixture
+def images_cli(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Callable[..., tuple[int, str, str]]:
+    """`polybox images ...` in this process (its start-up dominates a subprocess's time here)."""
+    for name in [name for name in os.environ if name.startswith("POLYBOX_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("POLYBOX_DATA_DIR", str(tmp_path))
+
+    def run(*args: str, engine: str) -> tuple[int, str, str]:
+        monkeypatch.setenv("DOCKER_HOST", engine)
+        code = main(["images", *args])
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    return run
+
+
+def test_images_build_builds_each_version_on_the_engine_with_a_progress_bar(
+    tmp_path: Path, images_cli: Callable[..., tuple[int, str, str]]
+) -> None:
+    """The Docker engine is served on loopback (none runs here): see sandbox/docker_engine.py."""
+    with served_engine() as engine:
+        code, out, err = images_cli("build", "--versions", "8,10", engine=engine.address)
+    assert code == 0, err
+    assert out.splitlines() == ["polybox-dotnet-workspace:8", "polybox-dotnet-workspace:10"]
+    total = 2 * step_count(render_dockerfile("8"))
+    progress = err.splitlines()
+    assert progress[0] == (
+        f"[{'.' * 30}] 0/{total} .NET 8: FROM mcr.microsoft.com/dotnet/sdk:8.0.412"
+    )
+    assert progress[-1] == f"[{'#' * 30}] {total}/{total} .NET 10: built"
+    instances = [build.labels["polybox.instance"] for build in engine.builds]
+    assert instances == [instance_id(tmp_path)] * 2
+
+
+def test_images_build_without_an_engine_names_the_fix_in_one_line(
+    tmp_path: Path, images_cli: Callable[..., tuple[int, str, str]]
+) -> None:
+    address = f"unix://{tmp_path}/docker.sock"
+    code, _, err = images_cli("build", engine=address)
+    assert code == EXIT_USAGE
+    assert err == (
+        f"polybox: Docker engine not reachable at {address}: No such file or directory; start "
+        "it, or point DOCKER_HOST at the engine the docker backend uses\n"
+    )
+
+
+def test_images_build_refuses_an_unknown_version_in_one_line(
+    images_cli: Callable[..., tuple[int, str, str]],
+) -> None:
+    code, _, err = images_cli("build", "--versions", "8,7", engine="unix:///nonexistent")
+    assert (code, err) == (
+        EXIT_USAGE,
+        "polybox: no workspace image for .NET 7: choose from 8, 9, 10\n",
+    )
+
+
+def test_images_build_shows_the_failed_steps_output(
+    images_cli: Callable[..., tuple[int, str, str]],
+) -> None:
+    with served_engine() as engine:
+        engine.fail_step = 2
+        engine.step_output = ["E: Unable to locate package tini"]
+        code, _, err = images_cli("build", "--versions", "9", engine=engine.address)
+    assert code == EXIT_USAGE
+    headline, *output = err.splitlines()[-3:]
+    steps = step_count(render_dockerfile("9"))
+    assert headline.startswith(
+        f"polybox: building polybox-dotnet-workspace:9 failed at step 2/{steps} (RUN apt-get"
+    )
+    assert headline.endswith("returned a non-zero code: 100")
+    assert output == ["last output:", "E: Unable to locate package tini"]

@@ -1,4 +1,4 @@
-"""The `polybox` command: serve, stdio, doctor, dotnet, db, admin, export, import, version.
+"""The `polybox` command: serve, stdio, doctor, dotnet, images, db, admin, export, import, version.
 
 A surface: each subcommand turns its arguments into one call of a lower layer and prints the
 answer. Problems the user can fix (a bad setting, an unreachable database) end in one line on
@@ -25,6 +25,10 @@ from polybox.forge.errors import ForgeError
 from polybox.forge.transfer import ImportResult, export_servers, import_document
 from polybox.forge.unit import transaction
 from polybox.instance import Instance
+from polybox.sandbox.box import BoxError
+from polybox.sandbox.docker import instance_id
+from polybox.sandbox.dockerapi import connect
+from polybox.sandbox.dockerimages import build_images, check_versions
 from polybox.sandbox.dotnet import DOTNET_VERSIONS, DotnetError
 from polybox.sandbox.dotnet.toolchains import prepare
 from polybox.server import serve, stdio
@@ -72,8 +76,13 @@ def progress_bar(stream: TextIO) -> Callable[[str, int, int], None]:
     return show
 
 
+def _versions(args: argparse.Namespace) -> list[str]:
+    """The .NET versions of a `--versions 8,9,10` option."""
+    return [part.strip() for part in args.versions.split(",") if part.strip()]
+
+
 def _dotnet_prepare(args: argparse.Namespace, settings: Settings) -> int:
-    versions = [part.strip() for part in args.versions.split(",") if part.strip()]
+    versions = _versions(args)
     ensure_data_dir(settings)
     try:
         prepared = asyncio.run(
@@ -88,6 +97,29 @@ def _dotnet_prepare(args: argparse.Namespace, settings: Settings) -> int:
         raise UserError(str(exc)) from exc
     for version, toolchain in prepared.items():
         print(f".NET {version}: {toolchain.runtime}")
+    return 0
+
+
+def _images_build(args: argparse.Namespace, settings: Settings) -> int:
+    versions = _versions(args)
+    try:
+        check_versions(versions)
+        api = connect("start it, or point DOCKER_HOST at the engine the docker backend uses")
+        try:
+            tags = asyncio.run(
+                build_images(
+                    api,
+                    versions,
+                    instance=instance_id(settings.data_dir),
+                    progress=progress_bar(sys.stderr),
+                )
+            )
+        finally:
+            api.close()
+    except BoxError as exc:
+        raise UserError(str(exc)) from exc
+    for tag in tags:
+        print(tag)
     return 0
 
 
@@ -233,13 +265,16 @@ def build_parser() -> argparse.ArgumentParser:
     prepare_ = dotnet_commands.add_parser(
         "prepare", help="lay out the runtimes, references and compile server (from NuGet)"
     )
-    prepare_.add_argument(
-        "--versions",
-        default=",".join(DOTNET_VERSIONS),
-        metavar="LIST",
-        help=f"comma-separated .NET versions (default: {','.join(DOTNET_VERSIONS)})",
-    )
+    _versions_option(prepare_)
     prepare_.set_defaults(handler=_dotnet_prepare)
+
+    images = commands.add_parser("images", help="container images of the docker backend")
+    images_commands = images.add_subparsers(dest="images_command", required=True, metavar="COMMAND")
+    build = images_commands.add_parser(
+        "build", help="build the .NET workspace images on the Docker engine (DOCKER_HOST)"
+    )
+    _versions_option(build)
+    build.set_defaults(handler=_images_build)
 
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="COMMAND")
@@ -276,6 +311,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("version", help="print the version").set_defaults(handler=_version)
     return parser
+
+
+def _versions_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--versions",
+        default=",".join(DOTNET_VERSIONS),
+        metavar="LIST",
+        help=f"comma-separated .NET versions (default: {','.join(DOTNET_VERSIONS)})",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -38,8 +38,9 @@ from polybox.sandbox.docker import (
     DockerBox,
     instance_id,
 )
-from polybox.sandbox.dockerapi import connect
+from polybox.sandbox.dockerapi import connect, engine_address
 from polybox.sandbox.dockerexec import KILLER, LAUNCHER
+from polybox.sandbox.dockerimages import workspace_image
 from sandbox.docker_fake import BOX, Entry, FakeDocker
 
 pytestmark = pytest.mark.anyio
@@ -367,3 +368,62 @@ def test_an_unreachable_engine_is_refused_with_the_fix(
         f"Docker engine not reachable at {address}: No such file or directory; "
         "start it or use POLYBOX_SANDBOX=bwrap"
     )
+
+
+WORKSPACE_LIMITS = Limits(
+    memory_mb=2048, processes=512, cpu_seconds=600, tmp_size_mb=512, address_space=False
+)
+
+
+async def test_a_workspace_box_runs_its_image_under_the_same_isolation(tmp_path: Path) -> None:
+    image = workspace_image("8")
+    fake = FakeDocker(images=("python:3.11-slim", image))
+    backend = DockerBackend(cast(APIClient, fake), Settings(data_dir=tmp_path, docker_cpus=2))
+    packages = tmp_path / "nuget"
+    spec = BoxSpec(limits=WORKSPACE_LIMITS, ro_binds=((packages, "/nuget"),), image=image)
+    box = cast(DockerBox, await backend.create(spec))
+    (created_image, command), kwargs = fake.called("create_container")[-1]
+    config = cast(dict[str, object], kwargs["host_config"])
+    assert (created_image, kwargs["name"], kwargs["user"]) == (image, box.container, "65534:65534")
+    assert command == ["python3", "-I", "-S", "-c", "import signal; signal.pause()"]
+    assert kwargs["labels"] == {"polybox.box": box.id, INSTANCE_LABEL: backend.instance}
+    assert config["Init"] is False  # the image's ENTRYPOINT tini is pid 1
+    assert config["ReadonlyRootfs"] is True
+    assert config["Tmpfs"] == {"/tmp": "rw,nosuid,nodev,size=512m,mode=1777"}
+    assert config["Binds"] == [f"{box.volume}:/workspace:rw", f"{packages}:/nuget:ro"]
+    assert config["NetworkMode"] == "none"
+    assert (config["Memory"], config["MemorySwap"]) == (2048 * MB, 2048 * MB)
+    assert (config["PidsLimit"], config["NanoCpus"]) == (512, 2_000_000_000)
+    assert (config["CapDrop"], config["SecurityOpt"]) == (["ALL"], ["no-new-privileges:true"])
+    (init_image, _), init = fake.called("create_container")[0]
+    assert (init_image, init["name"], init["user"]) == (image, f"{box.container}-init", "0:0")
+    assert fake.called("pull") == []
+    await backend.close()
+
+
+async def test_a_missing_workspace_image_is_refused_with_the_build_command(
+    fake: FakeDocker, backend: DockerBackend
+) -> None:
+    with pytest.raises(BoxError) as info:
+        await backend.create(BoxSpec(image=workspace_image("9")))
+    assert str(info.value) == (
+        f"the image polybox-dotnet-workspace:9 is not on the Docker engine at {engine_address()}: "
+        "build it with `polybox images build`"
+    )
+    assert fake.called("pull") == []  # never fetched from a registry under that name
+    assert (fake.containers_by_name, fake.volumes_by_name) == ({}, {})
+
+
+async def test_closing_one_instance_leaves_another_instances_workspaces(tmp_path: Path) -> None:
+    image = workspace_image("10")
+    fake = FakeDocker(images=(image,))
+    ours = DockerBackend(cast(APIClient, fake), Settings(data_dir=tmp_path / "a"))
+    theirs = DockerBackend(cast(APIClient, fake), Settings(data_dir=tmp_path / "b"))
+    mine = cast(DockerBox, await ours.create(BoxSpec(image=image)))
+    other = cast(DockerBox, await theirs.create(BoxSpec(image=image)))
+    await ours.close()
+    assert list(fake.containers_by_name) == [other.container]
+    assert list(fake.volumes_by_name) == [other.volume]
+    assert mine.container not in fake.containers_by_name
+    await theirs.close()
+    assert (fake.containers_by_name, fake.volumes_by_name) == ({}, {})

@@ -62,12 +62,16 @@ class BoxSpec:
     """What a Box looks like: its limits, extra read-only directories, and whether it has a network.
 
     `ro_binds` maps a host path to a path inside the Box (e.g. an approved packages directory).
-    With `network=False` the Box has only a loopback interface of its own.
+    With `network=False` the Box has only a loopback interface of its own. `image` is for the
+    docker backend only: a container image polybox built (`polybox images build`, e.g.
+    `dockerimages.workspace_image("8")`) to run the Box from instead of its default image; it is
+    never pulled and brings its own init. Host backends run on the host's filesystem and ignore it.
     """
 
     limits: Limits = field(default_factory=Limits)
     ro_binds: tuple[tuple[Path, str], ...] = ()
     network: bool = False
+    image: str | None = None
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,10 @@ no-new-privileges; memory (no swap), CPU, pids, open-file, file-size and CPU-tim
 pid 1 reaping zombies. Processes are engine execs (see `dockerexec.py`), files go through the
 archive API (see `dockerfiles.py`).
 
+A spec naming an image (`BoxSpec.image`: a .NET workspace image of `dockerimages.py`) runs the
+Box from it under the same isolation; such an image is never pulled (a missing one is an error
+naming `polybox images build`) and its own tini is pid 1 instead of the engine's init.
+
 `forward(port)` publishes nothing on the host: each connection to the host's loopback listener
 becomes an exec of a small pipe program that dials 127.0.0.1:port inside the container. It
 works for Boxes without a network and for a remote engine, at the price of an exec per
@@ -45,7 +49,14 @@ from polybox.sandbox.box import (
     Limits,
     SpawnedProcess,
 )
-from polybox.sandbox.dockerapi import BOX_GID, BOX_UID, BOX_USER, EngineNotFoundError, call
+from polybox.sandbox.dockerapi import (
+    BOX_GID,
+    BOX_UID,
+    BOX_USER,
+    EngineNotFoundError,
+    call,
+    engine_address,
+)
 from polybox.sandbox.dockerexec import (
     DockerProcess,
     DockerSpawned,
@@ -84,7 +95,7 @@ def instance_id(data_dir: Path) -> str:
 
 
 def host_config(
-    api: APIClient, limits: Limits, *, volume: str, network: str, cpus: float
+    api: APIClient, limits: Limits, *, volume: str, network: str, cpus: float, init: bool = True
 ) -> HostConfig:
     """The engine-side isolation of a Box container (see the module docstring)."""
     return HostConfig(
@@ -107,7 +118,7 @@ def host_config(
             Ulimit(name="core", soft=0, hard=0),
         ],
         network_mode=network,
-        init=True,
+        init=init,
         auto_remove=False,
     )
 
@@ -292,13 +303,14 @@ class DockerBackend(BoxBackend):
             volume=name,
             network=self._network if spec.network else "none",
             cpus=self._cpus,
+            init=spec.image is None,
         )
         for host_path, box_path in spec.ro_binds:
             config["Binds"].append(f"{host_path}:{box_path}:ro")
         try:
             await call("creating the Box volume", self.api.create_volume, name, labels=labels)
-            await self._hand_over_workspace(name, labels)
-            await self._create_container(name, _IDLE, "", labels, config)
+            await self._hand_over_workspace(spec.image, name, labels)
+            await self._create_container(name, _IDLE, "", labels, config, image=spec.image)
             await call("starting the Box container", self.api.start, name)
         except BaseException:
             with contextlib.suppress(BoxError):
@@ -309,7 +321,9 @@ class DockerBackend(BoxBackend):
         self._boxes[box_id] = box
         return box
 
-    async def _hand_over_workspace(self, volume: str, labels: dict[str, str]) -> None:
+    async def _hand_over_workspace(
+        self, image: str | None, volume: str, labels: dict[str, str]
+    ) -> None:
         """Make the new volume's root owned by the Box user.
 
         A fresh volume belongs to root, and a Box without capabilities cannot chown it; a
@@ -326,14 +340,14 @@ class DockerBackend(BoxBackend):
             security_opt=["no-new-privileges:true"],
         )
         command = ["python3", "-I", "-S", "-c", _CHOWN]
-        await self._create_container(name, command, "0:0", labels, config)
+        await self._create_container(name, command, "0:0", labels, config, image=image)
         try:
             await call("preparing the Box workspace", self.api.start, name)
             status = await call("preparing the Box workspace", self.api.wait, name, timeout=60)
             if status["StatusCode"] != 0:
                 output = await call("reading the preparation log", self.api.logs, name)
                 raise BoxError(
-                    f"could not prepare the workspace volume with image {self.image}: "
+                    f"could not prepare the workspace volume with image {image or self.image}: "
                     f"{output.decode(errors='replace').strip()}"
                 )
         finally:
@@ -341,15 +355,26 @@ class DockerBackend(BoxBackend):
                        force=True)  # fmt: skip
 
     async def _create_container(
-        self, name: str, command: list[str], user: str, labels: dict[str, str], config: HostConfig
+        self,
+        name: str,
+        command: list[str],
+        user: str,
+        labels: dict[str, str],
+        config: HostConfig,
+        *,
+        image: str | None,
     ) -> None:
-        """Create a container of the Box image, pulling the image once if the engine lacks it."""
+        """Create a container of `image` (None: the default Box image, pulled once if missing).
+
+        A named image is polybox's own build: a missing one is refused with the command that
+        builds it, never pulled from a registry under the same name.
+        """
         for attempt in range(2):
             try:
                 await call(
-                    f"creating a container of {self.image}",
+                    f"creating a container of {image or self.image}",
                     self.api.create_container,
-                    self.image,
+                    image or self.image,
                     command,
                     user=user or BOX_USER,
                     labels=labels,
@@ -358,7 +383,12 @@ class DockerBackend(BoxBackend):
                     host_config=config,
                 )
                 return
-            except EngineNotFoundError:
+            except EngineNotFoundError as exc:
+                if image is not None:
+                    raise BoxError(
+                        f"the image {image} is not on the Docker engine at {engine_address()}: "
+                        "build it with `polybox images build`"
+                    ) from exc
                 if attempt:
                     raise
             await call(f"pulling the Box image {self.image}", self.api.pull, self.image)

@@ -40,19 +40,20 @@ def engine_address() -> str:
     return os.environ.get("DOCKER_HOST", DEFAULT_ENGINE)
 
 
-def connect() -> APIClient:
+def connect(fix: str | None = None) -> APIClient:
     """A client of the engine named by the DOCKER_* environment, proven reachable by a ping.
 
-    Raises SandboxUnavailableError saying where the engine was looked for and how to proceed.
+    Raises SandboxUnavailableError saying where the engine was looked for and how to proceed
+    (`fix`; by default: start it or use the bwrap backend).
     """
     try:
         _probe_unix_socket(engine_address())
         client = docker.APIClient(**kwargs_from_env(), version="auto")
         client.ping()
     except (DockerException, OSError) as exc:
+        fix = fix or f"start it or use {env_name('sandbox')}=bwrap"
         raise SandboxUnavailableError(
-            f"Docker engine not reachable at {engine_address()}: {_root_cause(exc)}; start it or "
-            f"use {env_name('sandbox')}=bwrap"
+            f"Docker engine not reachable at {engine_address()}: {_root_cause(exc)}; {fix}"
         ) from exc
     return client
 
