@@ -190,7 +190,7 @@ async def test_close_leaves_no_process_box_dir_cgroup_or_mount(dotnet: DotnetRun
     assert traces.processes, "the restore left the MSBuild server running in the workspace"
     assert traces.mounted == (workspace.quota is not None and workspace.quota.mode == "image")
     await workspace.close()
-    assert traces.left() == []
+    assert await traces.left() == []
 
 
 @pytest.mark.parametrize(

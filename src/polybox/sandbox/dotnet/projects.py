@@ -261,9 +261,7 @@ class DotnetWorkspace:
         except BaseException:
             if agent is not None:
                 await agent.close()
-            await box.destroy()
-            if quota is not None:
-                await quota.release()
+            await box.destroy()  # unmounts the disk image too
             raise
         return workspace
 
@@ -508,9 +506,7 @@ class DotnetWorkspace:
             return
         self._closed = True
         await self.agent.close()
-        await self.box.destroy()
-        if self.quota is not None:
-            await self.quota.release()
+        await self.box.destroy()  # unmounts the disk image too
 
 
 def _problem_text(diagnostics: Sequence[Diagnostic]) -> str:
