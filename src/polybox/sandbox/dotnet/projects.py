@@ -198,6 +198,7 @@ class DotnetWorkspace:
             DOTNET_CLI_UI_LANGUAGE="en",
             MSBUILDTERMINALLOGGER="off",
             DOTNET_CLI_USE_MSBUILD_SERVER="1",
+            DOTNET_TieredPGO="0",  # short-lived CLI clients and apps: no instrumented JIT tier
         )
         return env
 
@@ -283,12 +284,17 @@ class DotnetWorkspace:
         """The project's package references and output names, read as data."""
         return read_project_info(await self._project_files())
 
-    async def _fetch_packages(self) -> tuple[Diagnostic, ...]:
-        """Have the broker fetch referenced packages missing from /nuget; restore errors."""
+    async def _fetch_packages(
+        self, files: Mapping[str, bytes] | None = None
+    ) -> tuple[Diagnostic, ...]:
+        """Have the broker fetch referenced packages missing from /nuget; restore errors.
+
+        `files`: the project files when the caller has just read them."""
         packages = self.dotnet.layout.packages
+        info = read_project_info(files if files is not None else await self._project_files())
         wanted = [
             ref
-            for ref in (await self.project_info()).packages
+            for ref in info.packages
             if ref.version is None
             or not (packages / ref.name.lower() / ref.version.lower()).is_dir()
         ]
@@ -405,10 +411,11 @@ class DotnetWorkspace:
         cached = self._built.get(configuration)
         if cached is not None and cached[0] == fingerprint:
             return cached[1]
-        problems = await self._fetch_packages()
+        files = await self._project_files()
+        problems = await self._fetch_packages(files)
         if problems:
             return BuildResult(False, problems, _not_run(_problem_text(problems)))
-        project_key = hashlib.sha256(repr(sorted((await self._project_files()).items())).encode())
+        project_key = hashlib.sha256(repr(sorted(files.items())).encode())
         argv = ["dotnet", "build", self.project, "-nologo", "-c", configuration, "-v:q",
                 "-tl:off", "-clp:NoSummary", "-nodeReuse:true",
                 "-p:UseSharedCompilation=true"]  # fmt: skip
