@@ -354,7 +354,11 @@ def both(name: str, samples: list[float], reference: list[float], target: str) -
 
 
 async def main(
-    part: str, runs: int, workspace_runs: int, data_dir: Path, reference_samples: int
+    part: str,
+    runs: int,
+    workspace_runs: tuple[int, int],
+    data_dir: Path,
+    reference_samples: int,
 ) -> None:
     settings = Settings(data_dir=data_dir, dotnet_prewarm_versions=[])
     await prepare(data_dir, DOTNET_VERSIONS)
@@ -367,9 +371,10 @@ async def main(
             dotnet = new_runtime(backend, settings)
             limits = WorkspaceLimits.from_settings(settings)
             try:
-                await console_rows(dotnet, limits, workspace_runs)
-                await rebuild_rows(dotnet, limits, workspace_runs)
-                await cold_api_rows(dotnet, limits, workspace_runs)
+                warm_runs, cold_runs = workspace_runs
+                await console_rows(dotnet, limits, warm_runs)
+                await rebuild_rows(dotnet, limits, warm_runs)
+                await cold_api_rows(dotnet, limits, cold_runs)
             finally:
                 await dotnet.close()
     finally:
@@ -381,6 +386,9 @@ if __name__ == "__main__":
     parser.add_argument("--part", choices=("snippets", "workspaces", "all"), default="all")
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--workspace-runs", type=int, default=10)
+    parser.add_argument(
+        "--cold-runs", type=int, default=10, help="samples of the cold webapi row (each side)"
+    )
     parser.add_argument("--reference-samples", type=int, default=3)
     parser.add_argument(
         "--data-dir", type=Path,
@@ -389,5 +397,11 @@ if __name__ == "__main__":
     )  # fmt: skip
     args = parser.parse_args()
     asyncio.run(
-        main(args.part, args.runs, args.workspace_runs, args.data_dir, args.reference_samples)
+        main(
+            args.part,
+            args.runs,
+            (args.workspace_runs, args.cold_runs),
+            args.data_dir,
+            args.reference_samples,
+        )
     )
