@@ -342,7 +342,7 @@ async def console_rows(dotnet: DotnetRuntime, limits: WorkspaceLimits, runs: int
 
 
 async def checked_run(workspace: DotnetWorkspace) -> None:
-    build, ran = await workspace.run([], 30)
+    build, ran = await workspace.run([], 120)  # the first build is cold
     if ran is None or ran.exit_code != 0:
         raise RuntimeError(f"run failed: {build} {ran}")
 
