@@ -90,9 +90,9 @@ class DiskQuota:
         return await asyncio.to_thread(_tree_bytes, root)
 
     async def over(self) -> bool:
-        """Whether the workspace is at or beyond its quota (only `du` mode can pass it)."""
-        used = await self.used_bytes()
-        return used >= self.size_mb * _MB * (0.98 if self.mode == "image" else 1.0)
+        """Whether the workspace uses its whole quota (in `du` mode the caller then refuses
+        more work; an image cannot pass it)."""
+        return await self.used_bytes() >= self.size_mb * _MB
 
 
 def unmount_workspace(box_dir: Path) -> None:
