@@ -20,6 +20,7 @@ from polybox.forge.actors import admin, llm
 from polybox.sandbox.bwrap import BwrapBackend, BwrapBox
 from polybox.store.enums import StopReason, WorkspaceStatus
 from polybox.store.models import ActivityLog, Workspace
+from polybox.workspaces import metrics
 from polybox.workspaces.errors import WorkspaceError
 from polybox.workspaces.service import WorkspaceService
 from workspaces.service_setup import bwrap_backend, running_service
@@ -189,7 +190,9 @@ async def test_sweep_idle_cleans_up_an_unused_workspace_and_its_owner_hears_when
     idle = await service.create(ALICE, "console", "10", "Idle")
     busy = await service.create(ALICE, "console", "10", "Busy")
     await _age(sessions, idle.id, hours=2)
+    cleanups = _sample("polybox_dotnet_workspace_cleanups_total", trigger="idle")
     assert await service.sweep_idle() == 1
+    assert _sample("polybox_dotnet_workspace_cleanups_total", trigger="idle") == cleanups + 1
     assert (await service.detail(busy.id)).status == "running"
     with pytest.raises(WorkspaceError) as caught:
         await service.files(ALICE, idle.id)
@@ -201,6 +204,10 @@ async def test_sweep_idle_cleans_up_an_unused_workspace_and_its_owner_hears_when
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # no query of its own
+def _sample(name: str, **labels: str) -> float:
+    return metrics.REGISTRY.get_sample_value(name, labels) or 0.0
+
+
 async def test_the_idle_job_runs_by_itself_at_a_tenth_of_the_timeout(
     sessions: async_sessionmaker[AsyncSession],
     events: InProcessEventBus,

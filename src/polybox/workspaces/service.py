@@ -480,6 +480,8 @@ class WorkspaceService:
         queue_event(session, EventKind.WORKSPACE_STOPPED, {"id": row.id, "reason": reason.value})
         if row.id in self._live:  # the metrics count only what this process started
             metrics.workspace_stopped(row.version, reason.value)
+            if status is WorkspaceStatus.CLEANED:
+                metrics.workspaces_cleaned(reason.value, 1)
 
     async def _close_live(self, workspace_id: str) -> None:
         live = self._live.pop(workspace_id, None)

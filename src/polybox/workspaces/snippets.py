@@ -22,6 +22,7 @@ from polybox.sandbox.dotnet import (
     SnippetResult,
     VersionUnavailableError,
 )
+from polybox.workspaces import metrics
 from polybox.workspaces.answers import Metadata, Success
 from polybox.workspaces.detail import DetailLevel, trimmed
 from polybox.workspaces.errors import WorkspaceError
@@ -103,6 +104,20 @@ async def compare_versions(
 
 
 async def _run(
+    runtime: DotnetRuntime, settings: Settings, args: SnippetFields, version: str
+) -> SnippetResult:
+    """One run on `version`, counted in the metrics by its outcome (`refused` if it never ran)."""
+    started = time.perf_counter()
+    try:
+        result = await _run_or_refuse(runtime, settings, args, version)
+    except WorkspaceError:
+        metrics.snippet_finished(version, "refused", time.perf_counter() - started)
+        raise
+    metrics.snippet_finished(version, result.outcome, time.perf_counter() - started)
+    return result
+
+
+async def _run_or_refuse(
     runtime: DotnetRuntime, settings: Settings, args: SnippetFields, version: str
 ) -> SnippetResult:
     try:
