@@ -115,3 +115,28 @@ async def running_service(
         yield service
     finally:
         await service.close()
+
+
+SERVER_APP = """
+import http.server, os, sys
+port = int(os.environ["ASPNETCORE_URLS"].rsplit(":", 1)[1])
+class Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = b"x" * 200_000 if self.path == "/big" else f"hello from {self.path}".encode()
+        self.send_response(200)
+        self.send_header("X-App", "python")
+        self.end_headers()
+        self.wfile.write(body)
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.send_response(201)
+        self.end_headers()
+        self.wfile.write(body.upper())
+    def log_message(self, fmt, *args):
+        print("request", self.command, self.path, flush=True)
+print("listening on", port, flush=True)
+http.server.HTTPServer(("127.0.0.1", port), Handler).serve_forever()
+"""
+"""A Python stand-in for a hosted web API (in a bare Box): GET echoes the path, POST the body
+upper-cased, /big answers 200 kB; it logs each request."""
+SERVER_ARGS = ["-c", SERVER_APP]
