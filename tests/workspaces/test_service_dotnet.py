@@ -106,6 +106,6 @@ async def test_a_webapi_is_hosted_called_edited_rehosted_and_leaves_nothing_when
     traces = WorkspaceTraces.of(runtime)
     stopped = await service.stop(ALICE, view.id)
     assert (stopped.status, stopped.stop_reason, stopped.ports) == ("stopped", "client", [])
-    assert traces.left() == []
+    assert await traces.left() == []
     with pytest.raises(WorkspaceError, match="was stopped by its owner at"):
         await service.call_endpoint(ALICE, view.id, "GET", "/ping")
