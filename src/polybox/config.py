@@ -203,6 +203,16 @@ class Settings(BaseSettings):
         ),
     )
 
+    mcp_tool_sets: list[Literal["polybox", "dotnet"]] = Field(
+        default=["polybox", "dotnet"],
+        description=(
+            "Tool sets MCP clients see and may call; as an environment variable a JSON list. "
+            "`polybox`: the tool forge (`polybox_*` management tools and the forged tools); "
+            '`dotnet`: the `dotnet_*` tools. `["dotnet"]` gives a team that wants only .NET a '
+            "short tool list; `[]` serves no tools at all."
+        ),
+    )
+
     # --- upstream identity provider ---------------------------------------------------------
     oidc_issuer_url: str | None = Field(
         default=None,
