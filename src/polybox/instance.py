@@ -35,6 +35,7 @@ from polybox.store.engine import create_engine, create_session_factory, ping
 from polybox.store.errors import StoreUnavailable
 from polybox.store.migrate import upgrade_to_head
 from polybox.workspaces import metrics as workspace_metrics
+from polybox.workspaces.service import WorkspaceService, instance_label
 
 _log = get_logger("polybox.instance")
 _NOT_RUNNING_TOOLS = SandboxStatus(
@@ -84,6 +85,7 @@ class Instance:
     installs: ModuleInstaller | None = None  # and install approved modules
     dotnet: DotnetRuntime | None = None  # .NET snippets; only with a sandbox backend
     retirement: WorkerRetirement | None = None  # retires warm workers of changed servers
+    workspaces: WorkspaceService | None = None  # .NET workspaces (their rules; Boxes if run_tools)
 
     def __post_init__(self) -> None:
         self.metrics.registry.register(workspace_metrics.REGISTRY)  # the .NET half's metrics
@@ -149,6 +151,10 @@ class Instance:
         retirement = WorkerRetirement(events, pool) if pool is not None else None
         if retirement is not None:
             retirement.start()
+        workspaces = WorkspaceService(
+            sessions, events, settings, backend, None, instance=instance_label(settings)
+        )
+        await workspaces.start()
         return cls(
             settings=settings,
             engine=engine,
@@ -164,6 +170,7 @@ class Instance:
             installs=installs,
             dotnet=dotnet,
             retirement=retirement,
+            workspaces=workspaces,
         )
 
     @classmethod
@@ -187,6 +194,8 @@ class Instance:
         return Readiness(database=None, sandbox=self.sandbox)
 
     async def close(self) -> None:
+        if self.workspaces is not None:
+            await self.workspaces.close()  # before the .NET runtime and the backend they use
         if self.alerts is not None:
             await self.alerts.close()
         await self.retention.close()
