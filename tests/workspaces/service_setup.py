@@ -18,11 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from polybox.config import Settings
 from polybox.events import EventBus
+from polybox.instance import Instance
 from polybox.sandbox.box import Box, BoxBackend, BoxSpec
 from polybox.sandbox.bwrap import BwrapBackend, boxes_dir
 from polybox.sandbox.capabilities import bwrap_config
 from polybox.workspaces.models import WorkspaceRuntime
-from polybox.workspaces.service import OpenWorkspace, WorkspaceService
+from polybox.workspaces.service import OpenWorkspace, WorkspaceService, instance_label
 
 INSTANCE = "test-instance"
 
@@ -79,3 +80,24 @@ async def running_service(
         yield service
     finally:
         await service.close()
+
+
+@asynccontextmanager
+async def box_only_workspaces(instance: Instance) -> AsyncIterator[WorkspaceService]:
+    """`instance.workspaces` replaced, for the block, by a started service whose workspaces are
+    bare bwrap Boxes, on the instance's own store, bus and label (for the admin API's tests)."""
+    backend = bwrap_backend(instance.settings.data_dir)
+    kept = instance.workspaces
+    try:
+        async with running_service(
+            instance.sessions,
+            instance.events,
+            backend,
+            instance.settings.data_dir,
+            instance=instance_label(instance.settings),
+        ) as service:
+            instance.workspaces = service
+            yield service
+    finally:
+        instance.workspaces = kept
+        await backend.close()

@@ -18,6 +18,7 @@ from polybox.api.routes import (
     tokens,
     tools,
     transfer,
+    workspaces,
 )
 
 ROUTERS: list[APIRouter] = [
@@ -34,6 +35,7 @@ ROUTERS: list[APIRouter] = [
     logs.router,
     settings.router,
     dotnet.router,
+    workspaces.router,
     transfer.router,
     external.router,
     external.callback_router,
