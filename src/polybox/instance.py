@@ -35,7 +35,8 @@ from polybox.store.engine import create_engine, create_session_factory, ping
 from polybox.store.errors import StoreUnavailable
 from polybox.store.migrate import upgrade_to_head
 from polybox.workspaces import metrics as workspace_metrics
-from polybox.workspaces.service import WorkspaceService, instance_label
+from polybox.workspaces.rules import instance_label
+from polybox.workspaces.service import WorkspaceService
 
 _log = get_logger("polybox.instance")
 _NOT_RUNNING_TOOLS = SandboxStatus(
@@ -152,7 +153,7 @@ class Instance:
         if retirement is not None:
             retirement.start()
         workspaces = WorkspaceService(
-            sessions, events, settings, backend, None, instance=instance_label(settings)
+            sessions, events, settings, backend, dotnet, instance=instance_label(settings)
         )
         await workspaces.start()
         return cls(

@@ -136,9 +136,10 @@ async def test_bad_create_arguments_are_all_named_at_once(service: WorkspaceServ
         await service.create(ALICE, "blazor", "7", "../evil")
     message = caught.value.message
     assert caught.value.kind == "invalid_arguments"
-    assert "template 'blazor' is not one of console, webapi" in message
-    assert ".NET '7' is not enabled here" in message
-    assert "project name '../evil'" in message
+    assert "template 'blazor' is unknown; choose one of console, webapi" in message
+    assert ".NET '7' is not enabled here; use one of 8, 9, 10" in message
+    with pytest.raises(WorkspaceError, match=r"project name '\.\./evil' is invalid"):
+        await service.create(ALICE, "console", "8", "../evil")
     assert await service.list(ALICE) == []
 
 

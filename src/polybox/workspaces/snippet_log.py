@@ -26,16 +26,12 @@ from polybox.forge.unit import record_activity, transaction
 from polybox.store.enums import ActorKind
 from polybox.store.models import SnippetRun
 from polybox.store.types import utcnow
+from polybox.workspaces.rules import owner_of
 
 ACTION = "dotnet.snippet_run"
 TARGET_KIND = "snippet_run"
 DAYS = 7
 LATENCY_SAMPLE = 20_000
-
-
-def owner_of(actor: Actor) -> str:
-    """Who a run or a workspace belongs to: the MCP client id when known, else the caller's name."""
-    return actor.client_id or actor.name
 
 
 def code_hash(code: str) -> str:
