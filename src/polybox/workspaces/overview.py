@@ -18,6 +18,8 @@ from polybox.config import Settings, env_name
 from polybox.forge.dashboard import DashboardOut, dashboard
 from polybox.forge.schemas import Out
 from polybox.sandbox.dotnet import DOTNET_VERSIONS, DotnetRuntime
+from polybox.store.enums import WorkspaceStatus
+from polybox.workspaces import store as rows
 from polybox.workspaces.snippet_log import SnippetStats, snippet_stats
 
 SETTING_PREFIXES = ("dotnet_", "mcp_tool_sets")
@@ -107,11 +109,17 @@ class AdminDashboardOut(DashboardOut):
     """The dashboard: the forge's numbers and the .NET half's."""
 
     snippets: SnippetStats
+    running_workspaces: dict[str, int]  # by .NET version, every supported version listed
 
 
-async def admin_dashboard(session: AsyncSession) -> AdminDashboardOut:
-    """Everything on the admin dashboard, as of now."""
+async def admin_dashboard(session: AsyncSession, instance: str) -> AdminDashboardOut:
+    """Everything on the admin dashboard, as of now; workspaces of this instance's label."""
     forge = await dashboard(session)
+    running = await rows.listed(session, instance, statuses=(WorkspaceStatus.RUNNING,))
     return AdminDashboardOut(
-        **dict(forge), snippets=await snippet_stats(session, forge.generated_at)
+        **dict(forge),
+        snippets=await snippet_stats(session, forge.generated_at),
+        running_workspaces={
+            version: sum(row.version == version for row in running) for version in DOTNET_VERSIONS
+        },
     )
