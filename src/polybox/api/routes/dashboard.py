@@ -6,14 +6,14 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from polybox.api.deps import AdminDep, InstanceDep, SessionDep
-from polybox.workspaces.overview import AdminDashboardOut, admin_dashboard
+from polybox.workspaces.overview import DashboardOut, admin_dashboard
 from polybox.workspaces.rules import instance_label
 
 router = APIRouter(prefix="/dashboard", tags=["dashboard"])
 
 
-@router.get("", response_model=AdminDashboardOut, summary="Dashboard statistics")
+@router.get("", response_model=DashboardOut, summary="Dashboard statistics")
 async def get_dashboard(
     admin: AdminDep, instance: InstanceDep, session: SessionDep
-) -> AdminDashboardOut:
+) -> DashboardOut:
     return await admin_dashboard(session, instance_label(instance.settings))
