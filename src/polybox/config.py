@@ -202,6 +202,15 @@ class Settings(BaseSettings):
             "(replicas), sessions on SQLite."
         ),
     )
+    mcp_tool_sets: list[Literal["polybox", "dotnet"]] = Field(
+        default=["polybox", "dotnet"],
+        description=(
+            "Tool sets MCP clients see and may call; as an environment variable a JSON list. "
+            "`polybox`: the tool forge (`polybox_*` management tools and the forged tools); "
+            '`dotnet`: the `dotnet_*` tools. `["dotnet"]` gives a team that wants only .NET a '
+            "short tool list; `[]` serves no tools at all."
+        ),
+    )
 
     # --- upstream identity provider ---------------------------------------------------------
     oidc_issuer_url: str | None = Field(
@@ -415,6 +424,16 @@ class Settings(BaseSettings):
         gt=0,
         le=3600,
         description="Largest `timeout_s` a snippet call may ask for; more is refused.",
+    )
+    dotnet_snippet_code_retention_days: int = Field(
+        default=7,
+        ge=1,
+        le=3650,
+        description=(
+            "Days the code of each snippet run is kept for admins to read (Activity, "
+            "`/api/dotnet/snippets`); after that only its SHA-256 stays. The run itself (who, "
+            "version, outcome, duration) follows the log retention setting."
+        ),
     )
     dotnet_workspace_max_running_per_client: int = Field(
         default=5,

@@ -125,7 +125,11 @@ class Instance:
             await engine.dispose()
             raise
         sessions = create_session_factory(engine)
-        retention = LogRetention(sessions, interval=settings.retention_interval_seconds)
+        retention = LogRetention(
+            sessions,
+            interval=settings.retention_interval_seconds,
+            code_retention_days=settings.dotnet_snippet_code_retention_days,
+        )
         retention.start()
         alerts = AlertMonitor(sessions, secret_box, sandbox) if run_tools else None
         if alerts is not None:

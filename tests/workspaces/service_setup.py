@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from polybox.config import Settings
 from polybox.events import EventBus
+from polybox.instance import Instance
 from polybox.sandbox.box import Box, BoxBackend, BoxSpec, SpawnedProcess
 from polybox.sandbox.bwrap import BwrapBackend, boxes_dir
 from polybox.sandbox.capabilities import bwrap_config
@@ -32,6 +33,7 @@ from polybox.sandbox.dotnet import (
     WorkspaceUsage,
 )
 from polybox.workspaces.models import WorkspaceRuntime
+from polybox.workspaces.rules import instance_label
 from polybox.workspaces.service import OpenWorkspace, WorkspaceService
 
 INSTANCE = "test-instance"
@@ -115,6 +117,27 @@ async def running_service(
         yield service
     finally:
         await service.close()
+
+
+@asynccontextmanager
+async def box_only_workspaces(instance: Instance) -> AsyncIterator[WorkspaceService]:
+    """`instance.workspaces` replaced, for the block, by a started service whose workspaces are
+    bare bwrap Boxes, on the instance's own store, bus and label (for the admin API's tests)."""
+    backend = bwrap_backend(instance.settings.data_dir)
+    kept = instance.workspaces
+    try:
+        async with running_service(
+            instance.sessions,
+            instance.events,
+            backend,
+            instance.settings.data_dir,
+            instance=instance_label(instance.settings),
+        ) as service:
+            instance.workspaces = service
+            yield service
+    finally:
+        instance.workspaces = kept
+        await backend.close()
 
 
 SERVER_APP = """

@@ -21,6 +21,8 @@ const DASHBOARD: DashboardOut = {
   latency: [SLOW],
   slowest_tools: [SLOW],
   latency_sampled: false,
+  snippets: { per_day: [], per_version: [] },
+  running_workspaces: { "8": 0, "9": 0, "10": 0 },
 };
 
 describe("DashboardPage", () => {

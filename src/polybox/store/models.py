@@ -354,6 +354,27 @@ class ActivityLog(CreatedAt, Base):
     details: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default=_EMPTY_OBJECT)
 
 
+class SnippetRun(CreatedAt, Base):
+    """One C# snippet run on one version (a comparison is one row per version).
+
+    `code` is the snippet as the client sent it, erased (NULL) after
+    `dotnet_snippet_code_retention_days`; its SHA-256 stays, so repeated code is still
+    recognisable. `owner` is the MCP caller: its client id when known, else its name.
+    """
+
+    __tablename__ = "snippet_runs"
+    __table_args__ = (Index("ix_snippet_runs_created_at", "created_at"),)
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
+    actor_kind: Mapped[ActorKind] = mapped_column(state_enum(ActorKind, "actor_kind"))
+    owner: Mapped[str] = mapped_column(String(255))
+    version: Mapped[str] = mapped_column(String(8))
+    outcome: Mapped[str] = mapped_column(String(32))
+    duration_ms: Mapped[float]
+    code_hash: Mapped[str] = mapped_column(String(64))
+    code: Mapped[str | None] = mapped_column(Text)
+
+
 # --- admin sessions (revision 0003) ----------------------------------------------------------
 
 

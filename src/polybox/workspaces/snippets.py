@@ -32,6 +32,7 @@ from polybox.workspaces.schemas import (
     SnippetInput,
     SnippetRun,
 )
+from polybox.workspaces.snippet_log import SnippetRecorder
 from polybox.workspaces.suggestions import suggestion
 
 
@@ -47,11 +48,11 @@ def require_runtime(runtime: DotnetRuntime | None) -> DotnetRuntime:
 
 
 async def execute_snippet(
-    runtime: DotnetRuntime, settings: Settings, args: SnippetInput
+    runtime: DotnetRuntime, settings: Settings, args: SnippetInput, recorder: SnippetRecorder
 ) -> Success[SnippetRun]:
     """Run `args.code` on `args.dotnet_version`."""
     started = time.perf_counter()
-    result = await _run(runtime, settings, args, args.dotnet_version)
+    result = await _run(runtime, settings, args, args.dotnet_version, recorder)
     return Success[SnippetRun](
         data=snippet_run(result, args.detail_level, args.timeout(settings)),
         metadata=Metadata(
@@ -64,14 +65,14 @@ async def execute_snippet(
 
 
 async def compare_versions(
-    runtime: DotnetRuntime, settings: Settings, args: CompareInput
+    runtime: DotnetRuntime, settings: Settings, args: CompareInput, recorder: SnippetRecorder
 ) -> Success[Comparison]:
     """Run `args.code` on every version of `args.dotnet_versions` at once; diff the outputs."""
     started = time.perf_counter()
     results: dict[str, SnippetResult] = {}
 
     async def run_on(version: str) -> None:
-        results[version] = await _run(runtime, settings, args, version)
+        results[version] = await _run(runtime, settings, args, version, recorder)
 
     async with anyio.create_task_group() as tasks:
         for version in args.dotnet_versions:
@@ -100,17 +101,30 @@ async def compare_versions(
 
 
 async def _run(
-    runtime: DotnetRuntime, settings: Settings, args: SnippetFields, version: str
+    runtime: DotnetRuntime,
+    settings: Settings,
+    args: SnippetFields,
+    version: str,
+    recorder: SnippetRecorder,
 ) -> SnippetResult:
-    """One run on `version`, counted in the metrics by its outcome (`refused` if it never ran)."""
+    """One run on `version`, counted in the metrics and recorded for admins by its outcome
+    (`refused` if it never ran)."""
     started = time.perf_counter()
     try:
         result = await _run_or_refuse(runtime, settings, args, version)
     except WorkspaceError:
-        metrics.snippet_finished(version, "refused", time.perf_counter() - started)
+        await _finished(recorder, args.code, version, "refused", started)
         raise
-    metrics.snippet_finished(version, result.outcome, time.perf_counter() - started)
+    await _finished(recorder, args.code, version, result.outcome, started)
     return result
+
+
+async def _finished(
+    recorder: SnippetRecorder, code: str, version: str, outcome: str, started: float
+) -> None:
+    seconds = time.perf_counter() - started
+    metrics.snippet_finished(version, outcome, seconds)
+    await recorder.record(code, version, outcome, seconds)
 
 
 async def _run_or_refuse(
