@@ -4,6 +4,8 @@ Each suggestion reads the names the message quotes (the type, member, package, v
 says what to change, e.g. CS0246 on `StringBuilder` names `using System.Text;`, CS1061 on
 `Lenght` offers `Length`. Messages are the tools' own English texts (the runtime runs them with
 the invariant culture); a code without a rule here gets no suggestion rather than a vague one.
+Where the fix is a NuGet package, the advice names the way to add one where the diagnostic came
+from: a snippet's `packages`, or `dotnet_add_package` in a project workspace.
 """
 
 from __future__ import annotations
@@ -11,20 +13,46 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Callable
+from typing import Literal
 
-from polybox.sandbox.dotnet import DOTNET_VERSIONS
+from polybox.sandbox.dotnet import DOTNET_VERSIONS, Diagnostic
 from polybox.workspaces.known_names import COMMON_MEMBERS, EXTENSIONS, NAMESPACES, PACKAGES
+from polybox.workspaces.schemas import DiagnosticOut
+
+Where = Literal["snippet", "project"]
+"""Where a diagnostic came from: a snippet run, or a build in a project workspace."""
 
 
-def suggestion(code: str, message: str) -> str | None:
+def suggestion(code: str, message: str, where: Where = "snippet") -> str | None:
     """How to fix diagnostic `code` whose text is `message`; None when there is no rule."""
     rule = _RULES.get(code)
     if rule is None:
         return None
     try:
-        return rule(_quoted(message), message)
+        return rule(_quoted(message), message).replace(_ADD_PACKAGE, _ADD_PACKAGE_IN[where])
     except IndexError:  # a message worded otherwise than the rule expects: no guess
         return None
+
+
+def explained(diagnostic: Diagnostic, where: Where = "snippet") -> DiagnosticOut:
+    """`diagnostic` as an answer shows it, with its suggestion."""
+    return DiagnosticOut(
+        file=diagnostic.file,
+        line=diagnostic.line,
+        column=diagnostic.column,
+        code=diagnostic.code,
+        severity=diagnostic.severity,
+        message=diagnostic.message,
+        suggestion=suggestion(diagnostic.code, diagnostic.message, where),
+    )
+
+
+# The rules say "add it to `packages`"; in a project workspace that is dotnet_add_package.
+_ADD_PACKAGE = "to `packages`"
+_ADD_PACKAGE_IN: dict[Where, str] = {
+    "snippet": "to `packages` (or a `#:package` line)",
+    "project": "with dotnet_add_package",
+}
 
 
 def _quoted(message: str) -> list[str]:
@@ -39,8 +67,8 @@ def _missing_type(name: str) -> str:
     if bare in PACKAGES:
         package, namespace = PACKAGES[bare]
         return (
-            f"`{bare}` comes from the NuGet package {package}: add it to `packages` (or a "
-            f"`#:package {package}` line) and `using {namespace};`."
+            f"`{bare}` comes from the NuGet package {package}: add it to `packages` and "
+            f"`using {namespace};`."
         )
     return (
         f"Check the spelling and casing of `{bare}`; if it is a .NET type outside the default "
@@ -168,6 +196,52 @@ def _cs7036(names: list[str], message: str) -> str:
     return f"Pass a value for the parameter `{parameter}` of {method} (it has no default)."
 
 
+def _cs8802(names: list[str], message: str) -> str:
+    return (
+        "Only Program.cs may hold top-level statements: in every other file, put the code in a "
+        "class (`public static class Helpers { public static void Run() { … } }`) and call it "
+        "from Program.cs."
+    )
+
+
+def _cs0017(names: list[str], message: str) -> str:
+    return (
+        "Keep one entry point: remove the extra `static void Main` (or the top-level statements) "
+        "so that only one file starts the program."
+    )
+
+
+def _cs0101(names: list[str], message: str) -> str:
+    namespace, name = names[0], names[1]
+    return (
+        f"`{name}` is declared twice in {namespace}, maybe in two files: delete or rename one "
+        "(dotnet_get_project_files lists the files)."
+    )
+
+
+def _cs0111(names: list[str], message: str) -> str:
+    owner, member = names[0], names[1]
+    return (
+        f"{owner} declares `{member}` twice with the same parameter types: delete one, rename "
+        "it, or change its parameters."
+    )
+
+
+def _expected(names: list[str], message: str) -> str:
+    token = message.split(" ", 1)[0]
+    return (
+        f"A `{token}` is missing at the line and column given (or just before): count the "
+        "brackets of the block that ends there."
+    )
+
+
+def _more_than_one_project(names: list[str], message: str) -> str:
+    return (
+        "The folder holds more than one project or solution file: delete the extra one, or name "
+        "the one to use after the command (e.g. `dotnet build App.csproj`)."
+    )
+
+
 def _nu1101(names: list[str], message: str) -> str:
     package = re.search(r"Unable to find package (\S+?)\.? ", message)
     name = package.group(1) if package else "this package"
@@ -259,11 +333,19 @@ _RULES: dict[str, Callable[[list[str], str], str]] = {
     "CS1503": _cs1503,
     "CS0019": _cs0019,
     "CS7036": _cs7036,
+    "CS8802": _cs8802,
+    "CS0017": _cs0017,
+    "CS0101": _cs0101,
+    "CS0111": _cs0111,
+    "CS1513": _expected,
+    "CS1026": _expected,
     "NU1101": _nu1101,
     "NU1102": _nu1102,
     "NU1301": _nu1301,
     "NU1603": _nu1603,
     "MSB1009": _msb1009,
+    "MSB1011": _more_than_one_project,  # `dotnet build` in a folder with two
+    "MSB1050": _more_than_one_project,  # `dotnet build <folder>` with two
     "NETSDK1045": _netsdk1045,
     "NETSDK1004": _netsdk1004,
 }
