@@ -417,6 +417,48 @@ class Settings(BaseSettings):
         description="Largest `timeout_s` a snippet call may ask for; more is refused.",
     )
 
+    dotnet_workspace_memory_mb: int = Field(
+        default=2048,
+        ge=512,
+        description=(
+            "Memory of one .NET project workspace as a whole (cgroup: its builds, build "
+            "servers and apps), in MiB; a command that passes it is killed and says so."
+        ),
+    )
+    dotnet_workspace_processes: int = Field(
+        default=512,
+        ge=128,
+        description=(
+            "Processes and threads of one .NET project workspace (pids cgroup); a fork bomb "
+            "stops there. MSBuild and the compiler server need about 150."
+        ),
+    )
+    dotnet_workspace_disk_mb: int = Field(
+        default=2048,
+        ge=64,
+        description=(
+            "Disk quota of one workspace's /workspace, in MiB: a loop-mounted ext4 image when "
+            "polybox runs as root, else a size check after each command that refuses more work "
+            "once the workspace is over it."
+        ),
+    )
+    dotnet_workspace_cpu_seconds: int = Field(
+        default=600,
+        ge=10,
+        description=(
+            "CPU seconds one process of a workspace may use (RLIMIT_CPU); each command also "
+            "has its wall-clock timeout."
+        ),
+    )
+    dotnet_workspace_tmp_size_mb: int = Field(
+        default=512,
+        ge=64,
+        description=(
+            "Size of the tmpfs /tmp (also HOME) shared by a workspace's commands, and of each "
+            "background process's own, in MiB."
+        ),
+    )
+
     @classmethod
     def settings_customise_sources(
         cls,

@@ -32,10 +32,13 @@ from polybox.sandbox.dotnet.restore import RestoreBroker, RestoreFailed
 from polybox.sandbox.dotnet.run import RunLimits, run_assembly
 from polybox.sandbox.dotnet.toolchains import (
     Toolchain,
+    WorkspaceRoot,
     dotnet_layout,
     load_toolchain,
+    load_workspace_root,
     prepare,
     prepare_fix,
+    prepare_workspace_root,
 )
 
 logger = logging.getLogger(__name__)
@@ -162,6 +165,23 @@ class DotnetRuntime:
                 self.config.data_dir, [version], source=self.config.nuget_source
             )
             return prepared[version]
+
+    async def workspace_root(self, version: str) -> WorkspaceRoot:
+        """The composed DOTNET_ROOT of project workspaces, covering `version` (an enabled one),
+        made on first use like a toolchain."""
+        await self.toolchain(version)
+        root = load_workspace_root(self.layout)
+        if root is not None and version in root.runtimes:
+            return root
+        async with self._prepare_lock:
+            toolchains = {
+                enabled: toolchain
+                for enabled in self.config.versions
+                if (toolchain := load_toolchain(self.layout, enabled)) is not None
+            }
+            return await prepare_workspace_root(
+                self.config.data_dir, toolchains, self.config.nuget_source
+            )
 
     def compile_server(self, version: str) -> CompileServer | None:
         """The compile server of `version` once it exists (for status and tests)."""
