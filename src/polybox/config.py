@@ -416,6 +416,54 @@ class Settings(BaseSettings):
         le=3600,
         description="Largest `timeout_s` a snippet call may ask for; more is refused.",
     )
+    dotnet_workspace_max_running_per_client: int = Field(
+        default=5,
+        ge=1,
+        description=(
+            "Running .NET workspaces one client may have at once; `dotnet_create_project` "
+            "beyond it is refused until the client stops one."
+        ),
+    )
+    dotnet_workspace_max_per_client: int = Field(
+        default=10,
+        ge=1,
+        description=(
+            "Workspaces one client may have, running or stopped (a stopped one counts until "
+            "cleaned up: `dotnet_cleanup_all`, or idle cleanup)."
+        ),
+    )
+    dotnet_workspace_idle_timeout_seconds: float = Field(
+        default=3600.0,
+        ge=1,
+        description=(
+            "A workspace unused this long is cleaned up (its Box and files removed); a stopped "
+            "one is forgotten this long after it stopped. Checked every tenth of it."
+        ),
+    )
+    dotnet_command_timeout_seconds: float = Field(
+        default=120.0,
+        gt=0,
+        le=3600,
+        description=(
+            "Wall-clock limit of a workspace command (build, run, test, `dotnet_execute_command`) "
+            "when the call names no timeout."
+        ),
+    )
+    dotnet_command_max_timeout_seconds: float = Field(
+        default=600.0,
+        gt=0,
+        le=3600,
+        description="Largest timeout a workspace command may ask for; more is refused.",
+    )
+    dotnet_host_ready_timeout_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        le=600,
+        description=(
+            "How long `dotnet_host_api` waits for the hosted app to answer an HTTP request "
+            "before it stops the app and says so."
+        ),
+    )
 
     dotnet_workspace_memory_mb: int = Field(
         default=2048,
@@ -548,6 +596,17 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"must be at least POLYBOX_DOTNET_SNIPPET_TIMEOUT_SECONDS ({default:g}), "
                 "the timeout a call gets when it names none"
+            )
+        return value
+
+    @field_validator("dotnet_command_max_timeout_seconds", mode="after")
+    @classmethod
+    def _check_command_timeouts(cls, value: float, info: ValidationInfo) -> float:
+        default = info.data.get("dotnet_command_timeout_seconds")
+        if default is not None and default > value:
+            raise ValueError(
+                f"must be at least POLYBOX_DOTNET_COMMAND_TIMEOUT_SECONDS ({default:g}), "
+                "the timeout a command gets when it names none"
             )
         return value
 

@@ -34,6 +34,7 @@ from polybox.sandbox.status import SandboxStatus, open_backend
 from polybox.store.engine import create_engine, create_session_factory, ping
 from polybox.store.errors import StoreUnavailable
 from polybox.store.migrate import upgrade_to_head
+from polybox.workspaces.service import WorkspaceService, instance_label
 
 _log = get_logger("polybox.instance")
 _NOT_RUNNING_TOOLS = SandboxStatus(
@@ -83,6 +84,7 @@ class Instance:
     installs: ModuleInstaller | None = None  # and install approved modules
     dotnet: DotnetRuntime | None = None  # .NET snippets; only with a sandbox backend
     retirement: WorkerRetirement | None = None  # retires warm workers of changed servers
+    workspaces: WorkspaceService | None = None  # .NET workspaces (their rules; Boxes if run_tools)
 
     @classmethod
     async def start(cls, settings: Settings, *, run_tools: bool = True) -> Instance:
@@ -137,6 +139,10 @@ class Instance:
         retirement = WorkerRetirement(events, pool) if pool is not None else None
         if retirement is not None:
             retirement.start()
+        workspaces = WorkspaceService(
+            sessions, events, settings, backend, None, instance=instance_label(settings)
+        )
+        await workspaces.start()
         return cls(
             settings=settings,
             engine=engine,
@@ -152,6 +158,7 @@ class Instance:
             installs=installs,
             dotnet=dotnet,
             retirement=retirement,
+            workspaces=workspaces,
         )
 
     @classmethod
@@ -175,6 +182,8 @@ class Instance:
         return Readiness(database=None, sandbox=self.sandbox)
 
     async def close(self) -> None:
+        if self.workspaces is not None:
+            await self.workspaces.close()  # before the .NET runtime and the backend they use
         if self.alerts is not None:
             await self.alerts.close()
         await self.retention.close()

@@ -244,6 +244,11 @@ class BoxBackend(ABC):
         """
         return 0
 
+    def box_exists(self, box_id: str) -> bool:
+        """Whether Box `box_id` still exists: made by this process or a live one on the same data
+        dir. After `remove_leftovers`, a crashed run's Boxes do not (the default: none survive)."""
+        return False
+
     def landlock_abi(self) -> int:
         """The Landlock ABI that Python workers in its Boxes put themselves under; 0: none.
 

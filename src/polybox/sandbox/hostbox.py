@@ -230,6 +230,13 @@ class HostBackend(BoxBackend):
             (self.boxes_dir / f"{run}{RUN_SUFFIX}").unlink(missing_ok=True)
         return len(dead)
 
+    def box_exists(self, box_id: str) -> bool:
+        return (
+            "/" not in box_id
+            and box_id not in ("", ".", "..")
+            and (self.boxes_dir / box_id).is_dir()
+        )
+
     def remove_run_resources(self, run: str) -> None:
         """Remove what a dead run's Boxes left outside their directories (e.g. cgroups)."""
 

@@ -38,9 +38,11 @@ from polybox.store.enums import (
     SourceAuth,
     SourceHealth,
     SourceTransport,
+    StopReason,
     ToolKind,
     ToolStatus,
     VersionAuthor,
+    WorkspaceStatus,
 )
 from polybox.store.types import BigIntId, JSONType, state_enum
 
@@ -479,3 +481,31 @@ class OidcIdentity(CreatedAt, Base):
     last_login_at: Mapped[datetime | None]
 
     admin: Mapped[AdminUser] = relationship()
+
+
+# --- .NET workspaces (revision 0011) ---------------------------------------------------------
+
+
+class Workspace(CreatedAt, Base):
+    """One .NET workspace: a long-lived Box holding one project, owned by the client that made it.
+
+    `instance` labels the polybox installation whose process holds the Box, so start-up
+    reconciliation and cleanup never touch another instance's rows. The row outlives the Box, so
+    a call to a stopped workspace can say when and why it stopped.
+    """
+
+    __tablename__ = "workspaces"
+    __table_args__ = (Index("ix_workspaces_instance_owner_status", "instance", "owner", "status"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # dotnet8-webapi-3fa2c1
+    instance: Mapped[str] = mapped_column(String(32))
+    owner: Mapped[str] = mapped_column(String(255))
+    version: Mapped[str] = mapped_column(String(8))
+    template: Mapped[str] = mapped_column(String(16))
+    project: Mapped[str] = mapped_column(String(128))
+    box_id: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[WorkspaceStatus] = mapped_column(state_enum(WorkspaceStatus, "status"))
+    stop_reason: Mapped[StopReason | None] = mapped_column(state_enum(StopReason, "stop_reason"))
+    last_used_at: Mapped[datetime]
+    stopped_at: Mapped[datetime | None]
+    ports: Mapped[list[int]] = mapped_column(JSONType, default=list, server_default=_EMPTY_LIST)
