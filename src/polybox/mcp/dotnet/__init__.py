@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from polybox.mcp.dotnet import snippets
+from polybox.mcp.dotnet import containers, projects, snippets
 from polybox.mcp.management.base import ManagementTool
 
-DOTNET_TOOLS: list[ManagementTool[Any]] = [*snippets.TOOLS]
+DOTNET_TOOLS: list[ManagementTool[Any]] = [
+    *snippets.TOOLS,
+    *projects.TOOLS,
+    *containers.TOOLS,
+]

@@ -21,6 +21,7 @@ from polybox.mcp.results import unexpected_message
 from polybox.workspaces.answers import Failure, capped, failure
 from polybox.workspaces.errors import WorkspaceError
 from polybox.workspaces.schemas import SETTINGS_CONTEXT
+from polybox.workspaces.service import WorkspaceService
 
 
 def answer(result: BaseModel) -> types.CallToolResult:
@@ -69,6 +70,17 @@ def invalid_arguments(tool: ManagementTool[Any], exc: ValidationError) -> Failur
         for name in bad
     ]
     return failure("invalid_arguments", describe_validation_error(tool.name, exc), suggestions)
+
+
+def workspaces(call: Call) -> WorkspaceService:
+    """The instance's workspaces service; a clear refusal in a process that has none."""
+    if call.instance.workspaces is None:
+        raise WorkspaceError(
+            "unavailable",
+            "this polybox process runs no .NET workspaces",
+            ("Call the server started by `polybox serve` or `polybox stdio`.",),
+        )
+    return call.instance.workspaces
 
 
 def refused(message: str) -> types.CallToolResult:
