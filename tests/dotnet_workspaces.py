@@ -8,9 +8,12 @@ about creation, closing or limits make their own.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
+from polybox.sandbox.bwrap import BwrapBox
 from polybox.sandbox.dotnet import DotnetRuntime, DotnetWorkspace, WorkspaceLimits
 
 LIMITS = WorkspaceLimits(
@@ -51,3 +54,48 @@ async def workspaces(dotnet: DotnetRuntime) -> AsyncIterator[Workspaces]:
     shared = Workspaces(dotnet)
     yield shared
     await shared.close()
+
+
+def _start_time(pid: int) -> str:
+    """The start time of a live process; "" when gone or a zombie (dead, awaiting its reaper)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return ""
+    return "" if fields[0] == "Z" else fields[19]
+
+
+@dataclass(frozen=True)
+class WorkspaceTraces:
+    """What a running workspace has on the host, to check that closing it removes all of it."""
+
+    box_dir: Path
+    workspace_dir: Path
+    cgroup_dirs: tuple[Path, ...]
+    processes: tuple[tuple[int, str], ...]  # (pid, start time): pids are reused on a busy host
+    mounted: bool
+
+    @classmethod
+    def of(cls, workspace: DotnetWorkspace) -> WorkspaceTraces:
+        box = workspace.box
+        assert isinstance(box, BwrapBox)
+        assert box.cgroup is not None, "these tests need a cgroup per Box (run as root)"
+        pids = (box.cgroup.dirs[0] / "cgroup.procs").read_text().split()
+        return cls(
+            box_dir=box.dir,
+            workspace_dir=box.workspace.root,
+            cgroup_dirs=box.cgroup.dirs,
+            processes=tuple((int(pid), _start_time(int(pid))) for pid in pids),
+            mounted=str(box.workspace.root) in _mounts(),
+        )
+
+    def left(self) -> list[str]:
+        """What is still there: processes, Box dir, cgroup dirs, mounts."""
+        left = [f"process {pid}" for pid, started in self.processes if _start_time(pid) == started]
+        left += [f"directory {path}" for path in (self.box_dir, *self.cgroup_dirs) if path.exists()]
+        left += [f"mount {line}" for line in _mounts().splitlines() if str(self.box_dir) in line]
+        return left
+
+
+def _mounts() -> str:
+    return Path("/proc/self/mounts").read_text()

@@ -34,7 +34,9 @@ from polybox.sandbox.status import SandboxStatus, open_backend
 from polybox.store.engine import create_engine, create_session_factory, ping
 from polybox.store.errors import StoreUnavailable
 from polybox.store.migrate import upgrade_to_head
-from polybox.workspaces.service import WorkspaceService, instance_label
+from polybox.workspaces import metrics as workspace_metrics
+from polybox.workspaces.rules import instance_label
+from polybox.workspaces.service import WorkspaceService
 
 _log = get_logger("polybox.instance")
 _NOT_RUNNING_TOOLS = SandboxStatus(
@@ -86,6 +88,9 @@ class Instance:
     retirement: WorkerRetirement | None = None  # retires warm workers of changed servers
     workspaces: WorkspaceService | None = None  # .NET workspaces (their rules; Boxes if run_tools)
 
+    def __post_init__(self) -> None:
+        self.metrics.registry.register(workspace_metrics.REGISTRY)  # the .NET half's metrics
+
     @classmethod
     async def start(cls, settings: Settings, *, run_tools: bool = True) -> Instance:
         """Prepare the data dir and secret key, reach and migrate the database, start the bus.
@@ -134,13 +139,17 @@ class Instance:
             installs.start()
         dotnet = None
         if backend is not None:
-            dotnet = DotnetRuntime(backend, DotnetConfig.from_settings(settings))
+            dotnet = DotnetRuntime(
+                backend,
+                DotnetConfig.from_settings(settings),
+                on_compiler_restart=workspace_metrics.compiler_restarted,
+            )
             await dotnet.start()
         retirement = WorkerRetirement(events, pool) if pool is not None else None
         if retirement is not None:
             retirement.start()
         workspaces = WorkspaceService(
-            sessions, events, settings, backend, None, instance=instance_label(settings)
+            sessions, events, settings, backend, dotnet, instance=instance_label(settings)
         )
         await workspaces.start()
         return cls(

@@ -19,6 +19,7 @@ from mcp_clients import client_for, serving
 from polybox.app import create_app
 from polybox.instance import Instance
 from polybox.sandbox.dotnet import DOTNET_VERSIONS
+from polybox.workspaces import metrics
 from tools_md import documented_examples
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(PREPARE_TIMEOUT)]
@@ -95,6 +96,23 @@ async def test_a_compile_error_comes_back_as_diagnostics_with_a_suggestion(clien
     assert "'StringBuilder' could not be found" in diagnostic["message"]
     assert "using System.Text;" in diagnostic["suggestion"]
     assert answer["metadata"]["runtime"] == ""
+
+
+async def test_runs_are_counted_in_the_metrics_by_version_and_outcome(client: Client) -> None:
+    def runs(outcome: str) -> float:
+        labels = {"version": "9", "outcome": outcome}
+        return metrics.REGISTRY.get_sample_value("polybox_dotnet_snippet_runs_total", labels) or 0
+
+    before = {outcome: runs(outcome) for outcome in ("ok", "compile_error", "refused")}
+    await snippet(client, "Console.WriteLine(1);", dotnet_version=9)
+    await snippet(client, "Console.WriteLin(1);", dotnet_version=9)
+    refused = await call(client, "dotnet_execute_snippet", code="#:sdk Foo\n", dotnet_version=9)
+    assert refused["error"]["type"] == "refused_code"
+    assert {outcome: runs(outcome) - count for outcome, count in before.items()} == {
+        "ok": 1,
+        "compile_error": 1,
+        "refused": 1,
+    }
 
 
 async def test_an_unhandled_exception_reports_its_stack_trace(client: Client) -> None:

@@ -20,6 +20,7 @@ from polybox.forge.actors import admin, llm
 from polybox.sandbox.bwrap import BwrapBackend, BwrapBox
 from polybox.store.enums import StopReason, WorkspaceStatus
 from polybox.store.models import ActivityLog, Workspace
+from polybox.workspaces import metrics
 from polybox.workspaces.errors import WorkspaceError
 from polybox.workspaces.service import WorkspaceService
 from workspaces.service_setup import bwrap_backend, running_service
@@ -135,9 +136,10 @@ async def test_bad_create_arguments_are_all_named_at_once(service: WorkspaceServ
         await service.create(ALICE, "blazor", "7", "../evil")
     message = caught.value.message
     assert caught.value.kind == "invalid_arguments"
-    assert "template 'blazor' is not one of console, webapi" in message
-    assert ".NET '7' is not enabled here" in message
-    assert "project name '../evil'" in message
+    assert "template 'blazor' is unknown; choose one of console, webapi" in message
+    assert ".NET '7' is not enabled here; use one of 8, 9, 10" in message
+    with pytest.raises(WorkspaceError, match=r"project name '\.\./evil' is invalid"):
+        await service.create(ALICE, "console", "8", "../evil")
     assert await service.list(ALICE) == []
 
 
@@ -189,7 +191,9 @@ async def test_sweep_idle_cleans_up_an_unused_workspace_and_its_owner_hears_when
     idle = await service.create(ALICE, "console", "10", "Idle")
     busy = await service.create(ALICE, "console", "10", "Busy")
     await _age(sessions, idle.id, hours=2)
+    cleanups = _sample("polybox_dotnet_workspace_cleanups_total", trigger="idle")
     assert await service.sweep_idle() == 1
+    assert _sample("polybox_dotnet_workspace_cleanups_total", trigger="idle") == cleanups + 1
     assert (await service.detail(busy.id)).status == "running"
     with pytest.raises(WorkspaceError) as caught:
         await service.files(ALICE, idle.id)
@@ -201,6 +205,10 @@ async def test_sweep_idle_cleans_up_an_unused_workspace_and_its_owner_hears_when
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # no query of its own
+def _sample(name: str, **labels: str) -> float:
+    return metrics.REGISTRY.get_sample_value(name, labels) or 0.0
+
+
 async def test_the_idle_job_runs_by_itself_at_a_tenth_of_the_timeout(
     sessions: async_sessionmaker[AsyncSession],
     events: InProcessEventBus,

@@ -141,6 +141,10 @@ class SpawnedProcess(ABC):
         """The last `max_bytes` of the log."""
 
     @abstractmethod
+    async def read_at(self, offset: int, max_bytes: int = 65536) -> bytes:
+        """Up to `max_bytes` of the log from byte `offset` (empty at its end), to follow it."""
+
+    @abstractmethod
     def kill(self) -> None:
         """Kill the process and everything it started; safe to call twice."""
 

@@ -13,9 +13,12 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from polybox.sandbox.box import BoxError
-from polybox.sandbox.hostbox import HostBox
+
+if TYPE_CHECKING:
+    from polybox.sandbox.hostbox import HostBox
 
 _MB = 1024 * 1024
 _IMAGE = "workspace.img"
@@ -98,3 +101,10 @@ class DiskQuota:
             self._mounted = False
             await asyncio.to_thread(_run, ["umount", str(self.box.workspace.root)])
             await asyncio.to_thread(shutil.rmtree, self.box.dir, True)
+
+
+def unmount_leftover(box_dir: Path) -> None:
+    """Unmount the disk image of a Box a dead polybox process left behind (blocking)."""
+    workspace = box_dir / "workspace"
+    if os.path.ismount(workspace):
+        _run(["umount", "--lazy", str(workspace)])

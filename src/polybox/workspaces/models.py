@@ -7,11 +7,19 @@ half of a workspace (`polybox.sandbox.dotnet.DotnetWorkspace` in production).
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from polybox.sandbox.box import Box
+from polybox.sandbox.box import Box, SpawnedProcess
+from polybox.sandbox.dotnet import (
+    BuildResult,
+    CommandResult,
+    PackageRef,
+    TestRun,
+    WorkspaceUsage,
+)
 
 
 @dataclass(frozen=True)
@@ -37,6 +45,7 @@ class WorkspaceView:
     version: str
     template: str
     project: str
+    runtime: str  # e.g. ".NET 8.0.31"; "" unless it runs in this process
     status: str
     stop_reason: str | None
     stopped_at: datetime | None
@@ -97,5 +106,16 @@ class WorkspaceRuntime(Protocol):
     runtime: str  # e.g. ".NET 8.0.31"
     project: str  # "<Name>.csproj"
 
+    async def add_package(self, ref: PackageRef) -> tuple[str, str]: ...
+    async def build(self, configuration: str = ..., timeout_s: float = ...) -> BuildResult: ...
+    async def run(
+        self, args: Sequence[str], timeout_s: float
+    ) -> tuple[BuildResult, CommandResult | None]: ...
+    async def command(self, argv: Sequence[str], timeout_s: float) -> CommandResult: ...
+    async def test(self, timeout_s: float) -> TestRun: ...
+    async def spawn_app(
+        self, name: str, args: Sequence[str], env: Mapping[str, str]
+    ) -> SpawnedProcess: ...
+    async def usage(self) -> WorkspaceUsage: ...
     async def close(self) -> None:
         """Stop everything of the workspace: processes, build servers, Box, disk image."""

@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
-import re
+import dataclasses
 import secrets
-import socket
-from collections.abc import Awaitable, Callable
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -31,14 +30,46 @@ from polybox.forge.unit import queue_event, record_activity, transaction
 from polybox.jobs import PeriodicJob
 from polybox.logs import get_logger
 from polybox.sandbox.box import BoxBackend, BoxError, FileInfo
+from polybox.sandbox.dotnet import (
+    BuildResult,
+    CommandResult,
+    DotnetRuntime,
+    DotnetWorkspace,
+    PackageRef,
+    TestRun,
+    WorkspaceLimits,
+)
 from polybox.store.enums import StopReason, WorkspaceStatus
 from polybox.store.models import Workspace
 from polybox.store.types import utcnow
 from polybox.workspaces import metrics
 from polybox.workspaces import store as rows
-from polybox.workspaces.errors import WorkspaceError
+from polybox.workspaces.errors import WorkspaceError, dotnet_refusals
 from polybox.workspaces.files import list_tree, read_file, write_file
-from polybox.workspaces.models import ProcessView, WorkspaceRuntime, WorkspaceView
+from polybox.workspaces.models import (
+    EndpointResponse,
+    HostedApi,
+    LogTail,
+    ProcessView,
+    WorkspaceRuntime,
+    WorkspaceView,
+)
+from polybox.workspaces.processes import (
+    FIRST_LINES,
+    LiveProcess,
+    LogFollower,
+    ProcessTable,
+    call,
+    endpoint_url,
+    log_text,
+    wait_until_answering,
+)
+from polybox.workspaces.rules import (
+    check_request,
+    gone_message,
+    owner_of,
+    sees_all,
+)
 
 _log = get_logger("polybox.workspaces")
 
@@ -47,53 +78,17 @@ Views = list[WorkspaceView]  # (the service's `list` method hides the builtin in
 OpenWorkspace = Callable[[str, str, str], Awaitable[WorkspaceRuntime]]
 """Makes the runtime half of a new workspace: (version, template, project name)."""
 
-TEMPLATES = ("console", "webapi", "classlib", "worker", "xunit")
-_PROJECT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
-_MAX_NAME = 64
-_NEW_ONE = "create a new one with dotnet_create_project"
 _LIST = "dotnet_list_containers lists your workspaces and their status."
 AN_ADMIN = admin("admin")  # the admin side's actor when the API names none
 
 
-def instance_label(settings: Settings) -> str:
-    """This installation's label on its rows: the same on every restart of this data dir on this
-    host, different for replicas on other hosts that share one PostgreSQL."""
-    seed = f"{socket.gethostname()}\0{settings.data_dir}"
-    return hashlib.sha256(seed.encode()).hexdigest()[:16]
+def dotnet_workspaces(dotnet: DotnetRuntime, limits: WorkspaceLimits) -> OpenWorkspace:
+    """How production opens a workspace: a real `DotnetWorkspace` (Box, agent, project)."""
 
+    async def open_workspace(version: str, template: str, name: str) -> WorkspaceRuntime:
+        return await DotnetWorkspace.create(dotnet, version, template, name, limits)
 
-def owner_of(actor: Actor) -> str:
-    """Who owns what `actor` creates: the MCP client id when known, else the actor's name."""
-    return actor.client_id or actor.name
-
-
-def sees_all(actor: Actor) -> bool:
-    """Admins, and tokens with the admin scope, act on every workspace of the instance."""
-    return actor.is_admin or (actor.scopes is not None and "admin" in actor.scopes)
-
-
-def clock(at: datetime) -> str:
-    """`12:03 UTC` today, `2026-12-05 12:03 UTC` on another day: how errors say when."""
-    return f"{at:%H:%M} UTC" if at.date() == utcnow().date() else f"{at:%Y-%m-%d %H:%M} UTC"
-
-
-def gone_message(row: Workspace) -> str:
-    """Why the workspace of `row` no longer runs, and since when, in a sentence."""
-    at = clock(row.stopped_at or row.last_used_at)
-    verb = "cleaned up" if row.status is WorkspaceStatus.CLEANED else "stopped"
-    match row.stop_reason:
-        case StopReason.CLIENT:
-            why = f"{verb} by its owner at {at}"
-        case StopReason.ADMIN:
-            why = f"{verb} by an admin at {at}"
-        case StopReason.IDLE:
-            idle = (row.stopped_at or row.last_used_at) - row.last_used_at
-            why = f"{verb} at {at} after {round(idle.total_seconds() / 60)} min idle"
-        case StopReason.RESTART:
-            why = f"{verb} at {at} when polybox stopped or restarted"
-        case _:
-            why = f"{verb} at {at} after it hit a resource limit"
-    return f"{row.id} was {why}; {_NEW_ONE}"
+    return open_workspace
 
 
 @dataclass
@@ -101,7 +96,11 @@ class LiveWorkspace:
     """A running workspace held by this process."""
 
     runtime: WorkspaceRuntime
-    processes: dict[str, ProcessView] = field(default_factory=dict)
+    processes: ProcessTable = field(default_factory=ProcessTable)
+
+    async def close(self) -> None:
+        await self.processes.close()
+        await self.runtime.close()
 
 
 class IdleSweep(PeriodicJob):
@@ -126,15 +125,20 @@ class WorkspaceService:
         events: EventBus | None,
         settings: Settings,
         backend: BoxBackend | None,
-        open_workspace: OpenWorkspace | None,
+        dotnet: DotnetRuntime | None,
         *,
         instance: str,
+        open_workspace: OpenWorkspace | None = None,
     ) -> None:
+        """`open_workspace` defaults to real `DotnetWorkspace`s on `dotnet` (None: none run)."""
         self.sessions = sessions
         self.events = events
         self.settings = settings
         self.backend = backend
+        self.dotnet = dotnet
         self.instance = instance
+        if open_workspace is None and dotnet is not None:
+            open_workspace = dotnet_workspaces(dotnet, WorkspaceLimits.from_settings(settings))
         self._open = open_workspace
         self._live: dict[str, LiveWorkspace] = {}
         self._starting: set[str] = set()
@@ -176,13 +180,14 @@ class WorkspaceService:
     async def create(self, actor: Actor, template: str, version: str, name: str) -> WorkspaceView:
         """A new running workspace of `template` on .NET `version`, its project called `name`."""
         opener = self._require_runtime()
-        _check_request(self.settings, template, version, name)
+        check_request(self.settings, template, version, name)
         owner = owner_of(actor)
         async with self._admission:
             workspace_id = await self._reserve(owner, version, template, name)
         self._starting.add(workspace_id)
         try:
-            runtime = await opener(version, template, name)
+            with self._refusals():
+                runtime = await opener(version, template, name)
         except BaseException as exc:
             await self._forget(workspace_id)
             if isinstance(exc, BoxError):
@@ -249,23 +254,168 @@ class WorkspaceService:
         live = await self._use(actor, workspace_id)
         await write_file(live.runtime.box, path, data)
 
+    async def add_package(
+        self, actor: Actor, workspace_id: str, package: PackageRef
+    ) -> tuple[str, str]:
+        """Add a NuGet package (through the broker) and restore; returns (id, version used)."""
+        live = await self._use(actor, workspace_id)
+        with self._refusals():
+            return await live.runtime.add_package(package)
+
+    async def build(
+        self,
+        actor: Actor,
+        workspace_id: str,
+        configuration: str = "Debug",
+        timeout_s: float | None = None,
+    ) -> BuildResult:
+        """Build the project (Debug or Release), diagnostics parsed."""
+        timeout = self._timeout(timeout_s)
+        live = await self._use(actor, workspace_id)
+        return await self._build(live, configuration, timeout)
+
+    async def run(
+        self,
+        actor: Actor,
+        workspace_id: str,
+        args: Sequence[str] = (),
+        timeout_s: float | None = None,
+    ) -> tuple[BuildResult, CommandResult | None]:
+        """Build if anything changed, then run the app with `args` (None: the build failed)."""
+        timeout = self._timeout(timeout_s)
+        live = await self._use(actor, workspace_id)
+        with self._refusals():
+            return await live.runtime.run(args, timeout)
+
+    async def command(
+        self, actor: Actor, workspace_id: str, argv: Sequence[str], timeout_s: float | None = None
+    ) -> CommandResult:
+        """Run a `dotnet …` command in /workspace (`dotnet test`, `dotnet format`, …)."""
+        timeout = self._timeout(timeout_s)
+        live = await self._use(actor, workspace_id)
+        with self._refusals():
+            return await live.runtime.command(argv, timeout)
+
+    async def test(
+        self, actor: Actor, workspace_id: str, timeout_s: float | None = None
+    ) -> TestRun:
+        """Build and run the project's tests; results per test case."""
+        timeout = self._timeout(timeout_s)
+        live = await self._use(actor, workspace_id)
+        with self._refusals():
+            return await live.runtime.test(timeout)
+
+    async def run_background(
+        self, actor: Actor, workspace_id: str, name: str, args: Sequence[str] = ()
+    ) -> ProcessView:
+        """Build, then start the app with `args` in the background as process `name`."""
+        live = await self._use(actor, workspace_id)
+        live.processes.check_free(name, None)
+        await self._build_app(live)
+        process = await self._spawn(live, name, args, kind="background", env={}, port=None)
+        await live.processes.add(process)
+        return process.view()
+
+    async def host_api(
+        self, actor: Actor, workspace_id: str, port: int | None = None, args: Sequence[str] = ()
+    ) -> HostedApi:
+        """Build, start the app listening on a workspace port, forward it, and wait until it
+        answers an HTTP request (or dies, or dotnet_host_ready_timeout_seconds pass)."""
+        live = await self._use(actor, workspace_id)
+        port = live.processes.free_port() if port is None else port
+        if not 1024 <= port <= 65535:
+            raise WorkspaceError("invalid_arguments", f"port {port}: use 1024-65535")
+        name = f"api-{port}"
+        live.processes.check_free(name, port)
+        await self._build_app(live)
+        env = {"ASPNETCORE_URLS": f"http://127.0.0.1:{port}"}
+        process = await self._spawn(live, name, args, kind="api", env=env, port=port)
+        try:
+            process.forward = await live.runtime.box.forward(port)
+            await wait_until_answering(process, self.settings.dotnet_host_ready_timeout_seconds)
+        except BaseException:
+            await process.stop()
+            raise
+        await live.processes.add(process)
+        await self._set_ports(workspace_id, live)
+        assert process.url is not None  # noqa: S101 - set with the forward above
+        await process.log.catch_up()
+        return HostedApi(
+            process=process.view(),
+            url=process.url,
+            port=port,
+            log=log_text(list(process.log.lines)[:FIRST_LINES]),
+        )
+
+    async def call_endpoint(
+        self,
+        actor: Actor,
+        workspace_id: str,
+        method: str,
+        path: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        body: str | None = None,
+        port: int | None = None,
+    ) -> EndpointResponse:
+        """One HTTP request to this workspace's own hosted API (its forward), nothing else."""
+        live = await self._use(actor, workspace_id)
+        api = live.processes.api(port)
+        assert api.url is not None  # noqa: S101 - `api()` returns forwarded processes only
+        return await call(endpoint_url(api.url, path), method, headers or {}, body)
+
+    async def logs(
+        self,
+        actor: Actor,
+        workspace_id: str,
+        process: str | None = None,
+        tail: int = 100,
+        since: datetime | None = None,
+    ) -> LogTail:
+        """The last `tail` lines of a process's log (the latest process when None), only those
+        that appeared at or after `since` when given."""
+        live = await self._use(actor, workspace_id)
+        found = live.processes.get(process)
+        await found.log.catch_up(final=found.spawned.returncode is not None)
+        return LogTail(
+            process=found.name,
+            lines=found.log.tail(tail, since),
+            running=found.spawned.returncode is None,
+            exit_code=found.spawned.returncode,
+        )
+
+    async def kill_process(self, actor: Actor, workspace_id: str, name: str) -> ProcessView:
+        """Stop a background process or hosted API (and its forward)."""
+        live = await self._use(actor, workspace_id)
+        killed = await live.processes.kill(name)
+        await self._set_ports(workspace_id, live)
+        return killed.view()
+
     # --- the admin side (the admin API checks the caller) ----------------------------------
 
     async def list_all(self) -> Views:
         """Every workspace of the instance, running and stopped."""
         async with self.sessions() as session:
-            return [self._view(row) for row in await rows.listed(session, self.instance)]
+            found = await rows.listed(session, self.instance)
+        return [await self._described(row) for row in found]
 
     async def detail(self, workspace_id: str) -> WorkspaceView:
         """One workspace of the instance, in any status."""
         async with self.sessions() as session:
-            return self._view(await self._row(session, workspace_id))
+            row = await self._row(session, workspace_id)
+        return await self._described(row)
 
     async def admin_files(self, workspace_id: str, path: str = ".") -> Files:
         return await list_tree(self._held(await self.detail(workspace_id)).runtime.box, path)
 
     async def admin_read_file(self, workspace_id: str, path: str) -> bytes:
         return await read_file(self._held(await self.detail(workspace_id)).runtime.box, path)
+
+    async def log_stream(self, workspace_id: str, process: str) -> AsyncIterator[str]:
+        """A process's log lines as they come (the kept ones first), until it ends: for SSE."""
+        live = self._held(await self.detail(workspace_id))
+        async for line in live.processes.get(process).log.stream():
+            yield line
 
     async def admin_stop(self, workspace_id: str, by: Actor = AN_ADMIN) -> WorkspaceView:
         """Stop any workspace; its owner's next call says it was stopped by an admin.
@@ -365,6 +515,51 @@ class WorkspaceService:
                 )
             )
         return workspace_id
+
+    async def _build(
+        self, live: LiveWorkspace, configuration: str, timeout_s: float
+    ) -> BuildResult:
+        """Build, counted in the metrics."""
+        started = time.perf_counter()
+        with self._refusals():
+            result = await live.runtime.build(configuration, timeout_s)
+        metrics.build_finished(
+            live.runtime.version, time.perf_counter() - started, result.succeeded
+        )
+        return result
+
+    async def _build_app(self, live: LiveWorkspace) -> None:
+        """Build for a background start; a failed build is an error naming its first errors."""
+        result = await self._build(live, "Debug", self.settings.dotnet_command_timeout_seconds)
+        if result.succeeded:
+            return
+        errors = [d for d in result.diagnostics if d.severity == "error"]
+        shown = "\n".join(
+            f"{d.file}({d.line},{d.column}): {d.code}: {d.message}" for d in errors[:5]
+        )
+        raise WorkspaceError(
+            "build_failed",
+            f"the build failed with {len(errors)} error(s), so nothing was started:\n"
+            + (shown or (result.command.stdout + result.command.stderr)[-2000:]),
+            ("dotnet_build_project shows every diagnostic with suggestions.",),
+        )
+
+    async def _spawn(
+        self,
+        live: LiveWorkspace,
+        name: str,
+        args: Sequence[str],
+        *,
+        kind: str,
+        env: Mapping[str, str],
+        port: int | None,
+    ) -> LiveProcess:
+        with self._refusals():
+            try:
+                spawned = await live.runtime.spawn_app(name, args, env)
+            except BoxError as exc:
+                raise WorkspaceError("invalid_arguments", str(exc)) from exc
+        return LiveProcess(name, kind, list(args), spawned, LogFollower(spawned), port=port)
 
     async def _forget(self, workspace_id: str) -> None:
         """Drop the reserved row of a workspace whose creation failed."""
@@ -480,11 +675,13 @@ class WorkspaceService:
         queue_event(session, EventKind.WORKSPACE_STOPPED, {"id": row.id, "reason": reason.value})
         if row.id in self._live:  # the metrics count only what this process started
             metrics.workspace_stopped(row.version, reason.value)
+            if status is WorkspaceStatus.CLEANED:
+                metrics.workspaces_cleaned(reason.value, 1)
 
     async def _close_live(self, workspace_id: str) -> None:
         live = self._live.pop(workspace_id, None)
         if live is not None:
-            await live.runtime.close()
+            await live.close()
 
     def _orphaned(self, row: Workspace) -> bool:
         """A running row no process holds: not ours, and its Box is gone."""
@@ -507,6 +704,7 @@ class WorkspaceService:
             version=row.version,
             template=row.template,
             project=row.project,
+            runtime="" if live is None else live.runtime.runtime,
             status=row.status.value,
             stop_reason=None if row.stop_reason is None else row.stop_reason.value,
             stopped_at=row.stopped_at,
@@ -514,25 +712,52 @@ class WorkspaceService:
             last_used_at=row.last_used_at,
             idle_seconds=max((utcnow() - row.last_used_at).total_seconds(), 0.0),
             ports=list(row.ports),
-            processes=[] if live is None else list(live.processes.values()),
+            processes=[] if live is None else live.processes.views(),
             cpu_seconds=None,
             memory_bytes=None,
             disk_bytes=None,
         )
 
-
-def _check_request(settings: Settings, template: str, version: str, name: str) -> None:
-    """Refuse an unknown template, a version this server does not run, or a bad project name."""
-    problems: list[str] = []
-    if template not in TEMPLATES:
-        problems.append(f"template {template!r} is not one of {', '.join(TEMPLATES)}")
-    if version not in settings.dotnet_versions:
-        enabled = ", ".join(settings.dotnet_versions)
-        problems.append(f".NET {version!r} is not enabled here; use one of {enabled}")
-    if len(name) > _MAX_NAME or not _PROJECT_NAME.fullmatch(name):
-        problems.append(
-            f"project name {name!r}: use 1-{_MAX_NAME} letters, digits and '_', dot-separated "
-            "parts each starting with a letter or '_' (e.g. TodoApi, My.Tools)"
+    async def _described(self, row: Workspace) -> WorkspaceView:
+        """`_view` with what the workspace uses now, when this process runs it."""
+        view = self._view(row)
+        live = self._live.get(row.id) if row.status is WorkspaceStatus.RUNNING else None
+        if live is None:
+            return view
+        usage = await live.runtime.usage()
+        return dataclasses.replace(
+            view,
+            cpu_seconds=usage.cpu_seconds,
+            memory_bytes=usage.memory_bytes,
+            disk_bytes=usage.disk_bytes,
         )
-    if problems:
-        raise WorkspaceError("invalid_arguments", "; ".join(problems))
+
+    def _refusals(self) -> contextlib.AbstractContextManager[None]:
+        """Runtime refusals as WorkspaceErrors (which versions are ready, for the suggestion)."""
+        dotnet = self.dotnet
+
+        def ready() -> list[str]:
+            if dotnet is None:
+                return []
+            return [name for name, status in dotnet.status().items() if status.available]
+
+        return dotnet_refusals(ready)
+
+    def _timeout(self, timeout_s: float | None) -> float:
+        """A command's timeout: the one asked for (within the max), else the default."""
+        settings = self.settings
+        if timeout_s is None:
+            return settings.dotnet_command_timeout_seconds
+        if not 0 < timeout_s <= settings.dotnet_command_max_timeout_seconds:
+            raise WorkspaceError(
+                "invalid_arguments",
+                f"timeout {timeout_s:g} s: give more than 0 and at most "
+                f"{settings.dotnet_command_max_timeout_seconds:g} s "
+                "(dotnet_command_max_timeout_seconds)",
+            )
+        return timeout_s
+
+    async def _set_ports(self, workspace_id: str, live: LiveWorkspace) -> None:
+        async with transaction(self.sessions, None) as session:
+            row = await self._row(session, workspace_id)
+            row.ports = live.processes.ports()

@@ -15,16 +15,13 @@ import anyio
 
 from polybox.config import Settings
 from polybox.sandbox.dotnet import (
-    DotnetError,
     DotnetRuntime,
-    InvalidPackageRefError,
-    RefusedCodeError,
     SnippetResult,
-    VersionUnavailableError,
 )
+from polybox.workspaces import metrics
 from polybox.workspaces.answers import Metadata, Success, elapsed_ms
 from polybox.workspaces.detail import DetailLevel, trimmed
-from polybox.workspaces.errors import WorkspaceError
+from polybox.workspaces.errors import WorkspaceError, dotnet_refusals
 from polybox.workspaces.schemas import (
     CompareInput,
     Comparison,
@@ -104,25 +101,25 @@ async def compare_versions(
 async def _run(
     runtime: DotnetRuntime, settings: Settings, args: SnippetFields, version: str
 ) -> SnippetResult:
+    """One run on `version`, counted in the metrics by its outcome (`refused` if it never ran)."""
+    started = time.perf_counter()
     try:
+        result = await _run_or_refuse(runtime, settings, args, version)
+    except WorkspaceError:
+        metrics.snippet_finished(version, "refused", time.perf_counter() - started)
+        raise
+    metrics.snippet_finished(version, result.outcome, time.perf_counter() - started)
+    return result
+
+
+async def _run_or_refuse(
+    runtime: DotnetRuntime, settings: Settings, args: SnippetFields, version: str
+) -> SnippetResult:
+    def ready() -> list[str]:
+        return [name for name, status in runtime.status().items() if status.available]
+
+    with dotnet_refusals(ready):
         return await runtime.run_snippet(args.code, version, args.packages, args.timeout(settings))
-    except VersionUnavailableError as exc:
-        ready = [name for name, status in runtime.status().items() if status.available]
-        raise WorkspaceError(
-            "version_unavailable",
-            str(exc),
-            (f"Versions ready now: {', '.join(ready) or 'none'}.",),
-        ) from exc
-    except InvalidPackageRefError as exc:  # from a `#:package` line of the code
-        raise WorkspaceError(
-            "invalid_package", str(exc), ('Write packages as "Name" or "Name@version".',)
-        ) from exc
-    except RefusedCodeError as exc:
-        raise WorkspaceError(
-            "refused_code", str(exc), ("Remove what the message names and run it again.",)
-        ) from exc
-    except DotnetError as exc:  # any other refusal the runtime adds: its message says the fix
-        raise WorkspaceError(getattr(exc, "kind", "dotnet_error"), str(exc)) from exc
 
 
 def snippet_run(result: SnippetResult, detail: DetailLevel, timeout_s: float) -> SnippetRun:

@@ -5,6 +5,7 @@ It knows nothing of MCP or clients; the `workspaces/` service calls it. The inte
 docs/dev/DOTNET_API.md.
 """
 
+from polybox.sandbox.dotnet.agent import AgentError
 from polybox.sandbox.dotnet.model import (
     DOTNET_VERSIONS,
     BuildResult,
@@ -35,6 +36,7 @@ from polybox.sandbox.dotnet.templates import TEMPLATES, InvalidProjectError
 __all__ = [
     "DOTNET_VERSIONS",
     "TEMPLATES",
+    "AgentError",
     "BuildResult",
     "CommandResult",
     "Diagnostic",

@@ -12,6 +12,11 @@ Protocol: one JSON object per line each way. Request `{"argv", "cwd", "env", "ti
 `stderr` then says why). Each command gets its own session: at the timeout its whole process
 group is killed. Once it exits, output still arriving is read for a moment only, since a build
 server it started may hold the pipes open for good.
+
+At a timeout the agent kills not only the command's process group but every other process of
+the workspace's pid namespace: with the MSBuild server, a build's tasks (and whatever they
+start) run in the server, outside the command's group. The next build starts the servers cold.
+Background processes (`Box.spawn`) live in their own namespaces and are not touched.
 """
 
 from __future__ import annotations
@@ -29,6 +34,27 @@ AGENT_SOURCE = """
 import json, os, selectors, signal, subprocess, sys, time
 
 GRACE = 0.2
+
+def alive(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as stat:
+            return stat.read().rpartition(")")[2].split()[0] != "Z"
+    except OSError:
+        return False
+
+def kill_the_rest():
+    me = os.getpid()
+    for _ in range(50):
+        others = [int(name) for name in os.listdir("/proc") if name.isdigit()]
+        others = [pid for pid in others if pid not in (1, me) and alive(pid)]
+        if not others:
+            return
+        for pid in others:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        time.sleep(0.02)
 
 def run(request):
     started = time.monotonic()
@@ -62,6 +88,7 @@ def run(request):
             except ProcessLookupError:
                 pass
             process.wait()
+            kill_the_rest()
             break
         wait = min(deadline - now, 0.05)
         if not selector.get_map():

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from polybox.config import Settings
 from polybox.sandbox.box import BoxBackend
-from polybox.sandbox.dotnet.compiler import CompilerLimits, CompileServer
+from polybox.sandbox.dotnet.compiler import CompilerLimits, CompileServer, RestartHook
 from polybox.sandbox.dotnet.directives import read_directives
 from polybox.sandbox.dotnet.model import (
     DOTNET_VERSIONS,
@@ -79,9 +79,15 @@ class DotnetConfig:
 class DotnetRuntime:
     """One per Instance (`Instance.dotnet`): runs C# snippets on .NET 8, 9 and 10."""
 
-    def __init__(self, backend: BoxBackend, config: DotnetConfig) -> None:
+    def __init__(
+        self,
+        backend: BoxBackend,
+        config: DotnetConfig,
+        on_compiler_restart: RestartHook | None = None,
+    ) -> None:
         self.backend = backend
         self.config = config
+        self.on_compiler_restart = on_compiler_restart
         self.layout = dotnet_layout(config.data_dir)
         self.restores = RestoreBroker(self.layout, config.nuget_source)
         self._servers: dict[str, CompileServer] = {}
@@ -190,7 +196,13 @@ class DotnetRuntime:
     def _server(self, toolchain: Toolchain) -> CompileServer:
         server = self._servers.get(toolchain.version)
         if server is None or server.toolchain != toolchain:
-            server = CompileServer(self.backend, self.layout, toolchain, self.config.compiler)
+            server = CompileServer(
+                self.backend,
+                self.layout,
+                toolchain,
+                self.config.compiler,
+                on_restart=self.on_compiler_restart,
+            )
             self._servers[toolchain.version] = server
         return server
 
