@@ -59,6 +59,15 @@ WORKSPACE_TOOLS = {
     "dotnet_add_file": (False, True, True),
     "dotnet_read_file": (True, False, True),
     "dotnet_get_project_files": (True, False, True),
+    "dotnet_add_package": (False, False, True),
+    "dotnet_build_project": (False, False, True),
+    "dotnet_run_project": (False, False, False),
+    "dotnet_execute_command": (False, False, False),
+    "dotnet_run_background": (False, False, False),
+    "dotnet_host_api": (False, False, False),
+    "dotnet_test_endpoint": (False, False, False),
+    "dotnet_get_logs": (True, False, True),
+    "dotnet_kill_process": (False, True, True),
     "dotnet_list_containers": (True, False, True),
     "dotnet_stop_container": (False, True, True),
     "dotnet_cleanup_all": (False, True, True),
@@ -85,6 +94,7 @@ async def test_the_workspace_tools_are_listed_with_schemas_and_behaviour_hints(
         for parameter, schema in properties.items():
             assert schema.get("description") or "$ref" in schema, (name, parameter)
         assert tool.input_schema.get("additionalProperties") is False, name
+    assert tools["dotnet_test_endpoint"].input_schema["required"] == ["workspace_id", "path"]
     assert tools["dotnet_create_project"].input_schema["required"] == ["template"]
 
 
@@ -116,6 +126,20 @@ WORKSPACE = "dotnet8-webapi-3fa2c1"
             {"workspace_id": "../etc", "path": "/etc/passwd"},
             ["workspace_id", "path"],
         ),
+        (
+            "dotnet_build_project",
+            {"workspace_id": WORKSPACE, "configuration": "Fast", "timeout_s": 601},
+            ["timeout_s", "configuration"],
+        ),
+        ("dotnet_execute_command", {"workspace_id": WORKSPACE, "command": ["sh"]}, ["command"]),
+        ("dotnet_add_package", {"workspace_id": WORKSPACE, "package": "X@1<"}, ["package"]),
+        (
+            "dotnet_test_endpoint",
+            {"workspace_id": WORKSPACE, "path": "http://10.0.0.1/", "headers": {"Host": "x"}},
+            ["path", "headers"],
+        ),
+        ("dotnet_get_logs", {"workspace_id": WORKSPACE, "tail": 0}, ["tail"]),
+        ("dotnet_run_background", {"workspace_id": WORKSPACE, "name": "a b"}, ["name"]),
         ("dotnet_list_containers", {"owner": "someone"}, ["owner"]),
     ],
     ids=[
@@ -129,6 +153,12 @@ WORKSPACE = "dotnet8-webapi-3fa2c1"
         "unknown-template-version-and-name",
         "path-out-of-the-project-and-no-content",
         "bad-workspace-id-and-absolute-path",
+        "bad-configuration-and-long-timeout",
+        "not-a-dotnet-command",
+        "xml-in-package",
+        "endpoint-elsewhere-and-host-header",
+        "no-lines",
+        "bad-process-name",
         "unknown-parameter-of-a-listing",
     ],
 )

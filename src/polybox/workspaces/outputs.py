@@ -88,6 +88,7 @@ def workspace_out(view: WorkspaceView) -> WorkspaceOut:
         project=view.project,
         template=view.template,
         dotnet_version=view.version,
+        runtime=view.runtime,
         status=view.status,
         stop_reason=view.stop_reason,
         stopped_at=view.stopped_at,

@@ -47,6 +47,27 @@ def explained(diagnostic: Diagnostic, where: Where = "snippet") -> DiagnosticOut
     )
 
 
+def error_advice(kind: str) -> tuple[str, ...]:
+    """What to do about a refused call of kind `kind` whose error names no fix of its own."""
+    return _ERROR_ADVICE.get(kind, _ERROR_ADVICE["dotnet_error"])
+
+
+_ERROR_ADVICE: dict[str, tuple[str, ...]] = {
+    "package_unavailable": (
+        'Check the package id (as on nuget.org, dots included) and version; give "Name" alone '
+        "for the highest stable version the server's feed has.",
+    ),
+    "limit": (
+        "dotnet_list_containers shows your workspaces and what they use; stop the ones you no "
+        "longer need (dotnet_stop_container) or free space (`dotnet clean`).",
+    ),
+    "invalid_project": ("Fix the value the message names and call again.",),
+    "dotnet_error": (
+        "Fix what the message names. If the program has not been built yet, call "
+        "dotnet_build_project first: its diagnostics say what stops the build.",
+    ),
+}
+
 # The rules say "add it to `packages`"; in a project workspace that is dotnet_add_package.
 _ADD_PACKAGE = "to `packages`"
 _ADD_PACKAGE_IN: dict[Where, str] = {
@@ -70,11 +91,28 @@ def _missing_type(name: str) -> str:
             f"`{bare}` comes from the NuGet package {package}: add it to `packages` and "
             f"`using {namespace};`."
         )
+    if bare in _NAMESPACE_ROOTS:
+        package = _NAMESPACE_ROOTS[bare]
+        return (
+            f"The namespace `{bare}` comes from the NuGet package {package}: add it to `packages`."
+        )
     return (
         f"Check the spelling and casing of `{bare}`; if it is a .NET type outside the default "
         "usings, add `using <its namespace>;`; if a NuGet package defines it, add the package to "
         "`packages`."
     )
+
+
+def _namespace_roots() -> dict[str, str]:
+    """The first part of the namespaces of the known packages, where only one package has it:
+    `using Newtonsoft.Json;` without the package makes the compiler name `Newtonsoft`."""
+    packages: dict[str, set[str]] = {}
+    for package, namespace in [*PACKAGES.values(), *EXTENSIONS.values()]:
+        packages.setdefault(namespace.split(".")[0], set()).add(package)
+    return {root: found.pop() for root, found in packages.items() if len(found) == 1}
+
+
+_NAMESPACE_ROOTS = _namespace_roots()
 
 
 def _cs0246(names: list[str], message: str) -> str:

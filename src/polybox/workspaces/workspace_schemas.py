@@ -93,7 +93,7 @@ _TIMEOUT = (
 )
 _PROCESS = (
     "Name of a background process of the workspace: 1-40 letters, digits, '_', '.' or '-', "
-    'e.g. "worker" ("api" is the one dotnet_host_api starts).'
+    'e.g. "worker"; dotnet_host_api names its APIs "api-<port>", e.g. "api-5000".'
 )
 
 
@@ -238,8 +238,8 @@ class HostApiInput(WorkspaceInput):
         ge=1024,
         le=65535,
         description=(
-            "Port the app listens on inside the workspace, 1024-65535. Default: the server "
-            "picks a free one."
+            "Port the app listens on inside the workspace, 1024-65535. Default: the first free "
+            "one from 5000."
         ),
     )
 
@@ -275,7 +275,10 @@ class EndpointInput(WorkspaceInput):
         None,
         ge=1,
         le=65535,
-        description="Workspace port to call. Default: the API dotnet_host_api started.",
+        description=(
+            "Workspace port of the API to call (dotnet_host_api answered it). Default: the "
+            "workspace's only running API."
+        ),
     )
 
     @field_validator("path", mode="after")
@@ -326,9 +329,7 @@ def _text(body: Any) -> str:
 class LogsInput(WorkspaceInput):
     process: ProcessName | None = Field(
         None,
-        description=(
-            f"{_PROCESS} Default: the hosted API, else the most recently started process."
-        ),
+        description=f"{_PROCESS} Default: the one started last.",
     )
     tail: int = Field(
         100, ge=1, le=MAX_LOG_LINES, description="Last lines to return, 1-2000. Default: 100."
@@ -371,6 +372,9 @@ class WorkspaceOut(BaseModel):
     project: str = Field(description='The project file, e.g. "TodoApi.csproj".')
     template: str
     dotnet_version: str
+    runtime: str = Field(
+        description='The .NET runtime it runs on, e.g. ".NET 8.0.31"; "" once stopped.'
+    )
     status: Literal["running", "stopped", "cleaned"]
     stop_reason: str | None = Field(
         description='Why it stopped: "client", "admin", "idle", "restart" or "limit".'

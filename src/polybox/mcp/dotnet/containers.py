@@ -38,7 +38,7 @@ async def _stop(call: Call, args: WorkspaceInput) -> Success[WorkspaceOut]:
     started = time.perf_counter()
     view = await workspaces(call).stop(call.actor, args.workspace_id)
     return Success[WorkspaceOut](
-        data=outputs.workspace_out(view), metadata=outputs.metadata(started, view.id)
+        data=outputs.workspace_out(view), metadata=outputs.metadata(started, view.id, view.runtime)
     )
 
 
