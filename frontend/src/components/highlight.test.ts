@@ -1,0 +1,19 @@
+import { describe, expect, it } from "vitest";
+
+import { languageOf, tokenizeLines } from "./highlight";
+
+describe("highlight", () => {
+  it("highlights C# keywords and strings", () => {
+    const [line] = tokenizeLines('var name = "world"; Console.WriteLine($"hi {name}");', "csharp");
+    const types = (line ?? []).flatMap((token) => token.types);
+    expect(types).toContain("keyword");
+    expect(types).toContain("string");
+  });
+
+  it("picks the language from the file name", () => {
+    expect(languageOf("Program.cs")).toBe("csharp");
+    expect(languageOf("Api.csproj")).toBe("markup");
+    expect(languageOf("appsettings.json")).toBe("json");
+    expect(languageOf("README")).toBe("plain");
+  });
+});
