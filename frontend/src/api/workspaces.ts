@@ -1,0 +1,144 @@
+/**
+ * .NET workspaces as the admin sees them: the live list, one workspace's detail, files and log
+ * tail, stopping one and cleaning all up; and the .NET runtime's status and settings.
+ */
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useCallback, useMemo, useState } from "react";
+
+import { useActivityStream } from "./activity";
+import { api } from "./client";
+import type { SseMessage } from "./sse";
+import type {
+  CleanupOut,
+  DotnetDashboardOut,
+  DotnetStatusOut,
+  Page,
+  WorkspaceFileContent,
+  WorkspaceFileOut,
+  WorkspaceOut,
+} from "./types";
+import { type StreamState, useEventStream } from "./useEventStream";
+
+/** CPU, memory and idle time change without an event: the list and detail poll this often. */
+const USAGE_POLL_MS = 5_000;
+/** Lines of a log tail kept in the page. */
+export const LOG_LINES = 500;
+
+export const workspaceKeys = {
+  all: ["workspaces"] as const,
+  list: ["workspaces", "list"] as const,
+  detail: (id: string) => ["workspaces", "detail", id] as const,
+  files: (id: string, path: string) => ["workspaces", "files", id, path] as const,
+  file: (id: string, path: string) => ["workspaces", "file", id, path] as const,
+  dotnetStatus: ["dotnet", "status"] as const,
+  dotnetDashboard: ["dotnet", "dashboard"] as const,
+};
+
+function workspacePath(id: string, rest = ""): string {
+  return `/workspaces/${encodeURIComponent(id)}${rest}`;
+}
+
+/**
+ * Refresh the workspace queries whenever the activity log records a workspace event (created,
+ * stopped, cleaned up), so a new workspace shows at once rather than at the next poll.
+ */
+export function useWorkspaceEvents(): StreamState {
+  const client = useQueryClient();
+  const onRow = useCallback(() => void client.invalidateQueries({ queryKey: workspaceKeys.all }), [client]);
+  return useActivityStream({ target_kind: "workspace" }, true, onRow).state;
+}
+
+export function useWorkspaces() {
+  return useQuery({
+    queryKey: workspaceKeys.list,
+    queryFn: ({ signal }) => api.get<Page<WorkspaceOut>>("/workspaces", { signal, query: { page_size: 200 } }),
+    refetchInterval: USAGE_POLL_MS,
+  });
+}
+
+export function useWorkspace(id: string) {
+  return useQuery({
+    queryKey: workspaceKeys.detail(id),
+    queryFn: ({ signal }) => api.get<WorkspaceOut>(workspacePath(id), { signal }),
+    refetchInterval: USAGE_POLL_MS,
+  });
+}
+
+/** The entries of one directory of the workspace ("" is /workspace itself). */
+export function useWorkspaceFiles(id: string, path: string, enabled = true) {
+  return useQuery({
+    queryKey: workspaceKeys.files(id, path),
+    queryFn: ({ signal }) =>
+      api.get<WorkspaceFileOut[]>(workspacePath(id, "/files"), { signal, query: { path: path || "." } }),
+    enabled,
+  });
+}
+
+export function useWorkspaceFile(id: string, path: string | null) {
+  return useQuery({
+    queryKey: workspaceKeys.file(id, path ?? ""),
+    queryFn: ({ signal }) => api.get<WorkspaceFileContent>(workspacePath(id, "/file"), { signal, query: { path } }),
+    enabled: path !== null,
+  });
+}
+
+/**
+ * The live log tail of a workspace (of one process when `process` is set), newest last, at most
+ * LOG_LINES lines. Each connection starts with the current tail, so a reconnect replaces the lines.
+ */
+export function useLogTail(id: string, process: string | null, enabled: boolean) {
+  const [lines, setLines] = useState<string[]>([]);
+  const query = useMemo(() => ({ process }), [process]);
+  const onConnect = useCallback(() => setLines([]), []);
+  const onMessage = useCallback(
+    (message: SseMessage) => setLines((current) => [...current, ...message.data.split("\n")].slice(-LOG_LINES)),
+    [],
+  );
+  const stream = useEventStream({
+    path: workspacePath(id, "/logs"),
+    query,
+    queryKey: process ?? "",
+    enabled,
+    onMessage,
+    onConnect,
+  });
+  return { lines, ...stream };
+}
+
+function useInvalidateWorkspaces() {
+  const client = useQueryClient();
+  return () => client.invalidateQueries({ queryKey: workspaceKeys.all });
+}
+
+export function useStopWorkspace() {
+  const invalidate = useInvalidateWorkspaces();
+  return useMutation({
+    mutationFn: (id: string) => api.post<WorkspaceOut>(workspacePath(id, "/stop")),
+    onSuccess: invalidate,
+  });
+}
+
+export function useCleanupWorkspaces() {
+  const invalidate = useInvalidateWorkspaces();
+  return useMutation({
+    mutationFn: () => api.post<CleanupOut>("/workspaces/cleanup"),
+    onSuccess: invalidate,
+  });
+}
+
+/** Each .NET version as `polybox doctor` sees it, and the .NET settings in force. */
+export function useDotnetStatus() {
+  return useQuery({
+    queryKey: workspaceKeys.dotnetStatus,
+    queryFn: ({ signal }) => api.get<DotnetStatusOut>("/dotnet/status", { signal }),
+  });
+}
+
+/** Snippet runs per day and their latency per version, running workspaces (dashboard cards). */
+export function useDotnetDashboard() {
+  return useQuery({
+    queryKey: workspaceKeys.dotnetDashboard,
+    queryFn: ({ signal }) => api.get<DotnetDashboardOut>("/dashboard/dotnet", { signal }),
+    refetchInterval: 30_000,
+  });
+}
