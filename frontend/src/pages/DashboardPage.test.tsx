@@ -1,7 +1,7 @@
 import { screen, within } from "@testing-library/react";
 import { afterEach, describe, expect, it, vi } from "vitest";
 
-import type { DashboardOut } from "../api/types";
+import type { DashboardOut, DotnetDashboardOut } from "../api/types";
 import { DashboardPage } from "./DashboardPage";
 import { mockApi, renderWithProviders } from "./servers/testing/apiMock";
 
@@ -23,11 +23,31 @@ const DASHBOARD: DashboardOut = {
   latency_sampled: false,
 };
 
+const DOTNET: DotnetDashboardOut = {
+  snippet_runs_per_day: [
+    { day: "2026-12-05", runs: 3, failures: 0 },
+    { day: "2026-12-06", runs: 5, failures: 2 },
+  ],
+  snippet_latency: [{ version: "8", runs: 8, p50_ms: 240, p95_ms: 1250 }],
+  running_workspaces: 2,
+};
+
 describe("DashboardPage", () => {
   it("names tools as MCP clients see them: server__tool", async () => {
-    mockApi({ "GET /dashboard": DASHBOARD });
+    mockApi({ "GET /dashboard": DASHBOARD, "GET /dashboard/dotnet": DOTNET });
     renderWithProviders(<DashboardPage />);
     const table = await screen.findByRole("table", { name: "Slowest tools" });
     expect(within(table).getByRole("link", { name: "weather__current" })).toBeInTheDocument();
+  });
+
+  it("shows running workspaces, snippet runs and failures, and latency per .NET version", async () => {
+    mockApi({ "GET /dashboard": DASHBOARD, "GET /dashboard/dotnet": DOTNET });
+    renderWithProviders(<DashboardPage />);
+    const counts = await screen.findByRole("region", { name: ".NET counts" });
+    expect(counts).toHaveTextContent("2Running workspaces");
+    expect(counts).toHaveTextContent("8C# snippet runs (2 days)2 failed");
+    expect(screen.getByRole("img", { name: /8 runs, 2 failed/ })).toBeInTheDocument();
+    const latency = screen.getByRole("table", { name: "Snippet latency per .NET version" });
+    expect(within(latency).getByRole("row", { name: ".NET 8 8 240 ms 1.3 s" })).toBeInTheDocument();
   });
 });

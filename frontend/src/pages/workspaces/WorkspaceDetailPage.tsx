@@ -35,7 +35,7 @@ function Facts({ workspace }: { workspace: WorkspaceOut }) {
   ];
   return (
     <section className="section card" aria-label="Summary">
-      <dl className="workspace-facts">
+      <dl className="facts facts-grid">
         {facts.map(([name, value]) => (
           <div key={name}>
             <dt>{name}</dt>
