@@ -25,6 +25,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from dotnet_snippets import dotnet  # noqa: F401 (one prepared .NET runtime per session)
+from dotnet_workspaces import workspaces  # noqa: F401 (shared .NET project workspaces)
 from polybox.config import Settings
 from polybox.sandbox.accounts import ensure_sandbox_user
 from polybox.sandbox.hostdirs import SANDBOX_ROOT, owner_of

@@ -70,6 +70,19 @@ async def test_metrics_count_requests_by_area(client: httpx.AsyncClient) -> None
     assert "polybox_http_request_duration_seconds_bucket" in text
 
 
+async def test_metrics_include_the_dotnet_instruments(client: httpx.AsyncClient) -> None:
+    text = (await client.get("/metrics")).text
+    for family in (
+        "polybox_dotnet_snippet_runs_total counter",
+        "polybox_dotnet_snippet_duration_seconds histogram",
+        "polybox_dotnet_compile_server_restarts_total counter",
+        "polybox_dotnet_builds_total counter",
+        "polybox_dotnet_workspaces_running gauge",
+        "polybox_dotnet_workspace_cleanups_total counter",
+    ):
+        assert f"# TYPE {family}\n" in text
+
+
 async def test_safe_request_id_is_echoed_and_unsafe_one_replaced(
     client: httpx.AsyncClient,
 ) -> None:

@@ -202,6 +202,15 @@ class Settings(BaseSettings):
             "(replicas), sessions on SQLite."
         ),
     )
+    mcp_tool_sets: list[Literal["polybox", "dotnet"]] = Field(
+        default=["polybox", "dotnet"],
+        description=(
+            "Tool sets MCP clients see and may call; as an environment variable a JSON list. "
+            "`polybox`: the tool forge (`polybox_*` management tools and the forged tools); "
+            '`dotnet`: the `dotnet_*` tools. `["dotnet"]` gives a team that wants only .NET a '
+            "short tool list; `[]` serves no tools at all."
+        ),
+    )
 
     # --- upstream identity provider ---------------------------------------------------------
     oidc_issuer_url: str | None = Field(
@@ -416,6 +425,106 @@ class Settings(BaseSettings):
         le=3600,
         description="Largest `timeout_s` a snippet call may ask for; more is refused.",
     )
+    dotnet_snippet_code_retention_days: int = Field(
+        default=7,
+        ge=1,
+        le=3650,
+        description=(
+            "Days the code of each snippet run is kept for admins to read (Activity, "
+            "`/api/dotnet/snippets`); after that only its SHA-256 stays. The run itself (who, "
+            "version, outcome, duration) follows the log retention setting."
+        ),
+    )
+    dotnet_workspace_max_running_per_client: int = Field(
+        default=5,
+        ge=1,
+        description=(
+            "Running .NET workspaces one client may have at once; `dotnet_create_project` "
+            "beyond it is refused until the client stops one."
+        ),
+    )
+    dotnet_workspace_max_per_client: int = Field(
+        default=10,
+        ge=1,
+        description=(
+            "Workspaces one client may have, running or stopped (a stopped one counts until "
+            "cleaned up: `dotnet_cleanup_all`, or idle cleanup)."
+        ),
+    )
+    dotnet_workspace_idle_timeout_seconds: float = Field(
+        default=3600.0,
+        ge=1,
+        description=(
+            "A workspace unused this long is cleaned up (its Box and files removed); a stopped "
+            "one is forgotten this long after it stopped. Checked every tenth of it."
+        ),
+    )
+    dotnet_command_timeout_seconds: float = Field(
+        default=120.0,
+        gt=0,
+        le=3600,
+        description=(
+            "Wall-clock limit of a workspace command (build, run, test, `dotnet_execute_command`) "
+            "when the call names no timeout."
+        ),
+    )
+    dotnet_command_max_timeout_seconds: float = Field(
+        default=600.0,
+        gt=0,
+        le=3600,
+        description="Largest timeout a workspace command may ask for; more is refused.",
+    )
+    dotnet_host_ready_timeout_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        le=600,
+        description=(
+            "How long `dotnet_host_api` waits for the hosted app to answer an HTTP request "
+            "before it stops the app and says so."
+        ),
+    )
+
+    dotnet_workspace_memory_mb: int = Field(
+        default=2048,
+        ge=512,
+        description=(
+            "Memory of one .NET project workspace as a whole (cgroup: its builds, build "
+            "servers and apps), in MiB; a command that passes it is killed and says so."
+        ),
+    )
+    dotnet_workspace_processes: int = Field(
+        default=512,
+        ge=128,
+        description=(
+            "Processes and threads of one .NET project workspace (pids cgroup); a fork bomb "
+            "stops there. MSBuild and the compiler server need about 150."
+        ),
+    )
+    dotnet_workspace_disk_mb: int = Field(
+        default=2048,
+        ge=64,
+        description=(
+            "Disk quota of one workspace's /workspace, in MiB: a loop-mounted ext4 image when "
+            "polybox runs as root, else a size check after each command that refuses more work "
+            "once the workspace is over it."
+        ),
+    )
+    dotnet_workspace_cpu_seconds: int = Field(
+        default=600,
+        ge=10,
+        description=(
+            "CPU seconds one process of a workspace may use (RLIMIT_CPU); each command also "
+            "has its wall-clock timeout."
+        ),
+    )
+    dotnet_workspace_tmp_size_mb: int = Field(
+        default=512,
+        ge=64,
+        description=(
+            "Size of the tmpfs /tmp (also HOME) shared by a workspace's commands, and of each "
+            "background process's own, in MiB."
+        ),
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -506,6 +615,17 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"must be at least POLYBOX_DOTNET_SNIPPET_TIMEOUT_SECONDS ({default:g}), "
                 "the timeout a call gets when it names none"
+            )
+        return value
+
+    @field_validator("dotnet_command_max_timeout_seconds", mode="after")
+    @classmethod
+    def _check_command_timeouts(cls, value: float, info: ValidationInfo) -> float:
+        default = info.data.get("dotnet_command_timeout_seconds")
+        if default is not None and default > value:
+            raise ValueError(
+                f"must be at least POLYBOX_DOTNET_COMMAND_TIMEOUT_SECONDS ({default:g}), "
+                "the timeout a command gets when it names none"
             )
         return value
 

@@ -70,6 +70,8 @@ class EventKind(StrEnum):
     SERVER_REMOVED = "server.removed"
     APPROVAL_CHANGED = "approval.changed"  # tool, module or network approval decided
     SETTINGS_CHANGED = "settings.changed"
+    WORKSPACE_STARTED = "workspace.started"  # a .NET workspace was created
+    WORKSPACE_STOPPED = "workspace.stopped"  # stopped or cleaned up (by whom: the activity log)
     RESYNC = "bus.resync"  # local only: events may have been lost, reload what you cache
 
 

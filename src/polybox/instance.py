@@ -34,6 +34,9 @@ from polybox.sandbox.status import SandboxStatus, open_backend
 from polybox.store.engine import create_engine, create_session_factory, ping
 from polybox.store.errors import StoreUnavailable
 from polybox.store.migrate import upgrade_to_head
+from polybox.workspaces import metrics as workspace_metrics
+from polybox.workspaces.rules import instance_label
+from polybox.workspaces.service import WorkspaceService
 
 _log = get_logger("polybox.instance")
 _NOT_RUNNING_TOOLS = SandboxStatus(
@@ -83,6 +86,10 @@ class Instance:
     installs: ModuleInstaller | None = None  # and install approved modules
     dotnet: DotnetRuntime | None = None  # .NET snippets; only with a sandbox backend
     retirement: WorkerRetirement | None = None  # retires warm workers of changed servers
+    workspaces: WorkspaceService | None = None  # .NET workspaces (their rules; Boxes if run_tools)
+
+    def __post_init__(self) -> None:
+        self.metrics.registry.register(workspace_metrics.REGISTRY)  # the .NET half's metrics
 
     @classmethod
     async def start(cls, settings: Settings, *, run_tools: bool = True) -> Instance:
@@ -118,7 +125,11 @@ class Instance:
             await engine.dispose()
             raise
         sessions = create_session_factory(engine)
-        retention = LogRetention(sessions, interval=settings.retention_interval_seconds)
+        retention = LogRetention(
+            sessions,
+            interval=settings.retention_interval_seconds,
+            code_retention_days=settings.dotnet_snippet_code_retention_days,
+        )
         retention.start()
         alerts = AlertMonitor(sessions, secret_box, sandbox) if run_tools else None
         if alerts is not None:
@@ -132,11 +143,19 @@ class Instance:
             installs.start()
         dotnet = None
         if backend is not None:
-            dotnet = DotnetRuntime(backend, DotnetConfig.from_settings(settings))
+            dotnet = DotnetRuntime(
+                backend,
+                DotnetConfig.from_settings(settings),
+                on_compiler_restart=workspace_metrics.compiler_restarted,
+            )
             await dotnet.start()
         retirement = WorkerRetirement(events, pool) if pool is not None else None
         if retirement is not None:
             retirement.start()
+        workspaces = WorkspaceService(
+            sessions, events, settings, backend, dotnet, instance=instance_label(settings)
+        )
+        await workspaces.start()
         return cls(
             settings=settings,
             engine=engine,
@@ -152,6 +171,7 @@ class Instance:
             installs=installs,
             dotnet=dotnet,
             retirement=retirement,
+            workspaces=workspaces,
         )
 
     @classmethod
@@ -175,6 +195,8 @@ class Instance:
         return Readiness(database=None, sandbox=self.sandbox)
 
     async def close(self) -> None:
+        if self.workspaces is not None:
+            await self.workspaces.close()  # before the .NET runtime and the backend they use
         if self.alerts is not None:
             await self.alerts.close()
         await self.retention.close()

@@ -38,11 +38,13 @@ from polybox.api.routes import ROUTERS
 from polybox.app import create_app
 from polybox.auth import passwords
 from polybox.config import load_settings
+from polybox.forge.actors import llm
 from polybox.instance import Instance
 from polybox.store.base import Base
 from polybox.store.engine import create_engine
 from polybox.store.enums import InstallState, RequestStatus
 from polybox.store.models import AdminUser, ModuleRequest, Server
+from workspaces.service_setup import box_only_workspaces
 
 pytestmark = pytest.mark.anyio
 SLOW_COMMIT_SECONDS = 0.1
@@ -219,6 +221,11 @@ async def walk(journey: Journey, upstream: Upstream) -> None:
     await w("POST", source + "/oauth/start", 409, server="weather", source="up")
     await w("DELETE", source, 204, server="weather", source="up")
 
+    assert instance.workspaces is not None  # bare-Box workspaces: see the `journey` fixture
+    workspace = await instance.workspaces.create(llm("claude"), "console", "8", "Hello")
+    await w("POST", "/workspaces/{workspace_id}/stop", 200, workspace_id=workspace.id)
+    await w("POST", "/workspaces/cleanup", 200)
+
     await w(
         "POST",
         "/auth/password",
@@ -257,7 +264,10 @@ async def journey(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Jou
     upstream = Upstream()
     await upstream.start()
     try:
-        async with served(tmp_path_factory.mktemp("journey")) as walked:
+        async with (
+            served(tmp_path_factory.mktemp("journey")) as walked,
+            box_only_workspaces(walked.instance),
+        ):
             slow_commits(walked.instance.engine)
             await walk(walked, upstream)
             yield walked

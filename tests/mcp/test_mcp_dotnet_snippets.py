@@ -17,15 +17,17 @@ from mcp import Client
 from dotnet_snippets import PREPARE_TIMEOUT, prepared_dotnet_settings, runner_processes
 from mcp_clients import client_for, serving
 from polybox.app import create_app
+from polybox.forge.activity import ActivityFilter, list_activity
 from polybox.instance import Instance
 from polybox.sandbox.dotnet import DOTNET_VERSIONS
+from polybox.workspaces import metrics, snippet_log
 from tools_md import documented_examples
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(PREPARE_TIMEOUT)]
 
 
 @pytest.fixture(scope="module")
-async def client(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Client]:
+async def instance(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Instance]:
     store = tmp_path_factory.mktemp("store") / "polybox.db"
     settings = (await prepared_dotnet_settings()).model_copy(
         update={
@@ -33,10 +35,13 @@ async def client(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Clie
             "dotnet_prewarm_versions": list(DOTNET_VERSIONS),
         }
     )
-    async with (
-        Instance.running(settings) as instance,
-        serving(create_app(instance), "127.0.0.1") as url,
-    ):
+    async with Instance.running(settings) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+async def client(instance: Instance) -> AsyncIterator[Client]:
+    async with serving(create_app(instance), "127.0.0.1") as url:
         connected, _ = client_for(url)
         async with connected:
             yield connected
@@ -95,6 +100,38 @@ async def test_a_compile_error_comes_back_as_diagnostics_with_a_suggestion(clien
     assert "'StringBuilder' could not be found" in diagnostic["message"]
     assert "using System.Text;" in diagnostic["suggestion"]
     assert answer["metadata"]["runtime"] == ""
+
+
+async def test_runs_are_counted_in_the_metrics_and_recorded_for_admins(
+    client: Client, instance: Instance
+) -> None:
+    def runs(outcome: str) -> float:
+        labels = {"version": "9", "outcome": outcome}
+        return metrics.REGISTRY.get_sample_value("polybox_dotnet_snippet_runs_total", labels) or 0
+
+    before = {outcome: runs(outcome) for outcome in ("ok", "compile_error", "refused")}
+    codes = ["Console.WriteLine(1);", "Console.WriteLin(1);", "#:sdk Foo\n"]
+    await snippet(client, codes[0], dotnet_version=9)
+    await snippet(client, codes[1], dotnet_version=9)
+    refused = await call(client, "dotnet_execute_snippet", code=codes[2], dotnet_version=9)
+    assert refused["error"]["type"] == "refused_code"
+    assert {outcome: runs(outcome) - count for outcome, count in before.items()} == {
+        "ok": 1,
+        "compile_error": 1,
+        "refused": 1,
+    }
+    async with instance.sessions() as session:
+        recorded = (await snippet_log.list_runs(session, page=1, page_size=3)).items
+        activity = await list_activity(session, ActivityFilter(action=snippet_log.ACTION))
+    assert [(run.code, run.version, run.outcome) for run in reversed(recorded)] == [
+        (codes[0], "9", "ok"),
+        (codes[1], "9", "compile_error"),
+        (codes[2], "9", "refused"),
+    ]
+    assert all(run.actor_kind == "llm" and run.duration_ms > 0 for run in recorded)
+    assert {(row.target_id, row.details["code_hash"]) for row in activity.items} >= {
+        (str(run.id), snippet_log.code_hash(run.code or "")) for run in recorded
+    }
 
 
 async def test_an_unhandled_exception_reports_its_stack_trace(client: Client) -> None:

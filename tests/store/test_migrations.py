@@ -48,6 +48,8 @@ SESSION_TABLES = {"admin_sessions"}
 OAUTH_TABLES = {"oauth_clients", "oauth_pending_requests", "oauth_codes", "oauth_tokens"}
 OIDC_TABLES = {"oidc_identities"}
 EXTERNAL_OAUTH_TABLES = {"external_oauth_flows"}
+SNIPPET_TABLES = {"snippet_runs"}
+WORKSPACE_TABLES = {"workspaces"}
 
 # Rows as an operator's 0001-era database would hold them, written without the ORM.
 CORE_ROWS = [
@@ -116,6 +118,8 @@ async def test_upgrade_from_core_keeps_existing_rows_and_adds_working_tables(
         | OAUTH_TABLES
         | OIDC_TABLES
         | EXTERNAL_OAUTH_TABLES
+        | SNIPPET_TABLES
+        | WORKSPACE_TABLES
     )
     engine = create_engine(empty_url)
     sessions = create_session_factory(engine)
@@ -193,7 +197,7 @@ async def test_models_match_the_migrated_schema_exactly(db_url: URL) -> None:
 async def test_upgrade_at_head_is_a_no_op(db_url: URL) -> None:
     await upgrade_to_head(db_url)
 
-    assert await current_revision(db_url) == head_revision() == "0010"
+    assert await current_revision(db_url) == head_revision() == "0012"
 
 
 @pytest.mark.anyio

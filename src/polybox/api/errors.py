@@ -20,6 +20,7 @@ from polybox.auth.access import AuthError
 from polybox.auth.ratelimit import RateLimitedError
 from polybox.forge.errors import ErrorKind, ForgeError
 from polybox.logs import get_logger
+from polybox.workspaces.errors import WorkspaceError
 
 STATUS_OF_KIND = {
     ErrorKind.NOT_FOUND: 404,
@@ -27,6 +28,15 @@ STATUS_OF_KIND = {
     ErrorKind.INVALID: 422,
     ErrorKind.FORBIDDEN: 403,
     ErrorKind.UNAVAILABLE: 503,
+}
+# A workspace error's kind (its `error.type` on MCP too) and the HTTP status it is; any other
+# kind is a conflict with the workspace's state (stopped, busy, held by another process, a cap).
+STATUS_OF_WORKSPACE_KIND = {
+    "not_found": 404,
+    "invalid_path": 422,
+    "invalid_arguments": 422,
+    "too_large": 422,
+    "unavailable": 503,
 }
 _HTTP_TYPES = {
     400: "bad_request",
@@ -85,6 +95,12 @@ async def _forge_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(STATUS_OF_KIND[exc.kind], exc.kind.value, exc.message, details)
 
 
+async def _workspace_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, WorkspaceError)  # noqa: S101 - registered for WorkspaceError only
+    status = STATUS_OF_WORKSPACE_KIND.get(exc.kind, 409)
+    return error_response(status, exc.kind, exc.message, list(exc.suggestions) or None)
+
+
 async def _auth_error(request: Request, exc: Exception) -> JSONResponse:
     headers = {"WWW-Authenticate": 'Bearer realm="polybox"'}
     return error_response(401, "unauthorized", str(exc), headers=headers)
@@ -122,6 +138,7 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
 def install_error_handlers(app: FastAPI) -> None:
     """Render every error the API can raise in the one body shape."""
     app.add_exception_handler(ForgeError, _forge_error)
+    app.add_exception_handler(WorkspaceError, _workspace_error)
     app.add_exception_handler(AuthError, _auth_error)
     app.add_exception_handler(RateLimitedError, _rate_limited)
     app.add_exception_handler(RequestValidationError, _validation_error)

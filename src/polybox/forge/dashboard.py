@@ -164,15 +164,15 @@ async def _latency(session: AsyncSession, first_hour: datetime) -> tuple[list[To
                 tool=tool,
                 calls=int(calls),
                 errors=int(errors or 0),
-                p50_ms=_percentile(timed, 50),
-                p95_ms=_percentile(timed, 95),
+                p50_ms=percentile(timed, 50),
+                p95_ms=percentile(timed, 95),
             )
         )
     tools.sort(key=lambda item: (-item.calls, item.server, item.tool))
     return tools, len(rows) > LATENCY_SAMPLE
 
 
-def _percentile(ordered: list[float], percent: int) -> float | None:
+def percentile(ordered: list[float], percent: int) -> float | None:
     """Nearest-rank percentile of ascending values (a value that occurred), None if empty."""
     if not ordered:
         return None

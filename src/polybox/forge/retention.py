@@ -1,4 +1,5 @@
-"""Log retention: execution and activity logs older than `log_retention_days` are deleted.
+"""Log retention: execution and activity logs and snippet runs older than `log_retention_days`
+are deleted; the code of snippet runs older than `dotnet_snippet_code_retention_days` is erased.
 
 `LogRetention` is a background job owned by the Instance: a first pass shortly after start
 (`FIRST_PASS_DELAY`, or the interval if that is shorter), then one every
@@ -16,12 +17,13 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.sql import Executable
 
 from polybox.forge.settings import get_settings
 from polybox.jobs import PeriodicJob
-from polybox.store.models import ActivityLog, ExecutionLog
+from polybox.store.models import ActivityLog, ExecutionLog, SnippetRun
 from polybox.store.types import utcnow
 
 logger = logging.getLogger(__name__)
@@ -36,38 +38,67 @@ class Purged:
 
     execution_logs: int
     activity_logs: int
+    snippet_runs: int = 0
+    snippet_codes: int = 0  # runs whose code was erased (their record stays)
 
 
 async def purge_old_logs(
     sessions: async_sessionmaker[AsyncSession],
     retention_days: int,
     *,
+    code_retention_days: int | None = None,
     batch_size: int = BATCH_SIZE,
     now: datetime | None = None,
 ) -> Purged:
-    """Delete execution and activity logs created more than `retention_days` before `now`.
+    """Delete execution and activity logs and snippet runs created more than `retention_days`
+    before `now`; erase the code of snippet runs older than `code_retention_days` (if given).
 
     Each batch commits on its own; rows written meanwhile are never touched (they are newer).
     """
-    cutoff = (now or utcnow()) - timedelta(days=retention_days)
+    now = now or utcnow()
+    cutoff = now - timedelta(days=retention_days)
     executions = await _purge(sessions, ExecutionLog, cutoff, batch_size)
     activities = await _purge(sessions, ActivityLog, cutoff, batch_size)
-    return Purged(execution_logs=executions, activity_logs=activities)
+    snippets = await _purge(sessions, SnippetRun, cutoff, batch_size)
+    codes = 0
+    if code_retention_days is not None:
+        code_cutoff = now - timedelta(days=code_retention_days)
+        codes = await _erase_snippet_code(sessions, code_cutoff, batch_size)
+    return Purged(executions, activities, snippets, codes)
+
+
+Logs = type[ExecutionLog] | type[ActivityLog] | type[SnippetRun]
 
 
 async def _purge(
-    sessions: async_sessionmaker[AsyncSession],
-    model: type[ExecutionLog] | type[ActivityLog],
-    cutoff: datetime,
-    batch_size: int,
+    sessions: async_sessionmaker[AsyncSession], model: Logs, cutoff: datetime, batch_size: int
 ) -> int:
+    batch = select(model.id).where(model.created_at < cutoff).limit(batch_size)
+    return await _in_batches(
+        sessions, delete(model).where(model.id.in_(batch.scalar_subquery())), batch_size
+    )
+
+
+async def _erase_snippet_code(
+    sessions: async_sessionmaker[AsyncSession], cutoff: datetime, batch_size: int
+) -> int:
+    batch = (
+        select(SnippetRun.id)
+        .where(SnippetRun.created_at < cutoff, SnippetRun.code.is_not(None))
+        .limit(batch_size)
+    )
+    erase = update(SnippetRun).where(SnippetRun.id.in_(batch.scalar_subquery())).values(code=None)
+    return await _in_batches(sessions, erase, batch_size)
+
+
+async def _in_batches(
+    sessions: async_sessionmaker[AsyncSession], statement: Executable, batch_size: int
+) -> int:
+    """Run `statement` (which changes at most `batch_size` rows) until it changes fewer."""
     total = 0
     while True:
-        batch = select(model.id).where(model.created_at < cutoff).limit(batch_size)
         async with sessions.begin() as session:
-            result = await session.execute(
-                delete(model).where(model.id.in_(batch.scalar_subquery()))
-            )
+            result = await session.execute(statement)
         deleted = int(getattr(result, "rowcount", 0) or 0)
         total += deleted
         if deleted < batch_size:
@@ -85,10 +116,12 @@ class LogRetention(PeriodicJob):
         sessions: async_sessionmaker[AsyncSession],
         *,
         interval: float,
+        code_retention_days: int | None = None,
         batch_size: int = BATCH_SIZE,
     ) -> None:
         super().__init__(interval=interval, first_delay=min(FIRST_PASS_DELAY, interval))
         self._sessions = sessions
+        self._code_retention_days = code_retention_days
         self._batch_size = batch_size
         self._passed = asyncio.Event()  # replaced after every background pass
         self.last_pass: Purged | None = None
@@ -102,13 +135,21 @@ class LogRetention(PeriodicJob):
         """One pass under the current `log_retention_days` setting."""
         async with self._sessions() as session:
             days = (await get_settings(session)).log_retention_days
-        purged = await purge_old_logs(self._sessions, days, batch_size=self._batch_size)
-        if purged.execution_logs or purged.activity_logs:
+        purged = await purge_old_logs(
+            self._sessions,
+            days,
+            code_retention_days=self._code_retention_days,
+            batch_size=self._batch_size,
+        )
+        if purged != Purged(0, 0):
             logger.info(
-                "log retention: deleted %d execution and %d activity logs older than %d days",
+                "log retention: deleted %d execution logs, %d activity logs and %d snippet runs "
+                "older than %d days; erased the code of %d snippet runs",
                 purged.execution_logs,
                 purged.activity_logs,
+                purged.snippet_runs,
                 days,
+                purged.snippet_codes,
             )
         return purged
 

@@ -39,6 +39,10 @@ from polybox.mcp.notifications import ListChangedFanout, watch_tool_changes
 from polybox.mcp.reporting import LogLevels, Reporter
 from polybox.mcp.results import failure
 
+# The tool sets of `mcp_tool_sets`: a deployment lists and serves only the ones switched on.
+FORGE_SET = "polybox"  # the management tools and the forged tools
+DOTNET_SET = "dotnet"  # the dotnet_* tools
+
 INSTRUCTIONS = """\
 polybox lets you build your own MCP tools in Python; an admin approves them before they run.
 Workflow: polybox_create_server (a group of tools) -> polybox_create_server_secret for any API
@@ -165,14 +169,28 @@ class McpSurface:
     ) -> types.ListToolsResult:
         """Every tool this caller may call (`forge/access.py`): refused ones are not listed."""
         access = await self._access(ctx)
+        forge_on = self._set_refusal(FORGE_SET) is None
         management = [
             listing
             for listing, tool in zip(self._management_listing, MANAGEMENT_TOOLS, strict=True)
-            if access.management_refusal(tool.name, read_only=tool.read_only) is None
+            if forge_on and access.management_refusal(tool.name, read_only=tool.read_only) is None
         ]
-        dotnet = self._dotnet_listing if access.dotnet_refusal() is None else []
-        forged = await self.forged.listings() if access.forged_refusal() is None else []
+        dotnet_on = self._set_refusal(DOTNET_SET) is None and access.dotnet_refusal() is None
+        dotnet = self._dotnet_listing if dotnet_on else []
+        forged_on = forge_on and access.forged_refusal() is None
+        forged = await self.forged.listings() if forged_on else []
         return types.ListToolsResult(tools=[*management, *dotnet, *forged])
+
+    def _set_refusal(self, tool_set: str) -> str | None:
+        """Why no tool of `tool_set` may be listed or called here (`mcp_tool_sets`), or None."""
+        sets = self.instance.settings.mcp_tool_sets
+        if tool_set in sets:
+            return None
+        return (
+            f"the {tool_set} tools are switched off on this polybox (tool sets on: "
+            f"{', '.join(sets) or 'none'}); an admin can add {tool_set!r} to "
+            "POLYBOX_MCP_TOOL_SETS"
+        )
 
     async def _call_tool(
         self, ctx: ServerRequestContext[Any, Any], params: types.CallToolRequestParams
@@ -181,12 +199,12 @@ class McpSurface:
         access = await access_of(actor, self.policy)
         dotnet = self._dotnet.get(params.name)
         if dotnet is not None:
-            refusal = access.dotnet_refusal()
+            refusal = self._set_refusal(DOTNET_SET) or access.dotnet_refusal()
             if refusal is not None:
                 return refused(refusal)
             return await call_dotnet_tool(dotnet, Call(self.instance, actor), params.arguments)
         tool = self._management.get(params.name)
-        refusal = (
+        refusal = self._set_refusal(FORGE_SET) or (
             access.forged_refusal()
             if tool is None
             else access.management_refusal(tool.name, read_only=tool.read_only)

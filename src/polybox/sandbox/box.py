@@ -141,6 +141,10 @@ class SpawnedProcess(ABC):
         """The last `max_bytes` of the log."""
 
     @abstractmethod
+    async def read_at(self, offset: int, max_bytes: int = 65536) -> bytes:
+        """Up to `max_bytes` of the log from byte `offset` (empty at its end), to follow it."""
+
+    @abstractmethod
     def kill(self) -> None:
         """Kill the process and everything it started; safe to call twice."""
 
@@ -243,6 +247,11 @@ class BoxBackend(ABC):
         Called once at start-up.
         """
         return 0
+
+    def box_exists(self, box_id: str) -> bool:
+        """Whether Box `box_id` still exists: made by this process or a live one on the same data
+        dir. After `remove_leftovers`, a crashed run's Boxes do not (the default: none survive)."""
+        return False
 
     def landlock_abi(self) -> int:
         """The Landlock ABI that Python workers in its Boxes put themselves under; 0: none.

@@ -116,9 +116,14 @@ class BoxCgroup:
     def limits_hit(self) -> set[str]:
         """Which caps stopped something in this cgroup so far: "memory" (an OOM kill) and/or
         "processes" (a fork or thread refused at pids.max)."""
+        return {name for name, count in self.limit_counts().items() if count > 0}
+
+    def limit_counts(self) -> dict[str, int]:
+        """How often each cap ("memory", "processes") stopped something so far; comparing two
+        readings tells whether a limit stopped what ran in between."""
         memory_dir, pids_dir = (self.dirs[0], self.dirs[0]) if self.v2 else self.dirs
         memory_file = "memory.events" if self.v2 else "memory.oom_control"
-        hit = set()
+        counts = {"memory": 0, "processes": 0}
         for name, path, key in (
             ("memory", memory_dir / memory_file, "oom_kill"),
             ("processes", pids_dir / "pids.events", "max"),
@@ -126,9 +131,24 @@ class BoxCgroup:
             with contextlib.suppress(OSError, ValueError):
                 for line in path.read_text().splitlines():
                     field, _, count = line.partition(" ")
-                    if field == key and int(count) > 0:
-                        hit.add(name)
-        return hit
+                    if field == key:
+                        counts[name] = int(count)
+        return counts
+
+    def usage(self) -> tuple[float | None, int | None]:
+        """CPU seconds used so far (cgroup v2 only) and memory in use now, None if unreadable."""
+        cpu: float | None = None
+        memory: int | None = None
+        memory_file = "memory.current" if self.v2 else "memory.usage_in_bytes"
+        with contextlib.suppress(OSError, ValueError):
+            memory = int((self.dirs[0] / memory_file).read_text())
+        if self.v2:
+            with contextlib.suppress(OSError, ValueError):
+                for line in (self.dirs[0] / "cpu.stat").read_text().splitlines():
+                    field, _, value = line.partition(" ")
+                    if field == "usage_usec":
+                        cpu = int(value) / 1e6
+        return cpu, memory
 
     def kill(self) -> None:
         """SIGKILL every process still in the cgroup."""

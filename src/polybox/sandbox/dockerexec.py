@@ -28,7 +28,7 @@ from docker import APIClient
 
 from polybox.sandbox.box import WORKSPACE, BoxError, BoxProcess, ExecResult, SpawnedProcess
 from polybox.sandbox.dockerapi import BOX_USER, EngineNotFoundError, call
-from polybox.sandbox.processes import tail_file
+from polybox.sandbox.processes import read_file_at, tail_file
 
 LAUNCHER = (
     "import os,sys\n"
@@ -316,6 +316,9 @@ class DockerSpawned(SpawnedProcess):
 
     async def tail(self, max_bytes: int = 65536) -> bytes:
         return tail_file(self.log, max_bytes)
+
+    async def read_at(self, offset: int, max_bytes: int = 65536) -> bytes:
+        return read_file_at(self.log, offset, max_bytes)
 
     def kill(self) -> None:
         self._stream.kill_soon()

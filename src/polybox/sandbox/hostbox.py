@@ -29,6 +29,7 @@ from polybox.sandbox.box import (
     Forward,
     SpawnedProcess,
 )
+from polybox.sandbox.diskquota import unmount_leftover
 from polybox.sandbox.forward import Connector, Forwards
 from polybox.sandbox.processes import (
     HostCommand,
@@ -225,10 +226,18 @@ class HostBackend(BoxBackend):
         dead = await asyncio.to_thread(dead_runs, self.boxes_dir)
         for run in dead:
             for box_dir in self.boxes_dir.glob(f"{run}-*"):
+                await asyncio.to_thread(unmount_leftover, box_dir)
                 await asyncio.to_thread(shutil.rmtree, box_dir, True)
             await asyncio.to_thread(self.remove_run_resources, run)
             (self.boxes_dir / f"{run}{RUN_SUFFIX}").unlink(missing_ok=True)
         return len(dead)
+
+    def box_exists(self, box_id: str) -> bool:
+        return (
+            "/" not in box_id
+            and box_id not in ("", ".", "..")
+            and (self.boxes_dir / box_id).is_dir()
+        )
 
     def remove_run_resources(self, run: str) -> None:
         """Remove what a dead run's Boxes left outside their directories (e.g. cgroups)."""

@@ -193,11 +193,24 @@ class LoggedProcess(SpawnedProcess):
     async def tail(self, max_bytes: int = 65536) -> bytes:
         return tail_file(self.log, max_bytes)
 
+    async def read_at(self, offset: int, max_bytes: int = 65536) -> bytes:
+        return read_file_at(self.log, offset, max_bytes)
+
     def kill(self) -> None:
         kill_group(self._process)
 
     async def wait(self) -> int:
         return await self._process.wait()
+
+
+def read_file_at(path: Path, offset: int, max_bytes: int) -> bytes:
+    """Up to `max_bytes` of a file from `offset` (empty past its end or when it does not exist)."""
+    try:
+        with path.open("rb") as handle:
+            handle.seek(offset)
+            return handle.read(max_bytes)
+    except FileNotFoundError:
+        return b""
 
 
 def tail_file(path: Path, max_bytes: int) -> bytes:

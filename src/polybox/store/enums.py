@@ -87,3 +87,21 @@ class ActorKind(StrEnum):
 class OAuthTokenKind(StrEnum):
     ACCESS = "access"
     REFRESH = "refresh"
+
+
+class WorkspaceStatus(StrEnum):
+    """A .NET workspace: its Box runs, was stopped (its row kept), or was cleaned up."""
+
+    RUNNING = "running"
+    STOPPED = "stopped"
+    CLEANED = "cleaned"
+
+
+class StopReason(StrEnum):
+    """Why a workspace is no longer running, for the error its owner's next call gets."""
+
+    CLIENT = "client"
+    ADMIN = "admin"
+    IDLE = "idle"
+    RESTART = "restart"
+    LIMIT = "limit"

@@ -38,9 +38,11 @@ from polybox.store.enums import (
     SourceAuth,
     SourceHealth,
     SourceTransport,
+    StopReason,
     ToolKind,
     ToolStatus,
     VersionAuthor,
+    WorkspaceStatus,
 )
 from polybox.store.types import BigIntId, JSONType, state_enum
 
@@ -352,6 +354,27 @@ class ActivityLog(CreatedAt, Base):
     details: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default=_EMPTY_OBJECT)
 
 
+class SnippetRun(CreatedAt, Base):
+    """One C# snippet run on one version (a comparison is one row per version).
+
+    `code` is the snippet as the client sent it, erased (NULL) after
+    `dotnet_snippet_code_retention_days`; its SHA-256 stays, so repeated code is still
+    recognisable. `owner` is the MCP caller: its client id when known, else its name.
+    """
+
+    __tablename__ = "snippet_runs"
+    __table_args__ = (Index("ix_snippet_runs_created_at", "created_at"),)
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
+    actor_kind: Mapped[ActorKind] = mapped_column(state_enum(ActorKind, "actor_kind"))
+    owner: Mapped[str] = mapped_column(String(255))
+    version: Mapped[str] = mapped_column(String(8))
+    outcome: Mapped[str] = mapped_column(String(32))
+    duration_ms: Mapped[float]
+    code_hash: Mapped[str] = mapped_column(String(64))
+    code: Mapped[str | None] = mapped_column(Text)
+
+
 # --- admin sessions (revision 0003) ----------------------------------------------------------
 
 
@@ -479,3 +502,31 @@ class OidcIdentity(CreatedAt, Base):
     last_login_at: Mapped[datetime | None]
 
     admin: Mapped[AdminUser] = relationship()
+
+
+# --- .NET workspaces (revision 0011) ---------------------------------------------------------
+
+
+class Workspace(CreatedAt, Base):
+    """One .NET workspace: a long-lived Box holding one project, owned by the client that made it.
+
+    `instance` labels the polybox installation whose process holds the Box, so start-up
+    reconciliation and cleanup never touch another instance's rows. The row outlives the Box, so
+    a call to a stopped workspace can say when and why it stopped.
+    """
+
+    __tablename__ = "workspaces"
+    __table_args__ = (Index("ix_workspaces_instance_owner_status", "instance", "owner", "status"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # dotnet8-webapi-3fa2c1
+    instance: Mapped[str] = mapped_column(String(32))
+    owner: Mapped[str] = mapped_column(String(255))
+    version: Mapped[str] = mapped_column(String(8))
+    template: Mapped[str] = mapped_column(String(16))
+    project: Mapped[str] = mapped_column(String(128))
+    box_id: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[WorkspaceStatus] = mapped_column(state_enum(WorkspaceStatus, "status"))
+    stop_reason: Mapped[StopReason | None] = mapped_column(state_enum(StopReason, "stop_reason"))
+    last_used_at: Mapped[datetime]
+    stopped_at: Mapped[datetime | None]
+    ports: Mapped[list[int]] = mapped_column(JSONType, default=list, server_default=_EMPTY_LIST)

@@ -15,16 +15,13 @@ import anyio
 
 from polybox.config import Settings
 from polybox.sandbox.dotnet import (
-    DotnetError,
     DotnetRuntime,
-    InvalidPackageRefError,
-    RefusedCodeError,
     SnippetResult,
-    VersionUnavailableError,
 )
+from polybox.workspaces import metrics
 from polybox.workspaces.answers import Metadata, Success
 from polybox.workspaces.detail import DetailLevel, trimmed
-from polybox.workspaces.errors import WorkspaceError
+from polybox.workspaces.errors import WorkspaceError, dotnet_refusals
 from polybox.workspaces.schemas import (
     CompareInput,
     Comparison,
@@ -35,6 +32,7 @@ from polybox.workspaces.schemas import (
     SnippetInput,
     SnippetRun,
 )
+from polybox.workspaces.snippet_log import SnippetRecorder
 from polybox.workspaces.suggestions import suggestion
 
 
@@ -50,11 +48,11 @@ def require_runtime(runtime: DotnetRuntime | None) -> DotnetRuntime:
 
 
 async def execute_snippet(
-    runtime: DotnetRuntime, settings: Settings, args: SnippetInput
+    runtime: DotnetRuntime, settings: Settings, args: SnippetInput, recorder: SnippetRecorder
 ) -> Success[SnippetRun]:
     """Run `args.code` on `args.dotnet_version`."""
     started = time.perf_counter()
-    result = await _run(runtime, settings, args, args.dotnet_version)
+    result = await _run(runtime, settings, args, args.dotnet_version, recorder)
     return Success[SnippetRun](
         data=snippet_run(result, args.detail_level, args.timeout(settings)),
         metadata=Metadata(
@@ -67,14 +65,14 @@ async def execute_snippet(
 
 
 async def compare_versions(
-    runtime: DotnetRuntime, settings: Settings, args: CompareInput
+    runtime: DotnetRuntime, settings: Settings, args: CompareInput, recorder: SnippetRecorder
 ) -> Success[Comparison]:
     """Run `args.code` on every version of `args.dotnet_versions` at once; diff the outputs."""
     started = time.perf_counter()
     results: dict[str, SnippetResult] = {}
 
     async def run_on(version: str) -> None:
-        results[version] = await _run(runtime, settings, args, version)
+        results[version] = await _run(runtime, settings, args, version, recorder)
 
     async with anyio.create_task_group() as tasks:
         for version in args.dotnet_versions:
@@ -103,27 +101,40 @@ async def compare_versions(
 
 
 async def _run(
+    runtime: DotnetRuntime,
+    settings: Settings,
+    args: SnippetFields,
+    version: str,
+    recorder: SnippetRecorder,
+) -> SnippetResult:
+    """One run on `version`, counted in the metrics and recorded for admins by its outcome
+    (`refused` if it never ran)."""
+    started = time.perf_counter()
+    try:
+        result = await _run_or_refuse(runtime, settings, args, version)
+    except WorkspaceError:
+        await _finished(recorder, args.code, version, "refused", started)
+        raise
+    await _finished(recorder, args.code, version, result.outcome, started)
+    return result
+
+
+async def _finished(
+    recorder: SnippetRecorder, code: str, version: str, outcome: str, started: float
+) -> None:
+    seconds = time.perf_counter() - started
+    metrics.snippet_finished(version, outcome, seconds)
+    await recorder.record(code, version, outcome, seconds)
+
+
+async def _run_or_refuse(
     runtime: DotnetRuntime, settings: Settings, args: SnippetFields, version: str
 ) -> SnippetResult:
-    try:
+    def ready() -> list[str]:
+        return [name for name, status in runtime.status().items() if status.available]
+
+    with dotnet_refusals(ready):
         return await runtime.run_snippet(args.code, version, args.packages, args.timeout(settings))
-    except VersionUnavailableError as exc:
-        ready = [name for name, status in runtime.status().items() if status.available]
-        raise WorkspaceError(
-            "version_unavailable",
-            str(exc),
-            (f"Versions ready now: {', '.join(ready) or 'none'}.",),
-        ) from exc
-    except InvalidPackageRefError as exc:  # from a `#:package` line of the code
-        raise WorkspaceError(
-            "invalid_package", str(exc), ('Write packages as "Name" or "Name@version".',)
-        ) from exc
-    except RefusedCodeError as exc:
-        raise WorkspaceError(
-            "refused_code", str(exc), ("Remove what the message names and run it again.",)
-        ) from exc
-    except DotnetError as exc:  # any other refusal the runtime adds: its message says the fix
-        raise WorkspaceError(getattr(exc, "kind", "dotnet_error"), str(exc)) from exc
 
 
 def snippet_run(result: SnippetResult, detail: DetailLevel, timeout_s: float) -> SnippetRun:

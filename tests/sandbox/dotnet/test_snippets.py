@@ -143,10 +143,13 @@ async def test_a_compile_server_that_dies_is_started_again(dotnet: DotnetRuntime
     assert server is not None
     assert server.pid is not None
     first = server.pid
+    restarts: list[tuple[str, str]] = []
+    server.on_restart = lambda version, reason: restarts.append((version, reason))
     os.kill(first, signal.SIGKILL)
     result = await dotnet.run_snippet(HELLO, "10", [], 30)
     assert (result.outcome, result.stdout) == ("ok", "hello\n")
     assert server.pid not in (None, first)
+    assert restarts == [("10", "crash")]
 
 
 async def test_a_compile_server_grown_past_its_limit_is_replaced_after_answering(
@@ -154,11 +157,19 @@ async def test_a_compile_server_grown_past_its_limit_is_replaced_after_answering
 ) -> None:
     toolchain = await dotnet.toolchain("10")
     limits = CompilerLimits(memory_mb=1024, recycle_mb=1, timeout_s=60)  # always "too big"
-    server = CompileServer(dotnet.backend, dotnet.layout, toolchain, limits)
+    restarts: list[tuple[str, str]] = []
+    server = CompileServer(
+        dotnet.backend,
+        dotnet.layout,
+        toolchain,
+        limits,
+        on_restart=lambda version, reason: restarts.append((version, reason)),
+    )
     try:
         first = await server.compile("1 + 1", [])
         assert first.assembly is not None
         assert not server.running  # replaced after its answer
+        assert restarts == [("10", "memory")]
         second = await server.compile("2 + 2", [])
         assert second.assembly is not None
     finally:

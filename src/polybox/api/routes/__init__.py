@@ -8,6 +8,7 @@ from polybox.api.routes import (
     approvals,
     auth,
     dashboard,
+    dotnet,
     external,
     logs,
     modules,
@@ -17,6 +18,7 @@ from polybox.api.routes import (
     tokens,
     tools,
     transfer,
+    workspaces,
 )
 
 ROUTERS: list[APIRouter] = [
@@ -32,6 +34,8 @@ ROUTERS: list[APIRouter] = [
     secrets.router,
     logs.router,
     settings.router,
+    dotnet.router,
+    workspaces.router,
     transfer.router,
     external.router,
     external.callback_router,

@@ -15,16 +15,21 @@ from polybox.workspaces.schemas import (
     SnippetInput,
     SnippetRun,
 )
+from polybox.workspaces.snippet_log import SnippetRecorder
+
+
+def _recorder(call: Call) -> SnippetRecorder:
+    return SnippetRecorder(call.instance.sessions, call.instance.events, call.actor)
 
 
 async def _execute(call: Call, args: SnippetInput) -> Success[SnippetRun]:
     runtime = snippets.require_runtime(call.instance.dotnet)
-    return await snippets.execute_snippet(runtime, call.instance.settings, args)
+    return await snippets.execute_snippet(runtime, call.instance.settings, args, _recorder(call))
 
 
 async def _compare(call: Call, args: CompareInput) -> Success[Comparison]:
     runtime = snippets.require_runtime(call.instance.dotnet)
-    return await snippets.compare_versions(runtime, call.instance.settings, args)
+    return await snippets.compare_versions(runtime, call.instance.settings, args, _recorder(call))
 
 
 TOOLS: list[ManagementTool[Any]] = [

@@ -14,7 +14,7 @@ import asyncio
 import base64
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +36,10 @@ COMPILER_DIR = "/polybox/compiler"
 _CHUNK = 65536
 _START_TIMEOUT = 120.0
 _MB = 1024 * 1024
+
+RestartHook = Callable[[str, str], None]
+"""Told (version, reason) when a compile server is replaced: `crash` (died or hung) or
+`memory` (grew past its limit); the service layer counts these in its metrics."""
 
 
 @dataclass(frozen=True)
@@ -76,11 +80,13 @@ class CompileServer:
         layout: DotnetLayout,
         toolchain: Toolchain,
         limits: CompilerLimits,
+        on_restart: RestartHook | None = None,
     ) -> None:
         self.backend = backend
         self.layout = layout
         self.toolchain = toolchain
         self.limits = limits
+        self.on_restart = on_restart
         self.working_set = 0
         self._box: Box | None = None
         self._process: BoxProcess | None = None
@@ -119,7 +125,7 @@ class CompileServer:
                     line = b""
                 if line:
                     break
-                await self._stop()
+                await self._replace("crash")
                 logger.warning(
                     "dotnet %s compile server died or hung (attempt %d); restarting",
                     self.toolchain.version,
@@ -138,7 +144,7 @@ class CompileServer:
                     self.toolchain.version,
                     self.working_set // _MB,
                 )
-                await self._stop()
+                await self._replace("memory")
         if "error" in answer:
             raise DotnetError(f"the compile server refused the request: {answer['error']}")
         assembly = answer.get("assembly")
@@ -160,7 +166,8 @@ class CompileServer:
     async def _ensure(self) -> BoxProcess:
         if self._process is not None and self._process.returncode is None:
             return self._process
-        await self._stop()
+        if self._process is not None:  # died since its last answer
+            await self._replace("crash")
         sdk = find_dotnet().parent
         spec = BoxSpec(
             # long-lived: bounded by memory and recycling, not by CPU seconds
@@ -197,6 +204,12 @@ class CompileServer:
             self.working_set // _MB,
         )
         return process
+
+    async def _replace(self, reason: str) -> None:
+        """Stop the server so the next request starts a new one; tell the hook why."""
+        await self._stop()
+        if self.on_restart is not None:
+            self.on_restart(self.toolchain.version, reason)
 
     async def _stop(self) -> None:
         process, box = self._process, self._box

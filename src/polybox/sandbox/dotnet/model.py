@@ -7,6 +7,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from polybox.config import Settings
 
 DOTNET_VERSIONS: tuple[str, ...] = ("8", "9", "10")
 """The .NET versions polybox can prepare and run, oldest first."""
@@ -106,3 +110,84 @@ class VersionStatus:
     warm: bool  # its compile server is running
     compiler_rss_mb: float | None
     fix: str  # what to do when not available, else ""
+
+
+@dataclass(frozen=True)
+class WorkspaceLimits:
+    """What one project workspace may use (see `from_settings` in `projects.py`)."""
+
+    memory_mb: int  # the whole workspace (cgroup): agent, build servers, apps
+    processes: int  # processes and threads of the whole workspace (pids cgroup)
+    disk_mb: int  # /workspace
+    cpu_seconds: int  # per process (RLIMIT_CPU)
+    tmp_size_mb: int  # /tmp of the workspace's commands (and of each background process)
+    output_limit: int  # bytes kept of each of a command's stdout and stderr
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> WorkspaceLimits:
+        return cls(
+            memory_mb=settings.dotnet_workspace_memory_mb,
+            processes=settings.dotnet_workspace_processes,
+            disk_mb=settings.dotnet_workspace_disk_mb,
+            cpu_seconds=settings.dotnet_workspace_cpu_seconds,
+            tmp_size_mb=settings.dotnet_workspace_tmp_size_mb,
+            output_limit=settings.dotnet_output_limit_bytes,
+        )
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    """One command in a workspace. `exit_code` None: timed out, or could not start."""
+
+    exit_code: int | None
+    stdout: str
+    stderr: str
+    stdout_truncated: bool
+    stderr_truncated: bool
+    timed_out: bool
+    duration_ms: float
+    limit: str | None  # "memory" | "processes" | "disk" when that limit stopped it
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """A build: whether it succeeded, its parsed diagnostics (paths relative to /workspace)."""
+
+    succeeded: bool
+    diagnostics: tuple[Diagnostic, ...]
+    command: CommandResult
+
+
+@dataclass(frozen=True)
+class TestCase:
+    """One test of a `dotnet test` run; `message` is the failure message."""
+
+    __test__ = False  # not a pytest class
+
+    name: str
+    outcome: str  # "passed" | "failed" | "skipped"
+    duration_ms: float
+    message: str | None
+
+
+@dataclass(frozen=True)
+class TestRun:
+    """A `dotnet test` run: counts and cases from its TRX report, and the build before it."""
+
+    __test__ = False
+
+    passed: int
+    failed: int
+    skipped: int
+    cases: tuple[TestCase, ...]
+    build: BuildResult
+    command: CommandResult
+
+
+@dataclass(frozen=True)
+class WorkspaceUsage:
+    """What a workspace uses now; None where this host cannot measure it (no cgroup)."""
+
+    cpu_seconds: float | None
+    memory_bytes: int | None
+    disk_bytes: int

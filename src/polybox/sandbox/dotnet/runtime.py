@@ -18,7 +18,7 @@ from pathlib import Path
 
 from polybox.config import Settings
 from polybox.sandbox.box import BoxBackend
-from polybox.sandbox.dotnet.compiler import CompilerLimits, CompileServer
+from polybox.sandbox.dotnet.compiler import CompilerLimits, CompileServer, RestartHook
 from polybox.sandbox.dotnet.directives import read_directives
 from polybox.sandbox.dotnet.model import (
     DOTNET_VERSIONS,
@@ -32,10 +32,13 @@ from polybox.sandbox.dotnet.restore import RestoreBroker, RestoreFailed
 from polybox.sandbox.dotnet.run import RunLimits, run_assembly
 from polybox.sandbox.dotnet.toolchains import (
     Toolchain,
+    WorkspaceRoot,
     dotnet_layout,
     load_toolchain,
+    load_workspace_root,
     prepare,
     prepare_fix,
+    prepare_workspace_root,
 )
 
 logger = logging.getLogger(__name__)
@@ -76,9 +79,15 @@ class DotnetConfig:
 class DotnetRuntime:
     """One per Instance (`Instance.dotnet`): runs C# snippets on .NET 8, 9 and 10."""
 
-    def __init__(self, backend: BoxBackend, config: DotnetConfig) -> None:
+    def __init__(
+        self,
+        backend: BoxBackend,
+        config: DotnetConfig,
+        on_compiler_restart: RestartHook | None = None,
+    ) -> None:
         self.backend = backend
         self.config = config
+        self.on_compiler_restart = on_compiler_restart
         self.layout = dotnet_layout(config.data_dir)
         self.restores = RestoreBroker(self.layout, config.nuget_source)
         self._servers: dict[str, CompileServer] = {}
@@ -163,6 +172,23 @@ class DotnetRuntime:
             )
             return prepared[version]
 
+    async def workspace_root(self, version: str) -> WorkspaceRoot:
+        """The composed DOTNET_ROOT of project workspaces, covering `version` (an enabled one),
+        made on first use like a toolchain."""
+        await self.toolchain(version)
+        root = load_workspace_root(self.layout)
+        if root is not None and version in root.runtimes:
+            return root
+        async with self._prepare_lock:
+            toolchains = {
+                enabled: toolchain
+                for enabled in self.config.versions
+                if (toolchain := load_toolchain(self.layout, enabled)) is not None
+            }
+            return await prepare_workspace_root(
+                self.config.data_dir, toolchains, self.config.nuget_source
+            )
+
     def compile_server(self, version: str) -> CompileServer | None:
         """The compile server of `version` once it exists (for status and tests)."""
         return self._servers.get(version)
@@ -170,7 +196,13 @@ class DotnetRuntime:
     def _server(self, toolchain: Toolchain) -> CompileServer:
         server = self._servers.get(toolchain.version)
         if server is None or server.toolchain != toolchain:
-            server = CompileServer(self.backend, self.layout, toolchain, self.config.compiler)
+            server = CompileServer(
+                self.backend,
+                self.layout,
+                toolchain,
+                self.config.compiler,
+                on_restart=self.on_compiler_restart,
+            )
             self._servers[toolchain.version] = server
         return server
 

@@ -8,7 +8,10 @@ through that SDK, into polybox's data dir:
   packs `Microsoft.NETCore.App.Runtime.linux-x64` / `Microsoft.AspNetCore.App.Runtime.linux-x64`)
   and resolves no shared framework: a run can never roll forward onto another version;
 - the reference assemblies snippets compile against, harvested from that same build;
-- the compile server (csharp/Compiler), built once for all versions, run on the SDK's runtime.
+- the compile server (csharp/Compiler), built once for all versions, run on the SDK's runtime;
+- for project workspaces, one composed DOTNET_ROOT: the host SDK (hard links) plus the shared
+  frameworks of the other versions laid out from the same runtime packs, so a net8.0 app built
+  by SDK 10 runs on the real 8.0.x runtime; and every template's packages, restored once.
 
 Builds run on the host from projects polybox wrote itself (no user input reaches them). Their
 outputs go to a directory Boxes can read (`hostdirs.sandbox_dir`); a stamp written last marks a
@@ -32,6 +35,7 @@ from pathlib import Path
 from typing import IO
 
 from polybox.sandbox.dotnet.model import DOTNET_VERSIONS, VersionUnavailableError
+from polybox.sandbox.dotnet.templates import NUGET_CONFIG, TEMPLATES, project_files
 from polybox.sandbox.hostdirs import sandbox_dir
 
 logger = logging.getLogger(__name__)
@@ -48,6 +52,11 @@ LANGUAGE_VERSIONS = {"8": "12", "9": "13", "10": "14"}
 _STAMP = "toolchain.json"
 _BUILD_TIMEOUT = 900.0
 _SHARED_FILES = ("Directory.Build.props", ".editorconfig")
+_ROOT_STAMP = "root.json"
+_FRAMEWORK_PACKS = (
+    ("Microsoft.NETCore.App", "microsoft.netcore.app.runtime.linux-x64"),
+    ("Microsoft.AspNetCore.App", "microsoft.aspnetcore.app.runtime.linux-x64"),
+)
 _RECIPE = b"2"  # bump when the build commands below change, so stamps of older builds go stale
 
 Progress = Callable[[str, int, int], None]
@@ -90,6 +99,10 @@ class DotnetLayout:
     @property
     def runs(self) -> Path:
         return self.shared / "runs"
+
+    @property
+    def roots(self) -> Path:
+        return self.shared / "roots"
 
     def version_dir(self, version: str) -> Path:
         return self.shared / f"net{version}"
@@ -363,7 +376,143 @@ async def prepare(
                 raise VersionUnavailableError(f".NET {version}: prepared but not readable")
             logger.info("dotnet prepare: .NET %s ready (%s)", version, toolchain.runtime)
             prepared[version] = toolchain
+        progress("workspace root and templates", total, total)
+        await _prepare_workspace_root(layout, prepared, source)
         progress("done", total, total)
         return prepared
+    finally:
+        lock.close()
+
+
+@dataclass(frozen=True)
+class WorkspaceRoot:
+    """The composed DOTNET_ROOT of project workspaces and the runtime each version runs on."""
+
+    path: Path
+    runtimes: dict[str, str]  # version -> FrameworkDescription, e.g. ".NET 8.0.31"
+
+
+def load_workspace_root(layout: DotnetLayout) -> WorkspaceRoot | None:
+    """The current composed root, or None when `prepare` has not made one from these sources."""
+    try:
+        stamp = json.loads((layout.shared / _ROOT_STAMP).read_text())
+    except (OSError, ValueError):
+        return None
+    if stamp.get("source") != _root_source():
+        return None
+    return WorkspaceRoot(layout.roots / str(stamp["name"]), dict(stamp["runtimes"]))
+
+
+def _root_source() -> str:
+    """What a composed root depends on: the host SDK and polybox's templates."""
+    digest = hashlib.sha256(_RECIPE)
+    digest.update(str(find_dotnet()).encode())
+    digest.update(sorted((find_dotnet().parent / "sdk").iterdir())[-1].name.encode())
+    digest.update((Path(__file__).parent / "templates.py").read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _link_or_copy(source: str, destination: str) -> None:
+    """A hard link where the file system allows (the root is then nearly free), else a copy."""
+    try:
+        os.link(source, destination)
+    except OSError:
+        shutil.copy2(source, destination)
+
+
+def _highest(directory: Path, major: str) -> str | None:
+    """The highest `<major>.x.y` subdirectory name of `directory`, or None."""
+    found = [path.name for path in directory.glob(f"{major}.*") if path.is_dir()]
+    return max(found, key=lambda name: [int(part) for part in name.split(".")[:3]], default=None)
+
+
+def _compose_root(layout: DotnetLayout, toolchains: dict[str, Toolchain]) -> dict[str, str]:
+    """Lay out `layout.roots/new`: the SDK plus each version's frameworks; returns runtimes."""
+    sdk = find_dotnet().parent
+    new = layout.roots / "new"
+    shutil.rmtree(new, ignore_errors=True)
+    layout.roots.mkdir(mode=0o755, exist_ok=True)
+    shutil.copytree(sdk, new, symlinks=True, copy_function=_link_or_copy)
+    runtimes = {}
+    for version, toolchain in sorted(toolchains.items()):
+        own = _highest(sdk / "shared" / "Microsoft.NETCore.App", version)
+        if own is not None:
+            runtimes[version] = f".NET {own}"
+            continue
+        pack_version = toolchain.runtime.removeprefix(".NET ")
+        for framework, pack in _FRAMEWORK_PACKS:
+            files = layout.packages / pack / pack_version / "runtimes" / "linux-x64"
+            target = new / "shared" / framework / pack_version
+            target.mkdir(mode=0o755, parents=True)
+            for part in (files / "lib" / f"net{version}.0", files / "native"):
+                if part.is_dir():
+                    shutil.copytree(part, target, copy_function=_link_or_copy, dirs_exist_ok=True)
+        runtimes[version] = toolchain.runtime
+    return runtimes
+
+
+def _template_solution(layout: DotnetLayout, versions: Sequence[str]) -> Path:
+    """Every template of every version as one solution of polybox-written projects."""
+    directory = layout.private / "templates"
+    shutil.rmtree(directory, ignore_errors=True)
+    entries = []
+    for version in versions:
+        for template in TEMPLATES:
+            name = f"T{template.capitalize()}{version}"
+            project = directory / name
+            project.mkdir(parents=True)
+            for path, text in project_files(template, version, name).items():
+                if path != NUGET_CONFIG:  # restored from the configured feed, on the host
+                    (project / path).write_text(text)
+            entries.append(f'  <Project Path="{name}/{name}.csproj" />')
+    solution = directory / "templates.slnx"
+    solution.write_text("<Solution>\n" + "\n".join(entries) + "\n</Solution>\n")
+    return solution
+
+
+async def _prepare_workspace_root(
+    layout: DotnetLayout, toolchains: dict[str, Toolchain], source: str | None
+) -> WorkspaceRoot:
+    """Make the composed root and restore every template's packages, unless already current.
+
+    A root is never replaced in place (running workspaces have it mounted): a new one gets a
+    new name and the stamp points to it.
+    """
+    current = load_workspace_root(layout)
+    if current is not None and set(toolchains) <= set(current.runtimes):
+        return current
+    solution = await asyncio.to_thread(_template_solution, layout, sorted(toolchains))
+    code, output = await run_dotnet(
+        ["restore", solution.name, "--packages", str(layout.packages), "-nologo", "-v:q",
+         "--disable-build-servers", *_restore_args(source)],
+        cwd=solution.parent,
+    )  # fmt: skip
+    if code != 0:
+        raise _failed("restoring the project templates' packages", output, "polybox dotnet prepare")
+    runtimes = await asyncio.to_thread(_compose_root, layout, toolchains)
+    name = hashlib.sha256(json.dumps([_root_source(), runtimes]).encode()).hexdigest()[:12]
+    final = layout.roots / name
+    if final.exists():
+        await asyncio.to_thread(shutil.rmtree, layout.roots / "new", True)
+    else:
+        (layout.roots / "new").rename(final)
+    _write_root_stamp(layout, {"source": _root_source(), "name": name, "runtimes": runtimes})
+    return WorkspaceRoot(final, runtimes)
+
+
+def _write_root_stamp(layout: DotnetLayout, stamp: dict[str, object]) -> None:
+    temporary = layout.shared / (_ROOT_STAMP + ".tmp")
+    temporary.write_text(json.dumps(stamp, indent=1))
+    temporary.replace(layout.shared / _ROOT_STAMP)
+
+
+async def prepare_workspace_root(
+    data_dir: Path, toolchains: dict[str, Toolchain], source: str | None
+) -> WorkspaceRoot:
+    """The composed root covering `toolchains`, made (once, under the prepare lock) if needed."""
+    layout = dotnet_layout(data_dir)
+    lock = await asyncio.to_thread(_lock, layout)
+    try:
+        return await _prepare_workspace_root(layout, toolchains, source)
     finally:
         lock.close()

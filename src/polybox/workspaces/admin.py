@@ -1,0 +1,131 @@
+"""The workspaces as the admin API shows them: output models of the service's admin side.
+
+The service (`WorkspaceService`'s admin methods) holds the rules and does the work; this module
+only turns its frozen views into the API's models, with what an admin's list needs on top
+(the age, and a file's text as text).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from polybox.forge.schemas import Out
+from polybox.sandbox.box import FileInfo
+from polybox.store.types import utcnow
+from polybox.workspaces.models import ProcessView, WorkspaceView
+
+WorkspaceState = Literal["running", "stopped", "cleaned"]
+
+
+class ProcessOut(Out):
+    """A background process (`kind` background) or hosted API (`api`) of a workspace."""
+
+    name: str
+    kind: str
+    argv: list[str]
+    port: int | None  # the port inside the workspace a hosted API listens on
+    running: bool
+    exit_code: int | None
+    started_at: datetime
+    url: str | None  # the host-side address of a hosted API's forward
+
+    @classmethod
+    def of(cls, view: ProcessView) -> ProcessOut:
+        return cls(
+            name=view.name,
+            kind=view.kind,
+            argv=view.argv,
+            port=view.port,
+            running=view.running,
+            exit_code=view.exit_code,
+            started_at=view.started_at,
+            url=view.url,
+        )
+
+
+class WorkspaceOut(Out):
+    """One workspace; usage numbers (CPU, memory, disk) only while it runs in this process."""
+
+    id: str
+    owner: str  # the MCP client that created it
+    version: str
+    template: str
+    project: str
+    status: str
+    stop_reason: str | None  # client | admin | idle | restart | limit
+    stopped_at: datetime | None
+    created_at: datetime
+    last_used_at: datetime
+    age_seconds: float
+    idle_seconds: float
+    ports: list[int]  # forwarded ports (inside the workspace)
+    processes: list[ProcessOut]
+    cpu_seconds: float | None
+    memory_bytes: int | None
+    disk_bytes: int | None
+
+    @classmethod
+    def of(cls, view: WorkspaceView) -> WorkspaceOut:
+        return cls(
+            id=view.id,
+            owner=view.owner,
+            version=view.version,
+            template=view.template,
+            project=view.project,
+            status=view.status,
+            stop_reason=view.stop_reason,
+            stopped_at=view.stopped_at,
+            created_at=view.created_at,
+            last_used_at=view.last_used_at,
+            age_seconds=max((utcnow() - view.created_at).total_seconds(), 0.0),
+            idle_seconds=view.idle_seconds,
+            ports=view.ports,
+            processes=[ProcessOut.of(process) for process in view.processes],
+            cpu_seconds=view.cpu_seconds,
+            memory_bytes=view.memory_bytes,
+            disk_bytes=view.disk_bytes,
+        )
+
+
+class FileOut(Out):
+    """One entry of a workspace's file tree; `path` is relative to /workspace."""
+
+    path: str
+    size: int
+    is_dir: bool
+    modified: float  # seconds since the epoch
+
+    @classmethod
+    def of(cls, info: FileInfo) -> FileOut:
+        return cls(path=info.path, size=info.size, is_dir=info.is_dir, modified=info.modified)
+
+
+class FileContentOut(Out):
+    """A file of a workspace; `text` is None for a file that is not UTF-8 text."""
+
+    path: str
+    size: int
+    text: str | None
+
+    @classmethod
+    def of(cls, path: str, data: bytes) -> FileContentOut:
+        try:
+            text: str | None = data.decode("utf-8")
+        except UnicodeDecodeError:
+            text = None
+        return cls(path=path, size=len(data), text=text)
+
+
+class CleanupOut(Out):
+    """How many workspaces a cleanup stopped and removed."""
+
+    cleaned: int
+
+
+def listed(views: list[WorkspaceView], status: WorkspaceState | None) -> list[WorkspaceOut]:
+    """The views with `status` (all when None), running first, newest first within a status."""
+    chosen = [view for view in views if status is None or view.status == status]
+    chosen.sort(key=lambda view: view.created_at, reverse=True)
+    chosen.sort(key=lambda view: view.status != "running")
+    return [WorkspaceOut.of(view) for view in chosen]

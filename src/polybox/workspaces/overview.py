@@ -1,0 +1,117 @@
+"""What admins see of the .NET half as a whole: each version's state, the settings it runs by,
+and its numbers on the dashboard.
+
+The version states are those `polybox doctor` reports (available, runtime, pre-warmed), plus
+what only the running process knows (compile server warm, its memory). The settings are startup
+settings (config.py): the runtime applies them to the Boxes and compile servers it starts, so
+they are shown here with the environment variable that changes them, not edited live.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from polybox.config import Settings, env_name
+from polybox.forge.dashboard import DashboardOut, dashboard
+from polybox.forge.schemas import Out
+from polybox.sandbox.dotnet import DOTNET_VERSIONS, DotnetRuntime
+from polybox.workspaces.snippet_log import SnippetStats, snippet_stats
+
+SETTING_PREFIXES = ("dotnet_", "mcp_tool_sets")
+"""The startup settings the .NET section shows: every `dotnet_*` one, and the tool sets."""
+
+
+class VersionStatusOut(Out):
+    """One .NET version in this process."""
+
+    version: str
+    enabled: bool
+    available: bool  # prepared: runtime, reference assemblies and runner are in the data dir
+    runtime: str  # e.g. ".NET 8.0.31"; "" when not prepared
+    prewarmed: bool  # its compile server starts with polybox
+    warm: bool  # its compile server runs now
+    compiler_memory_mb: float | None  # the compile server's working set while it runs
+    fix: str  # what to do when not available, else ""
+
+
+class StartupSettingOut(Out):
+    """One startup setting: its value now, the variable that sets it, what it does."""
+
+    name: str
+    env: str
+    value: Any
+    description: str
+
+
+def version_status(runtime: DotnetRuntime | None, settings: Settings) -> list[VersionStatusOut]:
+    """Every supported version, oldest first; all unavailable in a process with no sandbox."""
+    prewarmed = set(settings.dotnet_prewarm_versions)
+    if runtime is None:
+        return [
+            VersionStatusOut(
+                version=version,
+                enabled=version in settings.dotnet_versions,
+                available=False,
+                runtime="",
+                prewarmed=version in prewarmed,
+                warm=False,
+                compiler_memory_mb=None,
+                fix="this polybox process has no sandbox; `polybox doctor` says what is missing",
+            )
+            for version in DOTNET_VERSIONS
+        ]
+    return [
+        VersionStatusOut(
+            version=status.version,
+            enabled=status.enabled,
+            available=status.available,
+            runtime=status.runtime,
+            prewarmed=status.version in prewarmed,
+            warm=status.warm,
+            compiler_memory_mb=status.compiler_rss_mb,
+            fix=status.fix,
+        )
+        for status in runtime.status().values()
+    ]
+
+
+def dotnet_settings(settings: Settings) -> list[StartupSettingOut]:
+    """The .NET startup settings in their documented order."""
+    return [
+        StartupSettingOut(
+            name=name,
+            env=env_name(name),
+            value=_shown(name, getattr(settings, name)),
+            description=field.description or "",
+        )
+        for name, field in Settings.model_fields.items()
+        if name.startswith(SETTING_PREFIXES)
+    ]
+
+
+def _shown(name: str, value: Any) -> Any:
+    """A feed URL without the user and password it may carry."""
+    if name == "dotnet_nuget_source" and isinstance(value, str):
+        parts = urlsplit(value)
+        if parts.username or parts.password:
+            host = parts.hostname or ""
+            netloc = f"{host}:{parts.port}" if parts.port else host
+            return urlunsplit(parts._replace(netloc=f"***@{netloc}"))
+    return value
+
+
+class AdminDashboardOut(DashboardOut):
+    """The dashboard: the forge's numbers and the .NET half's."""
+
+    snippets: SnippetStats
+
+
+async def admin_dashboard(session: AsyncSession) -> AdminDashboardOut:
+    """Everything on the admin dashboard, as of now."""
+    forge = await dashboard(session)
+    return AdminDashboardOut(
+        **dict(forge), snippets=await snippet_stats(session, forge.generated_at)
+    )
