@@ -836,6 +836,176 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/settings/dotnet": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The .NET startup settings (read-only: set their environment variable and restart) */
+        get: operations["get_dotnet_settings_settings_dotnet_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/dotnet/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Each .NET version: available, runtime, pre-warmed, compile server and its memory */
+        get: operations["get_status_dotnet_status_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/dotnet/snippets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Snippet runs, newest first (code kept dotnet_snippet_code_retention_days) */
+        get: operations["list_snippet_runs_dotnet_snippets_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/dotnet/snippets/{run_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get one snippet run */
+        get: operations["get_snippet_run_dotnet_snippets__run_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/workspaces": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List workspaces: running first, with usage, age and idle time */
+        get: operations["list_workspaces_workspaces_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/workspaces/cleanup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Clean up every workspace (stop it, remove its files) */
+        post: operations["cleanup_workspaces_workspaces_cleanup_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/workspaces/{workspace_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get one workspace with its processes and forwarded ports */
+        get: operations["get_workspace_workspaces__workspace_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/workspaces/{workspace_id}/files": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The file tree of a running workspace (bin, obj and .git listed, not entered) */
+        get: operations["list_workspace_files_workspaces__workspace_id__files_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/workspaces/{workspace_id}/file": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Read one file of a running workspace */
+        get: operations["read_workspace_file_workspaces__workspace_id__file_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/workspaces/{workspace_id}/stop": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Stop a workspace; its owner's next call is told an admin stopped it */
+        post: operations["stop_workspace_workspaces__workspace_id__stop_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/export": {
         parameters: {
             query?: never;
@@ -1029,6 +1199,41 @@ export interface components {
          * @enum {string}
          */
         ActorKind: "admin" | "llm" | "system";
+        /**
+         * AdminDashboardOut
+         * @description The dashboard: the forge's numbers and the .NET half's.
+         */
+        AdminDashboardOut: {
+            /**
+             * Generated At
+             * Format: date-time
+             */
+            generated_at: string;
+            /** Servers */
+            servers: {
+                [key: string]: number;
+            };
+            /** Tools */
+            tools: {
+                [key: string]: number;
+            };
+            pending_approvals: components["schemas"]["PendingApprovals"];
+            /** Calls Per Hour */
+            calls_per_hour: components["schemas"]["HourCalls"][];
+            /** Calls */
+            calls: number;
+            /** Errors */
+            errors: number;
+            /** Error Rate */
+            error_rate: number;
+            /** Latency */
+            latency: components["schemas"]["ToolLatency"][];
+            /** Slowest Tools */
+            slowest_tools: components["schemas"]["ToolLatency"][];
+            /** Latency Sampled */
+            latency_sampled: boolean;
+            snippets: components["schemas"]["SnippetStats"];
+        };
         /** AdminOut */
         AdminOut: {
             /** Id */
@@ -1132,6 +1337,14 @@ export interface components {
             items: components["schemas"]["Decision"][];
         };
         /**
+         * CleanupOut
+         * @description How many workspaces a cleanup stopped and removed.
+         */
+        CleanupOut: {
+            /** Cleaned */
+            cleaned: number;
+        };
+        /**
          * CodeIssue
          * @description One problem in submitted code; `line`/`column` are 1-based, None when not tied to a place.
          */
@@ -1196,38 +1409,19 @@ export interface components {
             password: string;
         };
         /**
-         * DashboardOut
-         * @description Everything on the dashboard; counts by status list every status, zero included.
+         * DaySnippets
+         * @description Snippet runs on the day beginning at `day` (UTC), and how many did not end `ok`.
          */
-        DashboardOut: {
+        DaySnippets: {
             /**
-             * Generated At
+             * Day
              * Format: date-time
              */
-            generated_at: string;
-            /** Servers */
-            servers: {
-                [key: string]: number;
-            };
-            /** Tools */
-            tools: {
-                [key: string]: number;
-            };
-            pending_approvals: components["schemas"]["PendingApprovals"];
-            /** Calls Per Hour */
-            calls_per_hour: components["schemas"]["HourCalls"][];
-            /** Calls */
-            calls: number;
-            /** Errors */
-            errors: number;
-            /** Error Rate */
-            error_rate: number;
-            /** Latency */
-            latency: components["schemas"]["ToolLatency"][];
-            /** Slowest Tools */
-            slowest_tools: components["schemas"]["ToolLatency"][];
-            /** Latency Sampled */
-            latency_sampled: boolean;
+            day: string;
+            /** Runs */
+            runs: number;
+            /** Failures */
+            failures: number;
         };
         /**
          * Decision
@@ -1343,6 +1537,32 @@ export interface components {
          * @enum {string}
          */
         ExecutionStatus: "ok" | "error" | "timeout";
+        /**
+         * FileContentOut
+         * @description A file of a workspace; `text` is None for a file that is not UTF-8 text.
+         */
+        FileContentOut: {
+            /** Path */
+            path: string;
+            /** Size */
+            size: number;
+            /** Text */
+            text: string | null;
+        };
+        /**
+         * FileOut
+         * @description One entry of a workspace's file tree; `path` is relative to /workspace.
+         */
+        FileOut: {
+            /** Path */
+            path: string;
+            /** Size */
+            size: number;
+            /** Is Dir */
+            is_dir: boolean;
+            /** Modified */
+            modified: number;
+        };
         /**
          * ForgeSettings
          * @description Every runtime setting with its default; the descriptions are shown to admins.
@@ -1641,6 +1861,19 @@ export interface components {
             /** Pages */
             pages: number;
         };
+        /** Page[SnippetRunOut] */
+        Page_SnippetRunOut_: {
+            /** Items */
+            items: components["schemas"]["SnippetRunOut"][];
+            /** Total */
+            total: number;
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+            /** Pages */
+            pages: number;
+        };
         /** Page[ToolOut] */
         Page_ToolOut_: {
             /** Items */
@@ -1695,6 +1928,31 @@ export interface components {
             modules: number;
             /** Network */
             network: number;
+        };
+        /**
+         * ProcessOut
+         * @description A background process (`kind` background) or hosted API (`api`) of a workspace.
+         */
+        ProcessOut: {
+            /** Name */
+            name: string;
+            /** Kind */
+            kind: string;
+            /** Argv */
+            argv: string[];
+            /** Port */
+            port: number | null;
+            /** Running */
+            running: boolean;
+            /** Exit Code */
+            exit_code: number | null;
+            /**
+             * Started At
+             * Format: date-time
+             */
+            started_at: string;
+            /** Url */
+            url: string | null;
         };
         /** RefreshIn */
         RefreshIn: {
@@ -1978,6 +2236,42 @@ export interface components {
             active: boolean;
         };
         /**
+         * SnippetRunOut
+         * @description One run as admins see it; `code` is None once the retention period erased it.
+         */
+        SnippetRunOut: {
+            /** Id */
+            id: number;
+            actor_kind: components["schemas"]["ActorKind"];
+            /** Owner */
+            owner: string;
+            /** Version */
+            version: string;
+            /** Outcome */
+            outcome: string;
+            /** Duration Ms */
+            duration_ms: number;
+            /** Code Hash */
+            code_hash: string;
+            /** Code */
+            code: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        };
+        /**
+         * SnippetStats
+         * @description The dashboard's snippet numbers: DAYS daily buckets, oldest first, and per version.
+         */
+        SnippetStats: {
+            /** Per Day */
+            per_day: components["schemas"]["DaySnippets"][];
+            /** Per Version */
+            per_version: components["schemas"]["VersionLatency"][];
+        };
+        /**
          * SourceAuth
          * @enum {string}
          */
@@ -2058,6 +2352,20 @@ export interface components {
             auth?: components["schemas"]["SourceAuth"] | null;
             /** Secret Key */
             secret_key?: string | null;
+        };
+        /**
+         * StartupSettingOut
+         * @description One startup setting: its value now, the variable that sets it, what it does.
+         */
+        StartupSettingOut: {
+            /** Name */
+            name: string;
+            /** Env */
+            env: string;
+            /** Value */
+            value: unknown;
+            /** Description */
+            description: string;
         };
         /**
          * TokenPair
@@ -2269,6 +2577,90 @@ export interface components {
          * @enum {string}
          */
         VersionAuthor: "llm" | "admin" | "import" | "rollback";
+        /**
+         * VersionLatency
+         * @description One version's runs in the window; percentiles in ms (None without runs).
+         */
+        VersionLatency: {
+            /** Version */
+            version: string;
+            /** Runs */
+            runs: number;
+            /** Failures */
+            failures: number;
+            /** P50 Ms */
+            p50_ms: number | null;
+            /** P95 Ms */
+            p95_ms: number | null;
+        };
+        /**
+         * VersionStatusOut
+         * @description One .NET version in this process.
+         */
+        VersionStatusOut: {
+            /** Version */
+            version: string;
+            /** Enabled */
+            enabled: boolean;
+            /** Available */
+            available: boolean;
+            /** Runtime */
+            runtime: string;
+            /** Prewarmed */
+            prewarmed: boolean;
+            /** Warm */
+            warm: boolean;
+            /** Compiler Memory Mb */
+            compiler_memory_mb: number | null;
+            /** Fix */
+            fix: string;
+        };
+        /**
+         * WorkspaceOut
+         * @description One workspace; usage numbers (CPU, memory, disk) only while it runs in this process.
+         */
+        WorkspaceOut: {
+            /** Id */
+            id: string;
+            /** Owner */
+            owner: string;
+            /** Version */
+            version: string;
+            /** Template */
+            template: string;
+            /** Project */
+            project: string;
+            /** Status */
+            status: string;
+            /** Stop Reason */
+            stop_reason: string | null;
+            /** Stopped At */
+            stopped_at: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Last Used At
+             * Format: date-time
+             */
+            last_used_at: string;
+            /** Age Seconds */
+            age_seconds: number;
+            /** Idle Seconds */
+            idle_seconds: number;
+            /** Ports */
+            ports: number[];
+            /** Processes */
+            processes: components["schemas"]["ProcessOut"][];
+            /** Cpu Seconds */
+            cpu_seconds: number | null;
+            /** Memory Bytes */
+            memory_bytes: number | null;
+            /** Disk Bytes */
+            disk_bytes: number | null;
+        };
     };
     responses: never;
     parameters: never;
@@ -3327,7 +3719,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DashboardOut"];
+                    "application/json": components["schemas"]["AdminDashboardOut"];
                 };
             };
             /** @description Missing, expired or revoked credentials */
@@ -5993,6 +6385,684 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ForgeSettings"];
+                };
+            };
+            /** @description Missing, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input; details list each bad field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_dotnet_settings_settings_dotnet_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StartupSettingOut"][];
+                };
+            };
+            /** @description Missing, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input; details list each bad field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_status_dotnet_status_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VersionStatusOut"][];
+                };
+            };
+            /** @description Missing, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input; details list each bad field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_snippet_runs_dotnet_snippets_get: {
+        parameters: {
+            query?: {
+                /** @description 1-based page number */
+                page?: number;
+                /** @description Items per page */
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_SnippetRunOut_"];
+                };
+            };
+            /** @description Missing, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input; details list each bad field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_snippet_run_dotnet_snippets__run_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The log row's id */
+                run_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SnippetRunOut"];
+                };
+            };
+            /** @description Missing, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input; details list each bad field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_workspaces_workspaces_get: {
+        parameters: {
+            query?: {
+                status?: ("running" | "stopped" | "cleaned") | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkspaceOut"][];
+                };
+            };
+            /** @description Missing, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input; details list each bad field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    cleanup_workspaces_workspaces_cleanup_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CleanupOut"];
+                };
+            };
+            /** @description Missing, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input; details list each bad field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_workspace_workspaces__workspace_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The workspace's id, e.g. dotnet8-webapi-3fa2c1 */
+                workspace_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkspaceOut"];
+                };
+            };
+            /** @description Missing, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input; details list each bad field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_workspace_files_workspaces__workspace_id__files_get: {
+        parameters: {
+            query?: {
+                /** @description A directory */
+                path?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The workspace's id, e.g. dotnet8-webapi-3fa2c1 */
+                workspace_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FileOut"][];
+                };
+            };
+            /** @description Missing, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input; details list each bad field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    read_workspace_file_workspaces__workspace_id__file_get: {
+        parameters: {
+            query: {
+                /** @description A path inside /workspace: relative (Program.cs) or /workspace/... */
+                path: string;
+            };
+            header?: never;
+            path: {
+                /** @description The workspace's id, e.g. dotnet8-webapi-3fa2c1 */
+                workspace_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FileContentOut"];
+                };
+            };
+            /** @description Missing, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input; details list each bad field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    stop_workspace_workspaces__workspace_id__stop_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The workspace's id, e.g. dotnet8-webapi-3fa2c1 */
+                workspace_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkspaceOut"];
                 };
             };
             /** @description Missing, expired or revoked credentials */

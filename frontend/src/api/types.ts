@@ -28,7 +28,7 @@ export type Scope = ApiTokenOut["scopes"][number];
 // activity and dashboard
 export type ActivityOut = Schemas["ActivityOut"];
 export type ActorKind = Schemas["ActorKind"];
-export type DashboardOut = Schemas["DashboardOut"];
+export type DashboardOut = Schemas["AdminDashboardOut"];
 export type HourCalls = Schemas["HourCalls"];
 export type ToolLatency = Schemas["ToolLatency"];
 
@@ -59,111 +59,12 @@ export type ModuleInfoOut = Schemas["ModuleInfoOut"];
 /** The body of every API error. */
 export type ErrorBody = Schemas["ErrorBody"];
 
-// .NET workspaces and the .NET runtime (#17). PROVISIONAL: typed from the shared plan
-// (WorkspaceView / ProcessView / VersionStatus) until the admin API's schemas are generated into
-// schema.gen.ts; then each becomes `Schemas["..."]` like the rest of this file.
-export type WorkspaceStatus = "running" | "stopped" | "cleaned";
-export type StopReason = "client" | "admin" | "idle" | "restart" | "limit";
-
-export interface ProcessOut {
-  name: string;
-  kind: "background" | "api";
-  argv: string[];
-  port: number | null;
-  running: boolean;
-  exit_code: number | null;
-  started_at: string;
-  url: string | null;
-}
-
-export interface WorkspaceOut {
-  id: string;
-  owner: string;
-  version: string;
-  template: string;
-  project: string;
-  status: WorkspaceStatus;
-  stop_reason: StopReason | null;
-  stopped_at: string | null;
-  created_at: string;
-  last_used_at: string;
-  idle_seconds: number;
-  ports: number[];
-  processes: ProcessOut[];
-  cpu_seconds: number | null;
-  memory_bytes: number | null;
-  disk_bytes: number | null;
-}
-
-export interface WorkspaceFileOut {
-  path: string;
-  size: number;
-  is_dir: boolean;
-  modified: number;
-}
-
-export interface WorkspaceFileContent {
-  path: string;
-  size: number;
-  content: string;
-  truncated: boolean;
-  binary: boolean;
-}
-
-export interface CleanupOut {
-  cleaned: number;
-}
-
-export interface DotnetVersionOut {
-  version: string;
-  enabled: boolean;
-  available: boolean;
-  runtime: string;
-  warm: boolean;
-  prewarmed: boolean;
-  compiler_rss_mb: number | null;
-  fix: string;
-}
-
-export interface DotnetSettingsOut {
-  dotnet_versions: string[];
-  dotnet_prewarm_versions: string[];
-  dotnet_workspace_max_running_per_client: number;
-  dotnet_workspace_max_per_client: number;
-  dotnet_workspace_idle_timeout_seconds: number;
-  dotnet_workspace_memory_mb: number;
-  dotnet_workspace_processes: number;
-  dotnet_workspace_disk_mb: number;
-  dotnet_workspace_cpu_seconds: number;
-  dotnet_snippet_memory_mb: number;
-  dotnet_snippet_processes: number;
-  dotnet_snippet_timeout_seconds: number;
-  dotnet_snippet_max_timeout_seconds: number;
-  dotnet_command_timeout_seconds: number;
-  dotnet_command_max_timeout_seconds: number;
-  dotnet_nuget_source: string | null;
-}
-
-export interface DotnetStatusOut {
-  versions: DotnetVersionOut[];
-  settings: DotnetSettingsOut;
-}
-
-export interface SnippetDay {
-  day: string;
-  runs: number;
-  failures: number;
-}
-
-export interface SnippetLatency {
-  version: string;
-  runs: number;
-  p50_ms: number | null;
-  p95_ms: number | null;
-}
-
-export interface DotnetDashboardOut {
-  snippet_runs_per_day: SnippetDay[];
-  snippet_latency: SnippetLatency[];
-  running_workspaces: number;
-}
+// .NET: workspaces, versions, startup settings, snippet numbers
+export type WorkspaceOut = Schemas["WorkspaceOut"];
+export type ProcessOut = Schemas["ProcessOut"];
+export type WorkspaceFileOut = Schemas["FileOut"];
+export type WorkspaceFileContent = Schemas["FileContentOut"];
+export type CleanupOut = Schemas["CleanupOut"];
+export type DotnetVersionOut = Schemas["VersionStatusOut"];
+export type StartupSettingOut = Schemas["StartupSettingOut"];
+export type SnippetStats = Schemas["SnippetStats"];

@@ -10,9 +10,8 @@ import { api } from "./client";
 import type { SseMessage } from "./sse";
 import type {
   CleanupOut,
-  DotnetDashboardOut,
-  DotnetStatusOut,
-  Page,
+  DotnetVersionOut,
+  StartupSettingOut,
   WorkspaceFileContent,
   WorkspaceFileOut,
   WorkspaceOut,
@@ -31,7 +30,7 @@ export const workspaceKeys = {
   files: (id: string, path: string) => ["workspaces", "files", id, path] as const,
   file: (id: string, path: string) => ["workspaces", "file", id, path] as const,
   dotnetStatus: ["dotnet", "status"] as const,
-  dotnetDashboard: ["dotnet", "dashboard"] as const,
+  dotnetSettings: ["settings", "dotnet"] as const,
 };
 
 function workspacePath(id: string, rest = ""): string {
@@ -51,7 +50,7 @@ export function useWorkspaceEvents(): StreamState {
 export function useWorkspaces() {
   return useQuery({
     queryKey: workspaceKeys.list,
-    queryFn: ({ signal }) => api.get<Page<WorkspaceOut>>("/workspaces", { signal, query: { page_size: 200 } }),
+    queryFn: ({ signal }) => api.get<WorkspaceOut[]>("/workspaces", { signal }),
     refetchInterval: USAGE_POLL_MS,
   });
 }
@@ -126,19 +125,18 @@ export function useCleanupWorkspaces() {
   });
 }
 
-/** Each .NET version as `polybox doctor` sees it, and the .NET settings in force. */
+/** Each .NET version as `polybox doctor` sees it, with its compile server now. */
 export function useDotnetStatus() {
   return useQuery({
     queryKey: workspaceKeys.dotnetStatus,
-    queryFn: ({ signal }) => api.get<DotnetStatusOut>("/dotnet/status", { signal }),
+    queryFn: ({ signal }) => api.get<DotnetVersionOut[]>("/dotnet/status", { signal }),
   });
 }
 
-/** Snippet runs per day and their latency per version, running workspaces (dashboard cards). */
-export function useDotnetDashboard() {
+/** The .NET startup settings in force (read only: set by environment variables). */
+export function useDotnetSettings() {
   return useQuery({
-    queryKey: workspaceKeys.dotnetDashboard,
-    queryFn: ({ signal }) => api.get<DotnetDashboardOut>("/dashboard/dotnet", { signal }),
-    refetchInterval: 30_000,
+    queryKey: workspaceKeys.dotnetSettings,
+    queryFn: ({ signal }) => api.get<StartupSettingOut[]>("/settings/dotnet", { signal }),
   });
 }

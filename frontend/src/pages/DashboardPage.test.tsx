@@ -1,13 +1,22 @@
-import { screen, within } from "@testing-library/react";
+import { screen, waitFor, within } from "@testing-library/react";
 import { afterEach, describe, expect, it, vi } from "vitest";
 
-import type { DashboardOut, DotnetDashboardOut } from "../api/types";
+import type { DashboardOut } from "../api/types";
 import { DashboardPage } from "./DashboardPage";
 import { mockApi, renderWithProviders } from "./servers/testing/apiMock";
+import { workspace } from "./workspaces/testing/fixtures";
 
 afterEach(() => vi.unstubAllGlobals());
 
 const SLOW = { server: "weather", tool: "current", calls: 4, errors: 1, p50_ms: 12, p95_ms: 80 };
+
+const SNIPPETS: DashboardOut["snippets"] = {
+  per_day: [
+    { day: "2026-12-05T00:00:00Z", runs: 3, failures: 0 },
+    { day: "2026-12-06T00:00:00Z", runs: 5, failures: 2 },
+  ],
+  per_version: [{ version: "8", runs: 8, failures: 2, p50_ms: 240, p95_ms: 1250 }],
+};
 
 const DASHBOARD: DashboardOut = {
   generated_at: "2026-12-06T08:00:00Z",
@@ -21,33 +30,25 @@ const DASHBOARD: DashboardOut = {
   latency: [SLOW],
   slowest_tools: [SLOW],
   latency_sampled: false,
-};
-
-const DOTNET: DotnetDashboardOut = {
-  snippet_runs_per_day: [
-    { day: "2026-12-05", runs: 3, failures: 0 },
-    { day: "2026-12-06", runs: 5, failures: 2 },
-  ],
-  snippet_latency: [{ version: "8", runs: 8, p50_ms: 240, p95_ms: 1250 }],
-  running_workspaces: 2,
+  snippets: SNIPPETS,
 };
 
 describe("DashboardPage", () => {
   it("names tools as MCP clients see them: server__tool", async () => {
-    mockApi({ "GET /dashboard": DASHBOARD, "GET /dashboard/dotnet": DOTNET });
+    mockApi({ "GET /dashboard": DASHBOARD, "GET /workspaces": [workspace(), workspace({ id: "dotnet9-console-000000" }), workspace({ id: "dotnet10-xunit-000000", status: "stopped" })] });
     renderWithProviders(<DashboardPage />);
     const table = await screen.findByRole("table", { name: "Slowest tools" });
     expect(within(table).getByRole("link", { name: "weather__current" })).toBeInTheDocument();
   });
 
   it("shows running workspaces, snippet runs and failures, and latency per .NET version", async () => {
-    mockApi({ "GET /dashboard": DASHBOARD, "GET /dashboard/dotnet": DOTNET });
+    mockApi({ "GET /dashboard": DASHBOARD, "GET /workspaces": [workspace(), workspace({ id: "dotnet9-console-000000" }), workspace({ id: "dotnet10-xunit-000000", status: "stopped" })] });
     renderWithProviders(<DashboardPage />);
     const counts = await screen.findByRole("region", { name: ".NET counts" });
-    expect(counts).toHaveTextContent("2Running workspaces");
+    await waitFor(() => expect(counts).toHaveTextContent("2Running workspaces"));
     expect(counts).toHaveTextContent("8C# snippet runs (2 days)2 failed");
     expect(screen.getByRole("img", { name: /8 runs, 2 failed/ })).toBeInTheDocument();
     const latency = screen.getByRole("table", { name: "Snippet latency per .NET version" });
-    expect(within(latency).getByRole("row", { name: ".NET 8 8 240 ms 1.3 s" })).toBeInTheDocument();
+    expect(within(latency).getByRole("row", { name: ".NET 8 8 2 240 ms 1.3 s" })).toBeInTheDocument();
   });
 });

@@ -1,9 +1,9 @@
 import { Link } from "react-router";
 
-import { useDotnetDashboard } from "../api/workspaces";
+import type { SnippetStats } from "../api/types";
+import { useWorkspaces } from "../api/workspaces";
 import { LineChart } from "../components/charts";
 import { ErrorBanner } from "../components/ErrorBanner";
-import { Spinner } from "../components/Spinner";
 import { Table } from "../components/Table";
 
 const dayFormat = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric" });
@@ -13,23 +13,28 @@ function formatMs(value: number | null): string {
   return value < 1000 ? `${Math.round(value)} ms` : `${(value / 1000).toFixed(1)} s`;
 }
 
+function RunningWorkspaces() {
+  const workspaces = useWorkspaces();
+  if (workspaces.isError) return <ErrorBanner error={workspaces.error} onRetry={() => void workspaces.refetch()} />;
+  const running = workspaces.data?.filter((workspace) => workspace.status === "running").length;
+  return (
+    <div className="card stat">
+      <span className="stat-value">{running ?? "…"}</span>
+      <span className="stat-label">Running workspaces</span>
+      <Link to="/workspaces">See workspaces</Link>
+    </div>
+  );
+}
+
 /** The dashboard's .NET cards: running workspaces, snippet runs and failures per day, latency per version. */
-export function DotnetCards() {
-  const dotnet = useDotnetDashboard();
-  if (dotnet.isPending) return <Spinner label="Loading the .NET numbers" />;
-  if (dotnet.isError) return <ErrorBanner title=".NET numbers" error={dotnet.error} onRetry={() => void dotnet.refetch()} />;
-  const data = dotnet.data;
-  const days = data.snippet_runs_per_day;
+export function DotnetCards({ snippets }: { snippets: SnippetStats }) {
+  const days = snippets.per_day;
   const runs = days.reduce((total, day) => total + day.runs, 0);
   const failures = days.reduce((total, day) => total + day.failures, 0);
   return (
     <>
       <section className="section grid" aria-label=".NET counts">
-        <div className="card stat">
-          <span className="stat-value">{data.running_workspaces}</span>
-          <span className="stat-label">Running workspaces</span>
-          <Link to="/workspaces">See workspaces</Link>
-        </div>
+        <RunningWorkspaces />
         <div className="card stat">
           <span className="stat-value">{runs}</span>
           <span className="stat-label">C# snippet runs ({days.length} days)</span>
@@ -50,15 +55,16 @@ export function DotnetCards() {
             ]}
           />
         )}
-        {data.snippet_latency.length > 0 && (
+        {snippets.per_version.length > 0 && (
           <Table
             caption="Snippet latency per .NET version"
             showCaption
-            rows={data.snippet_latency}
+            rows={snippets.per_version}
             rowKey={(row) => row.version}
             columns={[
               { key: "version", header: "Version", render: (row) => `.NET ${row.version}` },
               { key: "runs", header: "Runs", align: "end", render: (row) => row.runs },
+              { key: "failures", header: "Failures", align: "end", render: (row) => row.failures },
               { key: "p50", header: "p50", align: "end", render: (row) => formatMs(row.p50_ms) },
               { key: "p95", header: "p95", align: "end", render: (row) => formatMs(row.p95_ms) },
             ]}

@@ -1,24 +1,22 @@
-import type { DotnetSettingsOut, DotnetVersionOut } from "../../api/types";
-import { useDotnetStatus } from "../../api/workspaces";
+import type { DotnetVersionOut, StartupSettingOut } from "../../api/types";
+import { useDotnetSettings, useDotnetStatus } from "../../api/workspaces";
 import { Badge } from "../../components/Badge";
 import { ErrorBanner } from "../../components/ErrorBanner";
 import { Spinner } from "../../components/Spinner";
 import { Table } from "../../components/Table";
 import { formatSeconds } from "../workspaces/format";
 
-type Setting = keyof DotnetSettingsOut;
-type Unit = "count" | "seconds" | "mb" | "feed";
+type Unit = "count" | "seconds" | "mb" | "feed" | "list";
 
-/** A setting's value as people read it. */
-function describe(value: DotnetSettingsOut[Setting], unit: Unit): string {
-  if (unit === "feed") return typeof value === "string" ? value : "nuget.org (the default)";
-  if (typeof value !== "number") return String(value);
-  if (unit === "seconds") return formatSeconds(value);
-  return unit === "mb" ? `${value} MB` : String(value);
-}
-
-/** The .NET settings by topic: what each is called here and how its value reads. */
-const GROUPS: { title: string; settings: [Setting, string, Unit][] }[] = [
+/** The settings shown by topic, each with what it is called here and how its value reads. */
+const GROUPS: { title: string; settings: [string, string, Unit][] }[] = [
+  {
+    title: "Versions",
+    settings: [
+      ["dotnet_versions", "Enabled", "list"],
+      ["dotnet_prewarm_versions", "Pre-warmed", "list"],
+    ],
+  },
   {
     title: "Workspaces per client",
     settings: [
@@ -55,9 +53,14 @@ const GROUPS: { title: string; settings: [Setting, string, Unit][] }[] = [
   { title: "Packages", settings: [["dotnet_nuget_source", "NuGet feed", "feed"]] },
 ];
 
-/** The environment variable that sets a setting, as docs/CONFIGURATION.md lists it. */
-function envName(setting: Setting): string {
-  return `POLYBOX_${setting.toUpperCase()}`;
+/** A setting's value as people read it. */
+function describe(value: unknown, unit: Unit): string {
+  if (unit === "feed") return typeof value === "string" && value ? value : "nuget.org (the default)";
+  if (Array.isArray(value)) return value.length ? value.join(", ") : "none";
+  if (value === null || value === undefined) return "–";
+  if (typeof value !== "number") return typeof value === "string" ? value : JSON.stringify(value);
+  if (unit === "seconds") return formatSeconds(value);
+  return unit === "mb" ? `${value} MB` : String(value);
 }
 
 function VersionState({ version }: { version: DotnetVersionOut }) {
@@ -66,87 +69,116 @@ function VersionState({ version }: { version: DotnetVersionOut }) {
   return <Badge tone="success">available</Badge>;
 }
 
-function Versions({ versions }: { versions: DotnetVersionOut[] }) {
+function prewarmText(version: DotnetVersionOut): string {
+  if (version.prewarmed) return version.warm ? "yes, warm" : "yes, warming";
+  return version.warm ? "no, warm now" : "no";
+}
+
+function Versions() {
+  const status = useDotnetStatus();
   return (
     <section className="section stack" aria-labelledby="dotnet-versions-heading">
       <h2 id="dotnet-versions-heading">Versions</h2>
       <p className="muted">
-        What <code>polybox doctor</code> sees of each version. Enable versions with{" "}
-        <code>{envName("dotnet_versions")}</code>, pre-warm their compile servers with{" "}
-        <code>{envName("dotnet_prewarm_versions")}</code>, and prepare them with <code>polybox dotnet prepare</code>.
+        What <code>polybox doctor</code> sees of each version, and its compile server now. Prepare a version with{" "}
+        <code>polybox dotnet prepare</code>.
       </p>
-      <Table
-        caption=".NET versions"
-        rows={versions}
-        rowKey={(version) => version.version}
-        columns={[
-          { key: "version", header: "Version", render: (version) => `.NET ${version.version}` },
-          {
-            key: "state",
-            header: "Status",
-            render: (version) => (
-              <span className="stack">
-                <VersionState version={version} />
-                {version.fix && <span className="muted">Fix: {version.fix}</span>}
-              </span>
-            ),
-          },
-          { key: "runtime", header: "Runtime", render: (version) => version.runtime || "–" },
-          {
-            key: "prewarmed",
-            header: "Pre-warmed",
-            render: (version) => (version.prewarmed ? (version.warm ? "yes, warm" : "yes, warming") : version.warm ? "no, warm now" : "no"),
-          },
-          {
-            key: "compiler",
-            header: "Compile server memory",
-            align: "end",
-            render: (version) => (version.compiler_rss_mb === null ? "not running" : `${Math.round(version.compiler_rss_mb)} MB`),
-          },
-        ]}
-      />
+      {status.isPending && <Spinner label="Loading the .NET versions" />}
+      {status.isError && <ErrorBanner error={status.error} onRetry={() => void status.refetch()} />}
+      {status.data && (
+        <Table
+          caption=".NET versions"
+          rows={status.data}
+          rowKey={(version) => version.version}
+          columns={[
+            { key: "version", header: "Version", render: (version) => `.NET ${version.version}` },
+            {
+              key: "state",
+              header: "Status",
+              render: (version) => (
+                <span className="stack">
+                  <VersionState version={version} />
+                  {version.fix && <span className="muted">Fix: {version.fix}</span>}
+                </span>
+              ),
+            },
+            { key: "runtime", header: "Runtime", render: (version) => version.runtime || "–" },
+            { key: "prewarmed", header: "Pre-warmed", render: prewarmText },
+            {
+              key: "compiler",
+              header: "Compile server memory",
+              align: "end",
+              render: (version) =>
+                version.compiler_memory_mb === null ? "not running" : `${Math.round(version.compiler_memory_mb)} MB`,
+            },
+          ]}
+        />
+      )}
     </section>
   );
 }
 
-function Limits({ settings }: { settings: DotnetSettingsOut }) {
+function Group({ title, items }: { title: string; items: [StartupSettingOut, string, Unit][] }) {
+  return (
+    <div className="card">
+      <h3>{title}</h3>
+      <dl className="facts">
+        {items.map(([setting, label, unit]) => (
+          <div key={setting.name}>
+            <dt title={setting.description}>{label}</dt>
+            <dd>
+              <strong>{describe(setting.value, unit)}</strong> <code className="muted">{setting.env}</code>
+            </dd>
+          </div>
+        ))}
+      </dl>
+    </div>
+  );
+}
+
+function Limits() {
+  const settings = useDotnetSettings();
+  const byName = new Map((settings.data ?? []).map((setting) => [setting.name, setting]));
+  const shown = new Set(GROUPS.flatMap((group) => group.settings.map(([name]) => name)));
+  const groups = GROUPS.map((group) => ({
+    title: group.title,
+    items: group.settings.flatMap(([name, label, unit]): [StartupSettingOut, string, Unit][] => {
+      const setting = byName.get(name);
+      return setting ? [[setting, label, unit]] : [];
+    }),
+  }));
+  const others = (settings.data ?? [])
+    .filter((setting) => !shown.has(setting.name))
+    .map((setting): [StartupSettingOut, string, Unit] => [setting, setting.name, "count"]);
   return (
     <section className="section stack" aria-labelledby="dotnet-limits-heading">
       <h2 id="dotnet-limits-heading">Limits and timeouts</h2>
       <p className="muted">
-        Set at start-up by environment variables (docs/CONFIGURATION.md); each LLM call that goes past one gets an error
-        saying which.
+        Set at start-up by the environment variable next to each (docs/CONFIGURATION.md); an LLM call that goes past
+        one gets an error saying which.
       </p>
-      <div className="grid">
-        {GROUPS.map((group) => (
-          <div key={group.title} className="card">
-            <h3>{group.title}</h3>
-            <dl className="facts">
-              {group.settings.map(([key, label, unit]) => (
-                <div key={key}>
-                  <dt>{label}</dt>
-                  <dd>
-                    <strong>{describe(settings[key], unit)}</strong> <code className="muted">{envName(key)}</code>
-                  </dd>
-                </div>
-              ))}
-            </dl>
-          </div>
-        ))}
-      </div>
+      {settings.isPending && <Spinner label="Loading the .NET settings" />}
+      {settings.isError && <ErrorBanner error={settings.error} onRetry={() => void settings.refetch()} />}
+      {settings.data && (
+        <div className="grid">
+          {groups
+            .filter((group) => group.items.length > 0)
+            .map((group) => (
+              <Group key={group.title} title={group.title} items={group.items} />
+            ))}
+          {others.length > 0 && <Group title="Other" items={others} />}
+        </div>
+      )}
     </section>
   );
 }
 
-/** Settings → .NET: each version's state, and the limits workspaces and snippet runs run under. */
+/** Settings → .NET: each version's state, and the settings workspaces and snippet runs run by. */
 export function DotnetSection() {
-  const status = useDotnetStatus();
-  if (status.isPending) return <Spinner label="Loading the .NET status" />;
-  if (status.isError) return <ErrorBanner error={status.error} onRetry={() => void status.refetch()} />;
   return (
     <>
-      <Versions versions={status.data.versions} />
-      <Limits settings={status.data.settings} />
+      <Versions />
+      <Limits />
     </>
   );
 }

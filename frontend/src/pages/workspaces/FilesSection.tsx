@@ -25,15 +25,9 @@ function FileContent({ id, path }: { id: string; path: string }) {
   const file = useWorkspaceFile(id, path);
   if (file.isPending) return <Spinner label={`Loading ${path}`} />;
   if (file.isError) return <ErrorBanner error={file.error} onRetry={() => void file.refetch()} />;
-  if (file.data.binary) return <p className="muted">{path} is a binary file ({formatBytes(file.data.size)}); it is not shown.</p>;
-  return (
-    <div className="stack">
-      <CodeView code={file.data.content} language={languageOf(path)} label={`Contents of ${path}`} />
-      {file.data.truncated && (
-        <p className="muted">Only the beginning of this file is shown ({formatBytes(file.data.size)} in all).</p>
-      )}
-    </div>
-  );
+  if (file.data.text === null)
+    return <p className="muted">{path} is not a text file ({formatBytes(file.data.size)}); it is not shown.</p>;
+  return <CodeView code={file.data.text} language={languageOf(path)} label={`Contents of ${path}`} />;
 }
 
 /**

@@ -21,27 +21,37 @@ function renderDetail() {
   );
 }
 
-describe("WorkspaceDetailPage", () => {
-  it("shows processes, walks the files, highlights C# and follows the log", async () => {
-    const calls = mockApi({
-      [`GET /workspaces/${ID}`]: workspace(),
-      [`GET /workspaces/${ID}/files`]: (call: { query: URLSearchParams }) =>
-        call.query.get("path") === "Properties"
-          ? [{ path: "Properties/launchSettings.json", size: 120, is_dir: false, modified: 1_765_000_000 }]
-          : [
-              { path: "Api.csproj", size: 300, is_dir: false, modified: 1_765_000_000 },
-              { path: "Program.cs", size: PROGRAM.length, is_dir: false, modified: 1_765_000_000 },
-              { path: "Properties", size: 0, is_dir: true, modified: 1_765_000_000 },
-            ],
-      [`GET /workspaces/${ID}/file`]: { path: "Program.cs", size: PROGRAM.length, content: PROGRAM, truncated: false, binary: false },
-      [`GET /workspaces/${ID}/logs`]: () => openStream("data: Now listening on: http://127.0.0.1:5000\n\n", "data: Application started.\n\n"),
-    });
-    renderDetail();
+const ROUTES = {
+  [`GET /workspaces/${ID}`]: workspace(),
+  [`GET /workspaces/${ID}/files`]: (call: { query: URLSearchParams }) =>
+    call.query.get("path") === "Properties"
+      ? [{ path: "Properties/launchSettings.json", size: 120, is_dir: false, modified: 1_765_000_000 }]
+      : [
+          { path: "Api.csproj", size: 300, is_dir: false, modified: 1_765_000_000 },
+          { path: "Program.cs", size: PROGRAM.length, is_dir: false, modified: 1_765_000_000 },
+          { path: "Properties", size: 0, is_dir: true, modified: 1_765_000_000 },
+        ],
+  [`GET /workspaces/${ID}/file`]: { path: "Program.cs", size: PROGRAM.length, text: PROGRAM },
+  [`GET /workspaces/${ID}/logs`]: () =>
+    openStream("data: Now listening on: http://127.0.0.1:5000\n\n", "data: Application started.\n\n"),
+};
 
+describe("WorkspaceDetailPage", () => {
+  it("shows the processes and follows the log tail live", async () => {
+    mockApi(ROUTES);
+    renderDetail();
     expect(await screen.findByRole("heading", { level: 1, name: ID })).toBeInTheDocument();
     const processes = screen.getByRole("table", { name: `Processes of ${ID}` });
     expect(within(processes).getByRole("row", { name: /api hosted API running 5000/ })).toBeInTheDocument();
+    const log = await screen.findByRole("region", { name: `Log of ${ID}` });
+    expect(log).toHaveTextContent("Now listening on: http://127.0.0.1:5000");
+    expect(await within(log).findByText(/Application started\./)).toBeInTheDocument();
+    expect(screen.getByText(/Live: new lines appear/)).toBeInTheDocument();
+  });
 
+  it("walks the files and shows one with its C# highlighted", async () => {
+    const calls = mockApi(ROUTES);
+    renderDetail();
     await userEvent.click(await screen.findByRole("button", { name: "Program.cs" }));
     const code = await screen.findByRole("region", { name: "Contents of Program.cs" });
     expect(code).toHaveTextContent('app.MapGet("/hello"');
@@ -52,11 +62,6 @@ describe("WorkspaceDetailPage", () => {
     expect(await screen.findByRole("button", { name: "launchSettings.json" })).toBeInTheDocument();
     await userEvent.click(screen.getByRole("button", { name: "workspace" }));
     expect(await screen.findByRole("button", { name: "Program.cs" })).toBeInTheDocument();
-
-    const log = await screen.findByRole("region", { name: `Log of ${ID}` });
-    expect(log).toHaveTextContent("Now listening on: http://127.0.0.1:5000");
-    expect(await within(log).findByText(/Application started\./)).toBeInTheDocument();
-    expect(screen.getByText(/Live: new lines appear/)).toBeInTheDocument();
   });
 
   it("stops the workspace after saying what its owner will see", async () => {

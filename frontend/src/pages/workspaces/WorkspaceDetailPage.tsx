@@ -10,7 +10,7 @@ import { Spinner } from "../../components/Spinner";
 import { Table } from "../../components/Table";
 import { formatTime } from "../servers/format";
 import { FilesSection } from "./FilesSection";
-import { age, formatBytes, formatCpu, formatSeconds } from "./format";
+import { formatBytes, formatCpu, formatSeconds } from "./format";
 import { LogSection } from "./LogSection";
 import { StopButton } from "./StopButton";
 import { WorkspaceStatus } from "./WorkspaceStatus";
@@ -24,7 +24,7 @@ function Facts({ workspace }: { workspace: WorkspaceOut }) {
     [".NET", workspace.version],
     ["Template", workspace.template],
     ["Project", workspace.project],
-    ["Created", `${formatTime(workspace.created_at)} (${age(workspace)} ago)`],
+    ["Created", `${formatTime(workspace.created_at)} (${formatSeconds(workspace.age_seconds)} ago)`],
     running
       ? ["Idle", formatSeconds(workspace.idle_seconds)]
       : ["Stopped", workspace.stopped_at ? formatTime(workspace.stopped_at) : "–"],

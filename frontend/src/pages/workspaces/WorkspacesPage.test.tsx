@@ -2,7 +2,7 @@ import { screen, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { afterEach, describe, expect, it, vi } from "vitest";
 
-import { mockApi, page, renderWithProviders } from "../servers/testing/apiMock";
+import { mockApi, renderWithProviders } from "../servers/testing/apiMock";
 import { openStream, workspace } from "./testing/fixtures";
 import { WorkspacesPage } from "./WorkspacesPage";
 
@@ -11,10 +11,10 @@ afterEach(() => vi.unstubAllGlobals());
 describe("WorkspacesPage", () => {
   it("lists each workspace with its owner, version, ports and usage, linking to its page", async () => {
     mockApi({
-      "GET /workspaces": page([
+      "GET /workspaces": [
         workspace(),
         workspace({ id: "dotnet9-console-0a0b0c", version: "9", template: "console", status: "stopped", stop_reason: "idle", ports: [], cpu_seconds: null, memory_bytes: null }),
-      ]),
+      ],
       "GET /activity/stream": () => openStream(": following\n\n"),
     });
     renderWithProviders(<WorkspacesPage />);
@@ -36,7 +36,7 @@ describe("WorkspacesPage", () => {
 
   it("cleans up all workspaces only after a confirmation", async () => {
     const calls = mockApi({
-      "GET /workspaces": page([workspace()]),
+      "GET /workspaces": [workspace()],
       "GET /activity/stream": () => openStream(),
       "POST /workspaces/cleanup": { cleaned: 1 },
     });
@@ -53,7 +53,7 @@ describe("WorkspacesPage", () => {
   });
 
   it("says what a workspace is when there is none yet", async () => {
-    mockApi({ "GET /workspaces": page([]), "GET /activity/stream": () => openStream() });
+    mockApi({ "GET /workspaces": [], "GET /activity/stream": () => openStream() });
     renderWithProviders(<WorkspacesPage />);
     expect(await screen.findByText("No workspaces yet")).toBeInTheDocument();
     expect(screen.getByRole("button", { name: "Clean up all" })).toBeDisabled();

@@ -8,7 +8,7 @@ import { PageHeader } from "../../components/PageHeader";
 import { Spinner } from "../../components/Spinner";
 import { type Column, Table } from "../../components/Table";
 import { CleanupButton } from "./CleanupButton";
-import { age, formatBytes, formatCpu, formatSeconds } from "./format";
+import { formatBytes, formatCpu, formatSeconds } from "./format";
 import { WorkspaceStatus } from "./WorkspaceStatus";
 import "./workspaces.css";
 
@@ -41,7 +41,7 @@ const COLUMNS: Column<WorkspaceOut>[] = [
   },
   { key: "cpu", header: "CPU", align: "end", render: (workspace) => formatCpu(workspace.cpu_seconds) },
   { key: "memory", header: "Memory", align: "end", render: (workspace) => formatBytes(workspace.memory_bytes) },
-  { key: "age", header: "Age", align: "end", render: (workspace) => age(workspace) },
+  { key: "age", header: "Age", align: "end", render: (workspace) => formatSeconds(workspace.age_seconds) },
   {
     key: "idle",
     header: "Idle",
@@ -54,7 +54,7 @@ const COLUMNS: Column<WorkspaceOut>[] = [
 export function WorkspacesPage() {
   const workspaces = useWorkspaces();
   const stream = useWorkspaceEvents();
-  const items = workspaces.data?.items ?? [];
+  const items = workspaces.data ?? [];
   const running = items.filter((workspace) => workspace.status === "running").length;
   return (
     <>

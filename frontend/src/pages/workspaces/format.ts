@@ -1,5 +1,5 @@
 /** How workspace numbers read: sizes, durations, why a workspace stopped. */
-import type { StopReason, WorkspaceOut } from "../../api/types";
+import type { WorkspaceOut } from "../../api/types";
 
 /** Bytes in binary units, e.g. "312 MiB" ("–" when unknown, as for a stopped workspace). */
 export function formatBytes(bytes: number | null): string {
@@ -31,12 +31,7 @@ export function formatCpu(seconds: number | null): string {
   return seconds === null ? "–" : seconds < 10 ? `${seconds.toFixed(1)} s` : formatSeconds(seconds);
 }
 
-/** Age of a workspace: time since it was created, as of `now`. */
-export function age(workspace: WorkspaceOut, now: number = Date.now()): string {
-  return formatSeconds((now - new Date(workspace.created_at).getTime()) / 1000);
-}
-
-const REASONS: Record<StopReason, string> = {
+const REASONS: Record<string, string> = {
   client: "by its client",
   admin: "by an admin",
   idle: "after idling",
@@ -46,5 +41,5 @@ const REASONS: Record<StopReason, string> = {
 
 /** Why a workspace is no longer running, e.g. "by an admin" ("" while running). */
 export function stopReason(workspace: WorkspaceOut): string {
-  return workspace.stop_reason ? REASONS[workspace.stop_reason] : "";
+  return workspace.stop_reason ? (REASONS[workspace.stop_reason] ?? workspace.stop_reason) : "";
 }

@@ -29,6 +29,7 @@ export function workspace(overrides: Partial<WorkspaceOut> = {}): WorkspaceOut {
     stopped_at: null,
     created_at: AT,
     last_used_at: AT,
+    age_seconds: 3_700,
     idle_seconds: 125,
     ports: [5000],
     processes: [process()],
