@@ -53,6 +53,8 @@ async def test_an_admin_lists_a_workspace_and_reads_its_files(
     assert (listed["ports"], listed["processes"]) == ([], [])
     detail = await api.get(f"/api/workspaces/{workspace}", headers=admin_headers)
     assert detail.json()["id"] == workspace
+    board = (await api.get("/api/dashboard", headers=admin_headers)).json()
+    assert board["running_workspaces"] == {"8": 1, "9": 0, "10": 0}
 
     files = await api.get(f"/api/workspaces/{workspace}/files", headers=admin_headers)
     assert {(f["path"], f["is_dir"]) for f in files.json()} == {
@@ -79,6 +81,37 @@ async def test_an_admin_lists_a_workspace_and_reads_its_files(
     assert (missing.status_code, missing.json()["error"]["type"]) == (404, "not_found")
 
 
+async def test_an_admin_follows_a_process_log_until_the_process_ends(
+    api: httpx.AsyncClient, admin_headers: dict[str, str], workspaces: WorkspaceService
+) -> None:
+    workspace = await a_workspace(workspaces)
+    script = (
+        "import time\nfor n in range(3):\n    print('line', n, flush=True)\n    time.sleep(0.2)"
+    )
+    await workspaces.run_background(CLIENT, workspace, "worker", ["-c", script])
+    [process] = (await api.get(f"/api/workspaces/{workspace}", headers=admin_headers)).json()[
+        "processes"
+    ]
+    assert (process["name"], process["kind"]) == ("worker", "background")
+    stream = await api.get(
+        f"/api/workspaces/{workspace}/processes/worker/log", headers=admin_headers
+    )
+    assert stream.headers["content-type"].startswith("text/event-stream")
+    events = [block for block in stream.text.split("\n\n") if block]
+    assert events[0] == ": following"
+    assert events[1:] == [
+        'event: line\ndata: "line 0"',
+        'event: line\ndata: "line 1"',
+        'event: line\ndata: "line 2"',
+        'event: end\ndata: ""',
+    ]
+    unknown = await api.get(
+        f"/api/workspaces/{workspace}/processes/nope/log", headers=admin_headers
+    )
+    assert (unknown.status_code, unknown.json()["error"]["type"]) == (404, "not_found")
+    assert "its processes: worker" in unknown.json()["error"]["message"]
+
+
 async def test_an_admin_stop_is_what_the_owner_is_told_and_cleanup_removes_the_rest(
     api: httpx.AsyncClient, admin_headers: dict[str, str], workspaces: WorkspaceService
 ) -> None:
@@ -91,6 +124,8 @@ async def test_an_admin_stop_is_what_the_owner_is_told_and_cleanup_removes_the_r
     assert told.value.kind == "workspace_stopped"
     files = await api.get(f"/api/workspaces/{stopped}/files", headers=admin_headers)
     assert (files.status_code, files.json()["error"]["type"]) == (409, "workspace_stopped")
+    log = await api.get(f"/api/workspaces/{stopped}/processes/app/log", headers=admin_headers)
+    assert (log.status_code, log.json()["error"]["type"]) == (409, "workspace_stopped")
     running = await api.get("/api/workspaces?status=running", headers=admin_headers)
     assert [view["id"] for view in running.json()] == [other]
     activity = await api.get(
@@ -114,6 +149,7 @@ async def test_the_workspace_routes_refuse_a_caller_who_is_not_an_admin(
         ("GET", f"/api/workspaces/{workspace}"),
         ("GET", f"/api/workspaces/{workspace}/files"),
         ("GET", f"/api/workspaces/{workspace}/file?path=Program.cs"),
+        ("GET", f"/api/workspaces/{workspace}/processes/worker/log"),
         ("POST", f"/api/workspaces/{workspace}/stop"),
         ("POST", "/api/workspaces/cleanup"),
     ]

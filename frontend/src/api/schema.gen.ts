@@ -1006,6 +1006,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/workspaces/{workspace_id}/processes/{process}/log": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Follow a process's log live (Server-Sent Events)
+         * @description The kept lines of the process's log (the last ones), then each new line as it comes, each one `line` event whose data is the line (JSON string). The first line, the comment `: following`, says the stream is live; an `end` event comes when the process has ended (or its workspace stopped), and the stream closes.
+         */
+        get: operations["follow_process_log_workspaces__workspace_id__processes__process__log_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/export": {
         parameters: {
             query?: never;
@@ -1199,41 +1219,6 @@ export interface components {
          * @enum {string}
          */
         ActorKind: "admin" | "llm" | "system";
-        /**
-         * AdminDashboardOut
-         * @description The dashboard: the forge's numbers and the .NET half's.
-         */
-        AdminDashboardOut: {
-            /**
-             * Generated At
-             * Format: date-time
-             */
-            generated_at: string;
-            /** Servers */
-            servers: {
-                [key: string]: number;
-            };
-            /** Tools */
-            tools: {
-                [key: string]: number;
-            };
-            pending_approvals: components["schemas"]["PendingApprovals"];
-            /** Calls Per Hour */
-            calls_per_hour: components["schemas"]["HourCalls"][];
-            /** Calls */
-            calls: number;
-            /** Errors */
-            errors: number;
-            /** Error Rate */
-            error_rate: number;
-            /** Latency */
-            latency: components["schemas"]["ToolLatency"][];
-            /** Slowest Tools */
-            slowest_tools: components["schemas"]["ToolLatency"][];
-            /** Latency Sampled */
-            latency_sampled: boolean;
-            snippets: components["schemas"]["SnippetStats"];
-        };
         /** AdminOut */
         AdminOut: {
             /** Id */
@@ -1407,6 +1392,45 @@ export interface components {
             username: string;
             /** Password */
             password: string;
+        };
+        /**
+         * DashboardOut
+         * @description The dashboard: the forge's numbers and the .NET half's.
+         */
+        DashboardOut: {
+            /**
+             * Generated At
+             * Format: date-time
+             */
+            generated_at: string;
+            /** Servers */
+            servers: {
+                [key: string]: number;
+            };
+            /** Tools */
+            tools: {
+                [key: string]: number;
+            };
+            pending_approvals: components["schemas"]["PendingApprovals"];
+            /** Calls Per Hour */
+            calls_per_hour: components["schemas"]["HourCalls"][];
+            /** Calls */
+            calls: number;
+            /** Errors */
+            errors: number;
+            /** Error Rate */
+            error_rate: number;
+            /** Latency */
+            latency: components["schemas"]["ToolLatency"][];
+            /** Slowest Tools */
+            slowest_tools: components["schemas"]["ToolLatency"][];
+            /** Latency Sampled */
+            latency_sampled: boolean;
+            snippets: components["schemas"]["SnippetStats"];
+            /** Running Workspaces */
+            running_workspaces: {
+                [key: string]: number;
+            };
         };
         /**
          * DaySnippets
@@ -3719,7 +3743,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AdminDashboardOut"];
+                    "application/json": components["schemas"]["DashboardOut"];
                 };
             };
             /** @description Missing, expired or revoked credentials */
@@ -7108,6 +7132,76 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    follow_process_log_workspaces__workspace_id__processes__process__log_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The workspace's id, e.g. dotnet8-webapi-3fa2c1 */
+                workspace_id: string;
+                /** @description The process's name */
+                process: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": unknown;
+                };
+            };
+            /** @description Missing, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input; details list each bad field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": components["schemas"]["ErrorBody"];
                 };
             };
         };

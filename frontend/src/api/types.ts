@@ -28,7 +28,7 @@ export type Scope = ApiTokenOut["scopes"][number];
 // activity and dashboard
 export type ActivityOut = Schemas["ActivityOut"];
 export type ActorKind = Schemas["ActorKind"];
-export type DashboardOut = Schemas["AdminDashboardOut"];
+export type DashboardOut = Schemas["DashboardOut"];
 export type HourCalls = Schemas["HourCalls"];
 export type ToolLatency = Schemas["ToolLatency"];
 

@@ -3,7 +3,7 @@
  * tail, stopping one and cleaning all up; and the .NET runtime's status and settings.
  */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useCallback, useMemo, useState } from "react";
+import { useCallback, useState } from "react";
 
 import { useActivityStream } from "./activity";
 import { api } from "./client";
@@ -82,26 +82,30 @@ export function useWorkspaceFile(id: string, path: string | null) {
 }
 
 /**
- * The live log tail of a workspace (of one process when `process` is set), newest last, at most
- * LOG_LINES lines. Each connection starts with the current tail, so a reconnect replaces the lines.
+ * The live log tail of one process of a workspace, newest last, at most LOG_LINES lines. Each
+ * connection starts with the kept lines, so a reconnect replaces them; the stream's `end` event
+ * (the process ended, or its workspace stopped) ends the following, and `ended` says so.
  */
 export function useLogTail(id: string, process: string | null, enabled: boolean) {
   const [lines, setLines] = useState<string[]>([]);
-  const query = useMemo(() => ({ process }), [process]);
+  const [ended, setEnded] = useState<string | null>(null);
   const onConnect = useCallback(() => setLines([]), []);
   const onMessage = useCallback(
-    (message: SseMessage) => setLines((current) => [...current, ...message.data.split("\n")].slice(-LOG_LINES)),
-    [],
+    (message: SseMessage) => {
+      if (message.event === "end") setEnded(process);
+      else if (message.event === "line") setLines((current) => [...current, JSON.parse(message.data) as string].slice(-LOG_LINES));
+    },
+    [process],
   );
+  const following = enabled && process !== null && ended !== process;
   const stream = useEventStream({
-    path: workspacePath(id, "/logs"),
-    query,
-    queryKey: process ?? "",
-    enabled,
+    path: workspacePath(id, `/processes/${encodeURIComponent(process ?? "")}/log`),
+    enabled: following,
     onMessage,
     onConnect,
+    resume: false,
   });
-  return { lines, ...stream };
+  return { lines: process === null ? [] : lines, ended: ended === process, ...stream };
 }
 
 function useInvalidateWorkspaces() {

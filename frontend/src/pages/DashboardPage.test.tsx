@@ -1,10 +1,9 @@
-import { screen, waitFor, within } from "@testing-library/react";
+import { screen, within } from "@testing-library/react";
 import { afterEach, describe, expect, it, vi } from "vitest";
 
 import type { DashboardOut } from "../api/types";
 import { DashboardPage } from "./DashboardPage";
 import { mockApi, renderWithProviders } from "./servers/testing/apiMock";
-import { workspace } from "./workspaces/testing/fixtures";
 
 afterEach(() => vi.unstubAllGlobals());
 
@@ -31,21 +30,22 @@ const DASHBOARD: DashboardOut = {
   slowest_tools: [SLOW],
   latency_sampled: false,
   snippets: SNIPPETS,
+  running_workspaces: { "8": 2, "9": 0, "10": 1 },
 };
 
 describe("DashboardPage", () => {
   it("names tools as MCP clients see them: server__tool", async () => {
-    mockApi({ "GET /dashboard": DASHBOARD, "GET /workspaces": [workspace(), workspace({ id: "dotnet9-console-000000" }), workspace({ id: "dotnet10-xunit-000000", status: "stopped" })] });
+    mockApi({ "GET /dashboard": DASHBOARD });
     renderWithProviders(<DashboardPage />);
     const table = await screen.findByRole("table", { name: "Slowest tools" });
     expect(within(table).getByRole("link", { name: "weather__current" })).toBeInTheDocument();
   });
 
   it("shows running workspaces, snippet runs and failures, and latency per .NET version", async () => {
-    mockApi({ "GET /dashboard": DASHBOARD, "GET /workspaces": [workspace(), workspace({ id: "dotnet9-console-000000" }), workspace({ id: "dotnet10-xunit-000000", status: "stopped" })] });
+    mockApi({ "GET /dashboard": DASHBOARD });
     renderWithProviders(<DashboardPage />);
     const counts = await screen.findByRole("region", { name: ".NET counts" });
-    await waitFor(() => expect(counts).toHaveTextContent("2Running workspaces"));
+    expect(counts).toHaveTextContent("3Running workspaces.NET 8: 2, .NET 9: 0, .NET 10: 1");
     expect(counts).toHaveTextContent("8C# snippet runs (2 days)2 failed");
     expect(screen.getByRole("img", { name: /8 runs, 2 failed/ })).toBeInTheDocument();
     const latency = screen.getByRole("table", { name: "Snippet latency per .NET version" });

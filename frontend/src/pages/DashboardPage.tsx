@@ -83,7 +83,7 @@ export function DashboardPage() {
         </EmptyState>
       )}
       <Numbers data={data} />
-      <DotnetCards snippets={data.snippets} />
+      <DotnetCards data={data} />
       <section className="section card" aria-labelledby="calls-heading">
         <h2 id="calls-heading">Calls and errors per hour</h2>
         {data.calls === 0 ? (

@@ -1,9 +1,7 @@
 import { Link } from "react-router";
 
-import type { SnippetStats } from "../api/types";
-import { useWorkspaces } from "../api/workspaces";
+import type { DashboardOut } from "../api/types";
 import { LineChart } from "../components/charts";
-import { ErrorBanner } from "../components/ErrorBanner";
 import { Table } from "../components/Table";
 
 const dayFormat = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric" });
@@ -13,28 +11,23 @@ function formatMs(value: number | null): string {
   return value < 1000 ? `${Math.round(value)} ms` : `${(value / 1000).toFixed(1)} s`;
 }
 
-function RunningWorkspaces() {
-  const workspaces = useWorkspaces();
-  if (workspaces.isError) return <ErrorBanner error={workspaces.error} onRetry={() => void workspaces.refetch()} />;
-  const running = workspaces.data?.filter((workspace) => workspace.status === "running").length;
-  return (
-    <div className="card stat">
-      <span className="stat-value">{running ?? "…"}</span>
-      <span className="stat-label">Running workspaces</span>
-      <Link to="/workspaces">See workspaces</Link>
-    </div>
-  );
-}
-
 /** The dashboard's .NET cards: running workspaces, snippet runs and failures per day, latency per version. */
-export function DotnetCards({ snippets }: { snippets: SnippetStats }) {
+export function DotnetCards({ data }: { data: DashboardOut }) {
+  const { snippets, running_workspaces: running } = data;
   const days = snippets.per_day;
+  const versions = Object.entries(running);
+  const runningTotal = versions.reduce((total, [, count]) => total + count, 0);
   const runs = days.reduce((total, day) => total + day.runs, 0);
   const failures = days.reduce((total, day) => total + day.failures, 0);
   return (
     <>
       <section className="section grid" aria-label=".NET counts">
-        <RunningWorkspaces />
+        <div className="card stat">
+          <span className="stat-value">{runningTotal}</span>
+          <span className="stat-label">Running workspaces</span>
+          <span className="muted">{versions.map(([version, count]) => `.NET ${version}: ${count}`).join(", ")}</span>
+          <Link to="/workspaces">See workspaces</Link>
+        </div>
         <div className="card stat">
           <span className="stat-value">{runs}</span>
           <span className="stat-label">C# snippet runs ({days.length} days)</span>

@@ -55,8 +55,8 @@ class PendingApprovals(Out):
     network: int
 
 
-class DashboardOut(Out):
-    """Everything on the dashboard; counts by status list every status, zero included."""
+class ForgeDashboardOut(Out):
+    """The tool forge's part of the dashboard; counts by status list every status, zero included."""
 
     generated_at: datetime
     servers: dict[ServerStatus, int]
@@ -71,7 +71,7 @@ class DashboardOut(Out):
     latency_sampled: bool
 
 
-async def dashboard(session: AsyncSession, now: datetime | None = None) -> DashboardOut:
+async def dashboard(session: AsyncSession, now: datetime | None = None) -> ForgeDashboardOut:
     """The dashboard as of `now` (default: the current time)."""
     now = now or utcnow()
     first_hour = now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=HOURS - 1)
@@ -80,7 +80,7 @@ async def dashboard(session: AsyncSession, now: datetime | None = None) -> Dashb
     calls = sum(bucket.calls for bucket in hourly)
     errors = sum(bucket.errors for bucket in hourly)
     timed = [tool for tool in latency if tool.p95_ms is not None]
-    return DashboardOut(
+    return ForgeDashboardOut(
         generated_at=now,
         servers=await _count_by(session, Server.status, ServerStatus),
         tools=await _count_by(session, Tool.status, ToolStatus),

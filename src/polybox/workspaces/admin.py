@@ -7,13 +7,16 @@ only turns its frozen views into the API's models, with what an admin's list nee
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Literal
 
 from polybox.forge.schemas import Out
 from polybox.sandbox.box import FileInfo
 from polybox.store.types import utcnow
+from polybox.workspaces.errors import WorkspaceError
 from polybox.workspaces.models import ProcessView, WorkspaceView
+from polybox.workspaces.service import WorkspaceService
 
 WorkspaceState = Literal["running", "stopped", "cleaned"]
 
@@ -129,3 +132,20 @@ def listed(views: list[WorkspaceView], status: WorkspaceState | None) -> list[Wo
     chosen.sort(key=lambda view: view.created_at, reverse=True)
     chosen.sort(key=lambda view: view.status != "running")
     return [WorkspaceOut.of(view) for view in chosen]
+
+
+async def log_lines(
+    workspaces: WorkspaceService, workspace_id: str, process: str
+) -> AsyncIterator[str]:
+    """The live log of `process`, once it is known to exist (a stream cannot answer 404 later)."""
+    view = await workspaces.detail(workspace_id)
+    if view.status != "running":
+        raise WorkspaceError("workspace_stopped", f"{workspace_id} is {view.status}")
+    names = [each.name for each in view.processes]
+    if process not in names:
+        raise WorkspaceError(
+            "not_found",
+            f"{workspace_id} has no process {process!r}; its processes: "
+            f"{', '.join(names) or 'none'}",
+        )
+    return workspaces.log_stream(workspace_id, process)

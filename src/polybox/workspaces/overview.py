@@ -15,9 +15,11 @@ from urllib.parse import urlsplit, urlunsplit
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from polybox.config import Settings, env_name
-from polybox.forge.dashboard import DashboardOut, dashboard
+from polybox.forge.dashboard import ForgeDashboardOut, dashboard
 from polybox.forge.schemas import Out
 from polybox.sandbox.dotnet import DOTNET_VERSIONS, DotnetRuntime
+from polybox.store.enums import WorkspaceStatus
+from polybox.workspaces import store as rows
 from polybox.workspaces.snippet_log import SnippetStats, snippet_stats
 
 SETTING_PREFIXES = ("dotnet_", "mcp_tool_sets")
@@ -103,15 +105,21 @@ def _shown(name: str, value: Any) -> Any:
     return value
 
 
-class AdminDashboardOut(DashboardOut):
+class DashboardOut(ForgeDashboardOut):
     """The dashboard: the forge's numbers and the .NET half's."""
 
     snippets: SnippetStats
+    running_workspaces: dict[str, int]  # by .NET version, every supported version listed
 
 
-async def admin_dashboard(session: AsyncSession) -> AdminDashboardOut:
-    """Everything on the admin dashboard, as of now."""
+async def admin_dashboard(session: AsyncSession, instance: str) -> DashboardOut:
+    """Everything on the admin dashboard, as of now; workspaces of this instance's label."""
     forge = await dashboard(session)
-    return AdminDashboardOut(
-        **dict(forge), snippets=await snippet_stats(session, forge.generated_at)
+    running = await rows.listed(session, instance, statuses=(WorkspaceStatus.RUNNING,))
+    return DashboardOut(
+        **dict(forge),
+        snippets=await snippet_stats(session, forge.generated_at),
+        running_workspaces={
+            version: sum(row.version == version for row in running) for version in DOTNET_VERSIONS
+        },
     )

@@ -32,21 +32,27 @@ const ROUTES = {
           { path: "Properties", size: 0, is_dir: true, modified: 1_765_000_000 },
         ],
   [`GET /workspaces/${ID}/file`]: { path: "Program.cs", size: PROGRAM.length, text: PROGRAM },
-  [`GET /workspaces/${ID}/logs`]: () =>
-    openStream("data: Now listening on: http://127.0.0.1:5000\n\n", "data: Application started.\n\n"),
+  [`GET /workspaces/${ID}/processes/api/log`]: () =>
+    openStream(
+      ": following\n\n",
+      'event: line\ndata: "Now listening on: http://127.0.0.1:5000"\n\n',
+      'event: line\ndata: "Application started."\n\n',
+      "event: end\ndata: \n\n",
+    ),
 };
 
 describe("WorkspaceDetailPage", () => {
-  it("shows the processes and follows the log tail live", async () => {
+  it("shows the processes and follows the log tail until the process ends", async () => {
     mockApi(ROUTES);
     renderDetail();
     expect(await screen.findByRole("heading", { level: 1, name: ID })).toBeInTheDocument();
     const processes = screen.getByRole("table", { name: `Processes of ${ID}` });
     expect(within(processes).getByRole("row", { name: /api hosted API running 5000/ })).toBeInTheDocument();
-    const log = await screen.findByRole("region", { name: `Log of ${ID}` });
+    const log = await screen.findByRole("region", { name: "Log of api" });
     expect(log).toHaveTextContent("Now listening on: http://127.0.0.1:5000");
     expect(await within(log).findByText(/Application started\./)).toBeInTheDocument();
-    expect(screen.getByText(/Live: new lines appear/)).toBeInTheDocument();
+    expect(await screen.findByText(/The process has ended/)).toBeInTheDocument();
+    expect(log).toHaveTextContent("Application started.");
   });
 
   it("walks the files and shows one with its C# highlighted", async () => {
@@ -68,7 +74,7 @@ describe("WorkspaceDetailPage", () => {
     const calls = mockApi({
       [`GET /workspaces/${ID}`]: workspace(),
       [`GET /workspaces/${ID}/files`]: [],
-      [`GET /workspaces/${ID}/logs`]: () => openStream(),
+      [`GET /workspaces/${ID}/processes/api/log`]: () => openStream(),
       [`POST /workspaces/${ID}/stop`]: workspace({ status: "stopped", stop_reason: "admin" }),
     });
     renderDetail();

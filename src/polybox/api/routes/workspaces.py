@@ -7,9 +7,11 @@ the caller is an admin and shapes the answer.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
+from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from polybox.api.deps import AdminDep, InstanceDep, current_admin
 from polybox.workspaces.admin import (
@@ -19,6 +21,7 @@ from polybox.workspaces.admin import (
     WorkspaceOut,
     WorkspaceState,
     listed,
+    log_lines,
 )
 from polybox.workspaces.errors import WorkspaceError
 from polybox.workspaces.service import WorkspaceService
@@ -49,6 +52,16 @@ def get_workspaces(instance: InstanceDep) -> WorkspaceService:
 
 
 WorkspacesDep = Annotated[WorkspaceService, Depends(get_workspaces)]
+
+
+async def checked_log(
+    workspace_id: WorkspaceId,
+    process: Annotated[str, Path(min_length=1, max_length=64, description="The process's name")],
+    workspaces: WorkspacesDep,
+) -> AsyncIterator[str]:
+    """The log lines of a process that exists now: checked before the stream's answer starts,
+    so an unknown workspace or process is a 404, a stopped workspace a 409."""
+    return await log_lines(workspaces, workspace_id, process)
 
 
 @router.get(
@@ -113,3 +126,23 @@ async def stop_workspace(
     workspace_id: WorkspaceId, admin: AdminDep, workspaces: WorkspacesDep
 ) -> WorkspaceOut:
     return WorkspaceOut.of(await workspaces.admin_stop(workspace_id, admin.actor))
+
+
+@router.get(
+    "/{workspace_id}/processes/{process}/log",
+    response_class=EventSourceResponse,
+    summary="Follow a process's log live (Server-Sent Events)",
+    description=(
+        "The kept lines of the process's log (the last ones), then each new line as it comes, "
+        "each one `line` event whose data is the line (JSON string). The first line, the comment "
+        "`: following`, says the stream is live; an `end` event comes when the process has "
+        "ended (or its workspace stopped), and the stream closes."
+    ),
+)
+async def follow_process_log(
+    lines: Annotated[AsyncIterator[str], Depends(checked_log)],
+) -> AsyncIterator[ServerSentEvent]:
+    yield ServerSentEvent(comment="following")
+    async for line in lines:
+        yield ServerSentEvent(data=line, event="line")
+    yield ServerSentEvent(data="", event="end")
