@@ -7,10 +7,12 @@ about creation, closing or limits make their own.
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import anyio
 import pytest
 
 from polybox.sandbox.bwrap import BwrapBox
@@ -89,12 +91,29 @@ class WorkspaceTraces:
             mounted=str(box.workspace.root) in _mounts(),
         )
 
-    def left(self) -> list[str]:
-        """What is still there: processes, Box dir, cgroup dirs, mounts."""
-        left = [f"process {pid}" for pid, started in self.processes if _start_time(pid) == started]
+    async def left(self, patience: float = 5.0) -> list[str]:
+        """What is still there: processes, Box dir, cgroup dirs, mounts. Killed processes may
+        take a moment to finish exiting on a loaded host: they get `patience` seconds."""
+        deadline = time.monotonic() + patience
+        while True:
+            left = [
+                f"process {pid} {_describe(pid)}"
+                for pid, started in self.processes
+                if _start_time(pid) == started
+            ]
+            if not left or time.monotonic() > deadline:
+                break
+            await anyio.sleep(0.05)
         left += [f"directory {path}" for path in (self.box_dir, *self.cgroup_dirs) if path.exists()]
         left += [f"mount {line}" for line in _mounts().splitlines() if str(self.box_dir) in line]
         return left
+
+
+def _describe(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text()[:120]
+    except OSError:
+        return "(gone)"
 
 
 def _mounts() -> str:

@@ -124,7 +124,7 @@ async def test_a_process_left_running_after_close_is_gone(dotnet: DotnetRuntime)
         assert any(_cmdline(pid) == b"sleep\x003617\x00" for pid, _ in traces.processes)
     finally:
         await workspace.close()
-    assert traces.left() == []
+    assert await traces.left() == []
 
 
 def _cmdline(pid: int) -> bytes:

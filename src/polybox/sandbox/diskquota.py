@@ -3,7 +3,8 @@
 As root with loop devices, the workspace directory becomes the mount point of a sparse ext4
 image of the quota's size (`mkfs.ext4 -q`, `mount -o loop`; about 0.1 s): a write beyond it fails
 with ENOSPC inside the Box, whatever wrote it. Without root, `used_bytes` is a walk of the tree
-and the caller refuses further work once it is over the quota (and says so).
+and the caller refuses further work once it is over the quota (and says so). `HostBox.destroy`
+unmounts the image before it removes the Box directory.
 """
 
 from __future__ import annotations
@@ -58,7 +59,6 @@ class DiskQuota:
         self.box = box
         self.size_mb = size_mb
         self.mode = mode
-        self._mounted = False
 
     @classmethod
     async def attach(cls, box: HostBox, size_mb: int) -> DiskQuota:
@@ -78,7 +78,6 @@ class DiskQuota:
         _run(["mkfs.ext4", "-q", "-F", "-m", "0",
               "-E", f"root_owner={info.st_uid}:{info.st_gid}", str(image)])  # fmt: skip
         _run(["mount", "-o", "loop,nosuid,nodev", str(image), str(root)])
-        self._mounted = True
         os.chmod(root, 0o700)
         (root / "lost+found").rmdir()
 
@@ -91,20 +90,16 @@ class DiskQuota:
         return await asyncio.to_thread(_tree_bytes, root)
 
     async def over(self) -> bool:
-        """Whether the workspace is at or beyond its quota (only `du` mode can pass it)."""
-        used = await self.used_bytes()
-        return used >= self.size_mb * _MB * (0.98 if self.mode == "image" else 1.0)
-
-    async def release(self) -> None:
-        """Unmount the image (once the Box's processes are dead) and remove the Box dir."""
-        if self._mounted:
-            self._mounted = False
-            await asyncio.to_thread(_run, ["umount", str(self.box.workspace.root)])
-            await asyncio.to_thread(shutil.rmtree, self.box.dir, True)
+        """Whether the workspace uses its whole quota (in `du` mode the caller then refuses
+        more work; an image cannot pass it)."""
+        return await self.used_bytes() >= self.size_mb * _MB
 
 
-def unmount_leftover(box_dir: Path) -> None:
-    """Unmount the disk image of a Box a dead polybox process left behind (blocking)."""
+def unmount_workspace(box_dir: Path) -> None:
+    """Unmount a Box's disk image, if it has one (blocking; its processes must be dead).
+
+    `HostBox.destroy` calls it, as does the removal of the Boxes a dead process left behind.
+    """
     workspace = box_dir / "workspace"
     if os.path.ismount(workspace):
         _run(["umount", "--lazy", str(workspace)])

@@ -29,7 +29,7 @@ from polybox.sandbox.box import (
     Forward,
     SpawnedProcess,
 )
-from polybox.sandbox.diskquota import unmount_leftover
+from polybox.sandbox.diskquota import unmount_workspace
 from polybox.sandbox.forward import Connector, Forwards
 from polybox.sandbox.processes import (
     HostCommand,
@@ -197,6 +197,7 @@ class HostBox(Box):
             await process.wait()
         self._processes.clear()
         await asyncio.to_thread(self.release)
+        await asyncio.to_thread(unmount_workspace, self.dir)
         await asyncio.to_thread(shutil.rmtree, self.dir, True)
 
     def kill_rest(self) -> None:
@@ -226,7 +227,7 @@ class HostBackend(BoxBackend):
         dead = await asyncio.to_thread(dead_runs, self.boxes_dir)
         for run in dead:
             for box_dir in self.boxes_dir.glob(f"{run}-*"):
-                await asyncio.to_thread(unmount_leftover, box_dir)
+                await asyncio.to_thread(unmount_workspace, box_dir)
                 await asyncio.to_thread(shutil.rmtree, box_dir, True)
             await asyncio.to_thread(self.remove_run_resources, run)
             (self.boxes_dir / f"{run}{RUN_SUFFIX}").unlink(missing_ok=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import anyio
@@ -11,13 +12,18 @@ import pytest
 from dotnet_snippets import PREPARE_TIMEOUT
 from dotnet_workspaces import LIMITS, Workspaces, WorkspaceTraces
 from polybox.sandbox.box import SpawnedProcess
+from polybox.sandbox.diskquota import DiskQuota
 from polybox.sandbox.dotnet import (
     DOTNET_VERSIONS,
     DotnetError,
     DotnetRuntime,
     DotnetWorkspace,
+    InvalidProjectError,
     PackageRef,
+    RefusedCodeError,
+    WorkspaceLimitError,
 )
+from polybox.sandbox.dotnet.projects import read_project_info
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(PREPARE_TIMEOUT)]
 
@@ -184,4 +190,70 @@ async def test_close_leaves_no_process_box_dir_cgroup_or_mount(dotnet: DotnetRun
     assert traces.processes, "the restore left the MSBuild server running in the workspace"
     assert traces.mounted == (workspace.quota is not None and workspace.quota.mode == "image")
     await workspace.close()
-    assert traces.left() == []
+    assert await traces.left() == []
+
+
+@pytest.mark.parametrize(
+    ("template", "name", "message"),
+    [
+        ("blazor", "Demo", "template 'blazor' is unknown; choose one of console, webapi"),
+        ("console", "1Demo", "project name '1Demo' is invalid: use a C# identifier"),
+        ("console", "../Demo", "project name '../Demo' is invalid"),
+    ],
+)
+async def test_an_unknown_template_or_bad_name_is_refused_before_anything_is_made(
+    dotnet: DotnetRuntime, template: str, name: str, message: str
+) -> None:
+    with pytest.raises(InvalidProjectError, match=re.escape(message)):
+        await DotnetWorkspace.create(dotnet, "10", template, name, LIMITS)
+
+
+def test_roll_forward_in_a_project_file_is_refused() -> None:
+    project = (
+        b"<Project><PropertyGroup><RollForward>LatestMajor</RollForward></PropertyGroup></Project>"
+    )
+    with pytest.raises(RefusedCodeError, match="<RollForward> is refused"):
+        read_project_info({"Demo.csproj": project})
+
+
+def test_package_references_are_read_as_data_with_their_versions() -> None:
+    project = b"""<Project Sdk="Microsoft.NET.Sdk">
+  <PropertyGroup><AssemblyName>Other</AssemblyName></PropertyGroup>
+  <ItemGroup>
+    <PackageReference Include="Newtonsoft.Json" Version="13.0.3" />
+    <PackageReference Include="Humanizer.Core"><Version>2.14.1</Version></PackageReference>
+    <PackageReference Include="Floating" Version="1.*" />
+    <PackageReference Include="bad id!" Version="1.0.0" />
+  </ItemGroup>
+</Project>"""
+    info = read_project_info({"Demo.csproj": project, "broken.props": b"<Project"})
+    assert info.packages == (
+        PackageRef("Newtonsoft.Json", "13.0.3"),
+        PackageRef("Humanizer.Core", "2.14.1"),
+        PackageRef("Floating", None),
+    )
+    assert info.assembly_name == "Other"
+
+
+async def test_spawn_app_refuses_environment_polybox_sets(workspaces: Workspaces) -> None:
+    workspace = await workspaces.get("10", "console")
+    with pytest.raises(DotnetError, match="DOTNET_ROLL_FORWARD"):
+        await workspace.spawn_app("app", [], {"DOTNET_ROLL_FORWARD": "LatestMajor"})
+
+
+async def test_over_the_disk_quota_without_an_image_further_commands_are_refused(
+    workspaces: Workspaces,
+) -> None:
+    """The `du` fallback (hosts without root or loop devices), checked on this root host by
+    giving the workspace a du-mode quota smaller than what it already uses."""
+    workspace = await workspaces.get("10", "console")
+    assert workspace.quota is not None
+    real = workspace.quota
+    workspace.quota = DiskQuota(real.box, 0, "du")
+    try:
+        with pytest.raises(WorkspaceLimitError, match=r"of its 0 MiB disk quota; free space"):
+            await workspace.command(["dotnet", "--version"], 30)
+        cleaned = await workspace.command(["dotnet", "clean", workspace.project], 60)
+        assert cleaned.exit_code == 0, cleaned
+    finally:
+        workspace.quota = real

@@ -62,6 +62,7 @@ CONFIGURATIONS = ("Debug", "Release")
 _PROJECT_SUFFIXES = (".csproj", ".props", ".targets")
 _PROJECT_FILE_LIMIT = 1 << 20  # project files bigger than this are not read on the host
 _TRX_LIMIT = 32 << 20
+_ASSETS = "obj/project.assets.json"
 _UNTRACKED = frozenset({"bin", "obj", "TestResults"})
 _REFUSED_ENV = re.compile(r"DOTNET_ROLL_FORWARD.*|DOTNET_ROOT.*|LD_.*|PATH|HOME", re.IGNORECASE)
 _OPEN_FILES = 8192  # MSBuild nodes and the compiler server keep many files open
@@ -198,6 +199,7 @@ class DotnetWorkspace:
             DOTNET_CLI_UI_LANGUAGE="en",
             MSBUILDTERMINALLOGGER="off",
             DOTNET_CLI_USE_MSBUILD_SERVER="1",
+            DOTNET_TieredPGO="0",  # short-lived CLI clients and apps: no instrumented JIT tier
         )
         return env
 
@@ -258,12 +260,11 @@ class DotnetWorkspace:
                     f"restoring the new {template} project failed: "
                     f"{(restored.stdout + restored.stderr).strip()[-2000:]}"
                 )
+            workspace._restored = _project_key(await workspace._project_files())
         except BaseException:
             if agent is not None:
                 await agent.close()
-            await box.destroy()
-            if quota is not None:
-                await quota.release()
+            await box.destroy()  # unmounts the disk image too
             raise
         return workspace
 
@@ -285,12 +286,17 @@ class DotnetWorkspace:
         """The project's package references and output names, read as data."""
         return read_project_info(await self._project_files())
 
-    async def _fetch_packages(self) -> tuple[Diagnostic, ...]:
-        """Have the broker fetch referenced packages missing from /nuget; restore errors."""
+    async def _fetch_packages(
+        self, files: Mapping[str, bytes] | None = None
+    ) -> tuple[Diagnostic, ...]:
+        """Have the broker fetch referenced packages missing from /nuget; restore errors.
+
+        `files`: the project files when the caller has just read them."""
         packages = self.dotnet.layout.packages
+        info = read_project_info(files if files is not None else await self._project_files())
         wanted = [
             ref
-            for ref in (await self.project_info()).packages
+            for ref in info.packages
             if ref.version is None
             or not (packages / ref.name.lower() / ref.version.lower()).is_dir()
         ]
@@ -407,22 +413,30 @@ class DotnetWorkspace:
         cached = self._built.get(configuration)
         if cached is not None and cached[0] == fingerprint:
             return cached[1]
-        problems = await self._fetch_packages()
+        files = await self._project_files()
+        problems = await self._fetch_packages(files)
         if problems:
             return BuildResult(False, problems, _not_run(_problem_text(problems)))
-        project_key = hashlib.sha256(repr(sorted((await self._project_files()).items())).encode())
+        project_key = _project_key(files)
         argv = ["dotnet", "build", self.project, "-nologo", "-c", configuration, "-v:q",
                 "-tl:off", "-clp:NoSummary", "-nodeReuse:true",
                 "-p:UseSharedCompilation=true"]  # fmt: skip
-        if self._restored == project_key.hexdigest():
+        if self._restored == project_key and await self._has_assets():
             argv.append("--no-restore")
         result = await self._exec(argv, timeout_s)
         diagnostics = _relative(parse_diagnostics(result.stdout + "\n" + result.stderr))
         built = BuildResult(result.exit_code == 0, diagnostics, result)
         if built.succeeded:
             self._built[configuration] = (fingerprint, built)
-            self._restored = project_key.hexdigest()
+            self._restored = project_key
         return built
+
+    async def _has_assets(self) -> bool:
+        """Whether the last restore's assets file is still there (a command may remove obj/)."""
+        try:
+            return any(info.path == _ASSETS for info in await self.box.list_files("obj"))
+        except (FileNotFoundError, OSError):
+            return False
 
     async def _app(self, configuration: str) -> str:
         """The built app's dll (path inside the Box); DotnetError when there is none."""
@@ -508,9 +522,12 @@ class DotnetWorkspace:
             return
         self._closed = True
         await self.agent.close()
-        await self.box.destroy()
-        if self.quota is not None:
-            await self.quota.release()
+        await self.box.destroy()  # unmounts the disk image too
+
+
+def _project_key(files: Mapping[str, bytes]) -> str:
+    """A digest of the project files: a restore stays valid while it is unchanged."""
+    return hashlib.sha256(repr(sorted(files.items())).encode()).hexdigest()
 
 
 def _problem_text(diagnostics: Sequence[Diagnostic]) -> str:

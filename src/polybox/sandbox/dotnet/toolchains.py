@@ -377,7 +377,9 @@ async def prepare(
             logger.info("dotnet prepare: .NET %s ready (%s)", version, toolchain.runtime)
             prepared[version] = toolchain
         progress("workspace root and templates", total, total)
-        await _prepare_workspace_root(layout, prepared, source)
+        # every prepared version, not only these: a root never loses a version it had
+        everything = {v: t for v in DOTNET_VERSIONS if (t := load_toolchain(layout, v)) is not None}
+        await _prepare_workspace_root(layout, everything, source)
         progress("done", total, total)
         return prepared
     finally:
