@@ -711,7 +711,7 @@ class WorkspaceService:
             created_at=row.created_at,
             last_used_at=row.last_used_at,
             idle_seconds=max((utcnow() - row.last_used_at).total_seconds(), 0.0),
-            ports=list(row.ports),
+            ports=list(row.ports) if live is None else live.processes.ports(),
             processes=[] if live is None else live.processes.views(),
             cpu_seconds=None,
             memory_bytes=None,
