@@ -1,8 +1,8 @@
 """The `dotnet_*` tools through the official MCP client: listing, and bad requests refused.
 
-No .NET runs here: parameters are refused before the runtime is asked, and the runtime refuses
-a disabled version or a refused directive before it compiles. The store is SQLite only, since
-these tools keep nothing in it.
+No .NET runs here: parameters are refused before the runtime or a workspace is asked, and the
+runtime refuses a disabled version or a refused directive before it compiles. The store is
+SQLite only: a refused call reaches no table.
 """
 
 from __future__ import annotations
@@ -53,6 +53,54 @@ async def test_both_tools_are_listed_with_an_object_output_schema(client: Client
         assert tool.input_schema["required"] == ["code"]
 
 
+# Each workspace tool and its behaviour hints: (read-only, destructive, idempotent).
+WORKSPACE_TOOLS = {
+    "dotnet_create_project": (False, False, False),
+    "dotnet_add_file": (False, True, True),
+    "dotnet_read_file": (True, False, True),
+    "dotnet_get_project_files": (True, False, True),
+    "dotnet_add_package": (False, False, True),
+    "dotnet_build_project": (False, False, True),
+    "dotnet_run_project": (False, False, False),
+    "dotnet_execute_command": (False, False, False),
+    "dotnet_run_background": (False, False, False),
+    "dotnet_host_api": (False, False, False),
+    "dotnet_test_endpoint": (False, False, False),
+    "dotnet_get_logs": (True, False, True),
+    "dotnet_kill_process": (False, True, True),
+    "dotnet_list_containers": (True, False, True),
+    "dotnet_stop_container": (False, True, True),
+    "dotnet_cleanup_all": (False, True, True),
+}
+
+
+async def test_the_workspace_tools_are_listed_with_schemas_and_behaviour_hints(
+    client: Client,
+) -> None:
+    tools = {tool.name: tool for tool in (await client.list_tools()).tools}
+    for name, (read_only, destructive, idempotent) in WORKSPACE_TOOLS.items():
+        tool = tools[name]
+        assert tool.output_schema is not None
+        assert tool.output_schema["type"] == "object"
+        assert tool.annotations is not None
+        hints = tool.annotations
+        assert (hints.read_only_hint, hints.destructive_hint, hints.idempotent_hint) == (
+            read_only,
+            destructive,
+            idempotent,
+        ), name
+        assert hints.open_world_hint is False
+        properties = tool.input_schema.get("properties", {})
+        for parameter, schema in properties.items():
+            assert schema.get("description") or "$ref" in schema, (name, parameter)
+        assert tool.input_schema.get("additionalProperties") is False, name
+    assert tools["dotnet_test_endpoint"].input_schema["required"] == ["workspace_id", "path"]
+    assert tools["dotnet_create_project"].input_schema["required"] == ["template"]
+
+
+WORKSPACE = "dotnet8-webapi-3fa2c1"
+
+
 @pytest.mark.parametrize(
     ("tool", "arguments", "bad"),
     [
@@ -67,6 +115,32 @@ async def test_both_tools_are_listed_with_an_object_output_schema(client: Client
         ("dotnet_execute_snippet", {"code": "1", "detail_level": "all"}, ["detail_level"]),
         ("dotnet_execute_snippet", {"code": "1", "version": "8"}, ["version"]),
         ("dotnet_compare_versions", {"code": "1", "dotnet_versions": ["9"]}, ["dotnet_versions"]),
+        (
+            "dotnet_create_project",
+            {"template": "wpf", "dotnet_version": 7, "name": "1App"},
+            ["template", "dotnet_version", "name"],
+        ),
+        ("dotnet_add_file", {"workspace_id": WORKSPACE, "path": "../x.cs"}, ["path", "content"]),
+        (
+            "dotnet_read_file",
+            {"workspace_id": "../etc", "path": "/etc/passwd"},
+            ["workspace_id", "path"],
+        ),
+        (
+            "dotnet_build_project",
+            {"workspace_id": WORKSPACE, "configuration": "Fast", "timeout_s": 601},
+            ["timeout_s", "configuration"],
+        ),
+        ("dotnet_execute_command", {"workspace_id": WORKSPACE, "command": ["sh"]}, ["command"]),
+        ("dotnet_add_package", {"workspace_id": WORKSPACE, "package": "X@1<"}, ["package"]),
+        (
+            "dotnet_test_endpoint",
+            {"workspace_id": WORKSPACE, "path": "http://10.0.0.1/", "headers": {"Host": "x"}},
+            ["path", "headers"],
+        ),
+        ("dotnet_get_logs", {"workspace_id": WORKSPACE, "tail": 0}, ["tail"]),
+        ("dotnet_run_background", {"workspace_id": WORKSPACE, "name": "a b"}, ["name"]),
+        ("dotnet_list_containers", {"owner": "someone"}, ["owner"]),
     ],
     ids=[
         "no-code",
@@ -76,6 +150,16 @@ async def test_both_tools_are_listed_with_an_object_output_schema(client: Client
         "bad-detail-level",
         "unknown-parameter",
         "one-version-compared",
+        "unknown-template-version-and-name",
+        "path-out-of-the-project-and-no-content",
+        "bad-workspace-id-and-absolute-path",
+        "bad-configuration-and-long-timeout",
+        "not-a-dotnet-command",
+        "xml-in-package",
+        "endpoint-elsewhere-and-host-header",
+        "no-lines",
+        "bad-process-name",
+        "unknown-parameter-of-a-listing",
     ],
 )
 async def test_bad_parameters_are_tool_errors_naming_each_and_how_to_fix_it(

@@ -43,6 +43,20 @@ def project(directory: Path, framework: str = "net10.0", items: str = "") -> Pat
     return path
 
 
+def source(directory: Path, name: str, text: str) -> Path:
+    path = directory / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def references(dotnet: str) -> list[str]:
+    """csc options referencing System.Runtime and System.Console, for semantic errors."""
+    packs = sorted((Path(dotnet).resolve().parent / "packs/Microsoft.NETCore.App.Ref").glob("*"))
+    assert packs, "the .NET SDK has no Microsoft.NETCore.App.Ref pack"
+    [ref] = (packs[-1] / "ref").glob("net*")
+    return [f"-r:{ref / 'System.Runtime.dll'}", f"-r:{ref / 'System.Console.dll'}"]
+
+
 def csc(dotnet: str) -> Path:
     """The SDK's C# compiler, run directly: a build of a one-file project takes 20 times longer."""
     sdks = sorted((Path(dotnet).resolve().parent / "sdk").glob("*/Roslyn/bincore/csc.dll"))
@@ -86,7 +100,23 @@ async def test_each_build_failure_gets_a_suggestion_for_that_failure(
     )
     types_first = tmp_path / "types_first.cs"
     types_first.write_text("class A { }\nSystem.Console.WriteLine(1);\n", encoding="utf-8")
-    cases = {
+    refs = references(dotnet)
+    two_programs = [source(tmp_path, f"p{i}.cs", f"System.Console.WriteLine({i});") for i in (1, 2)]
+    two_mains = source(
+        tmp_path,
+        "mains.cs",
+        "class A { static void Main() { } }\nclass B { static void Main() { } }",
+    )
+    twice = source(tmp_path, "twice.cs", "class C { void M() { } void M() { } }\nclass C { }\n")
+    unclosed = source(tmp_path, "unclosed.cs", "class D { void M() { F(1; }\n")
+    two_projects = project(tmp_path / "two_projects")
+    (two_projects.parent / "other.csproj").write_text(two_projects.read_text(), encoding="utf-8")
+    cases: dict[str, tuple[str | Path, ...]] = {
+        "CS8802": (csc(dotnet), "-nologo", *refs, *two_programs),
+        "CS0017": (csc(dotnet), "-nologo", *refs, two_mains),
+        "CS0101": (csc(dotnet), "-nologo", *refs, "-t:library", twice),
+        "CS1026": (csc(dotnet), "-nologo", *refs, "-t:library", unclosed),
+        "MSB1050": ("build", two_projects.parent),
         "CS8803": (csc(dotnet), "-nologo", types_first),
         "MSB1009": ("build", tmp_path / "missing.csproj"),
         "NETSDK1045": ("restore", future),
@@ -109,6 +139,12 @@ async def test_each_build_failure_gets_a_suggestion_for_that_failure(
         for code, argv in cases.items():
             tasks.start_soon(run, code, argv)
 
+    assert "Only Program.cs may hold top-level statements" in found["CS8802"]["CS8802"]
+    assert "Keep one entry point" in found["CS0017"]["CS0017"]
+    assert "`C` is declared twice in" in found["CS0101"]["CS0101"]
+    assert "declares `M` twice" in found["CS0101"]["CS0111"]
+    assert "A `)` is missing" in found["CS1026"]["CS1026"]
+    assert "more than one project" in found["MSB1050"]["MSB1050"]
     assert "statements first, types last" in found["CS8803"]["CS8803"]
     assert "check the path" in found["MSB1009"]["MSB1009"]
     assert "cannot build for .NET 11.0" in found["NETSDK1045"]["NETSDK1045"]

@@ -8,6 +8,7 @@ string ends with a note saying how much was left out.
 
 from __future__ import annotations
 
+import time
 from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -74,3 +75,8 @@ def cut_text(text: str, limit: int) -> str:
         return text
     note = f"\n[… cut here: {len(text):,} characters in all]"
     return text[: limit - len(note)] + note
+
+
+def elapsed_ms(started: float) -> float:
+    """Milliseconds since `started` (a `time.perf_counter()`), for `execution_time_ms`."""
+    return round((time.perf_counter() - started) * 1000, 1)

@@ -86,9 +86,8 @@ NAMESPACES: dict[str, str] = {
 
 # Types from well-known NuGet packages: the package to add and the namespace to use.
 PACKAGES: dict[str, tuple[str, str]] = {
-    **dict.fromkeys(
-        ["JsonConvert", "JObject", "JArray", "JToken"], ("Newtonsoft.Json", "Newtonsoft.Json.Linq")
-    ),
+    **dict.fromkeys(["JsonConvert"], ("Newtonsoft.Json", "Newtonsoft.Json")),
+    **dict.fromkeys(["JObject", "JArray", "JToken"], ("Newtonsoft.Json", "Newtonsoft.Json.Linq")),
     **dict.fromkeys(["AnsiConsole", "Table", "Markup"], ("Spectre.Console", "Spectre.Console")),
     **dict.fromkeys(["Faker"], ("Bogus", "Bogus")),
     **dict.fromkeys(["LoggerConfiguration"], ("Serilog", "Serilog")),

@@ -70,6 +70,13 @@ Package = Annotated[
 ]
 
 
+def within_limit(timeout_s: float | None, limit: float) -> float | None:
+    """`timeout_s` if the server allows it (the limit is a setting), else a refusal saying it."""
+    if timeout_s is not None and timeout_s > limit:
+        raise ValueError(f"at most {limit:g} seconds on this server")
+    return timeout_s
+
+
 class SnippetFields(BaseModel):
     """What a snippet call and a comparison share."""
 
@@ -112,10 +119,7 @@ class SnippetFields(BaseModel):
     @classmethod
     def _within_the_limit(cls, value: float | None, info: ValidationInfo) -> float | None:
         settings: Settings = (info.context or {})[SETTINGS_CONTEXT]
-        limit = settings.dotnet_snippet_max_timeout_seconds
-        if value is not None and value > limit:
-            raise ValueError(f"at most {limit:g} seconds on this server")
-        return value
+        return within_limit(value, settings.dotnet_snippet_max_timeout_seconds)
 
     def timeout(self, settings: Settings) -> float:
         """The run's timeout: the one asked for, else the server's default."""

@@ -19,21 +19,24 @@ from polybox.sandbox.dotnet import (
     SnippetResult,
 )
 from polybox.workspaces import metrics
-from polybox.workspaces.answers import Metadata, Success
+from polybox.workspaces.answers import Metadata, Success, elapsed_ms
 from polybox.workspaces.detail import DetailLevel, trimmed
 from polybox.workspaces.errors import WorkspaceError, dotnet_refusals
 from polybox.workspaces.schemas import (
     CompareInput,
     Comparison,
-    DiagnosticOut,
     OutputDiff,
     PackageOut,
     SnippetFields,
     SnippetInput,
     SnippetRun,
 )
+<<<<<<< HEAD
 from polybox.workspaces.snippet_log import SnippetRecorder
 from polybox.workspaces.suggestions import suggestion
+=======
+from polybox.workspaces.suggestions import explained
+>>>>>>> ws-mcp
 
 
 def require_runtime(runtime: DotnetRuntime | None) -> DotnetRuntime:
@@ -56,7 +59,7 @@ async def execute_snippet(
     return Success[SnippetRun](
         data=snippet_run(result, args.detail_level, args.timeout(settings)),
         metadata=Metadata(
-            execution_time_ms=_elapsed_ms(started),
+            execution_time_ms=elapsed_ms(started),
             workspace_id=None,
             dotnet_version=result.dotnet_version,
             runtime=result.runtime,
@@ -92,7 +95,7 @@ async def compare_versions(
             diffs=diffs,
         ),
         metadata=Metadata(
-            execution_time_ms=_elapsed_ms(started),
+            execution_time_ms=elapsed_ms(started),
             workspace_id=None,
             dotnet_version=",".join(args.dotnet_versions),
             runtime=" | ".join(result.runtime for result in ordered),
@@ -154,18 +157,7 @@ def snippet_run(result: SnippetResult, detail: DetailLevel, timeout_s: float) ->
         stdout=stdout,
         stderr=stderr,
         cut=stdout_cut + stderr_cut,
-        diagnostics=[
-            DiagnosticOut(
-                file=d.file,
-                line=d.line,
-                column=d.column,
-                code=d.code,
-                severity=d.severity,
-                message=d.message,
-                suggestion=suggestion(d.code, d.message),
-            )
-            for d in result.diagnostics
-        ],
+        diagnostics=[explained(diagnostic) for diagnostic in result.diagnostics],
         packages=[PackageOut(name=name, version=version) for name, version in result.packages],
         compile_ms=result.compile_ms,
         run_ms=result.run_ms,
@@ -206,7 +198,3 @@ def _diff(base: SnippetResult, other: SnippetResult) -> str:
             lineterm="",
         )
     )
-
-
-def _elapsed_ms(started: float) -> float:
-    return round((time.perf_counter() - started) * 1000, 1)

@@ -4,6 +4,8 @@ Each suggestion reads the names the message quotes (the type, member, package, v
 says what to change, e.g. CS0246 on `StringBuilder` names `using System.Text;`, CS1061 on
 `Lenght` offers `Length`. Messages are the tools' own English texts (the runtime runs them with
 the invariant culture); a code without a rule here gets no suggestion rather than a vague one.
+Where the fix is a NuGet package, the advice names the way to add one where the diagnostic came
+from: a snippet's `packages`, or `dotnet_add_package` in a project workspace.
 """
 
 from __future__ import annotations
@@ -11,20 +13,67 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Callable
+from typing import Literal
 
-from polybox.sandbox.dotnet import DOTNET_VERSIONS
+from polybox.sandbox.dotnet import DOTNET_VERSIONS, Diagnostic
 from polybox.workspaces.known_names import COMMON_MEMBERS, EXTENSIONS, NAMESPACES, PACKAGES
+from polybox.workspaces.schemas import DiagnosticOut
+
+Where = Literal["snippet", "project"]
+"""Where a diagnostic came from: a snippet run, or a build in a project workspace."""
 
 
-def suggestion(code: str, message: str) -> str | None:
+def suggestion(code: str, message: str, where: Where = "snippet") -> str | None:
     """How to fix diagnostic `code` whose text is `message`; None when there is no rule."""
     rule = _RULES.get(code)
     if rule is None:
         return None
     try:
-        return rule(_quoted(message), message)
+        return rule(_quoted(message), message).replace(_ADD_PACKAGE, _ADD_PACKAGE_IN[where])
     except IndexError:  # a message worded otherwise than the rule expects: no guess
         return None
+
+
+def explained(diagnostic: Diagnostic, where: Where = "snippet") -> DiagnosticOut:
+    """`diagnostic` as an answer shows it, with its suggestion."""
+    return DiagnosticOut(
+        file=diagnostic.file,
+        line=diagnostic.line,
+        column=diagnostic.column,
+        code=diagnostic.code,
+        severity=diagnostic.severity,
+        message=diagnostic.message,
+        suggestion=suggestion(diagnostic.code, diagnostic.message, where),
+    )
+
+
+def error_advice(kind: str) -> tuple[str, ...]:
+    """What to do about a refused call of kind `kind` whose error names no fix of its own."""
+    return _ERROR_ADVICE.get(kind, _ERROR_ADVICE["dotnet_error"])
+
+
+_ERROR_ADVICE: dict[str, tuple[str, ...]] = {
+    "package_unavailable": (
+        'Check the package id (as on nuget.org, dots included) and version; give "Name" alone '
+        "for the highest stable version the server's feed has.",
+    ),
+    "limit": (
+        "dotnet_list_containers shows your workspaces and what they use; stop the ones you no "
+        "longer need (dotnet_stop_container) or free space (`dotnet clean`).",
+    ),
+    "invalid_project": ("Fix the value the message names and call again.",),
+    "dotnet_error": (
+        "Fix what the message names. If the program has not been built yet, call "
+        "dotnet_build_project first: its diagnostics say what stops the build.",
+    ),
+}
+
+# The rules say "add it to `packages`"; in a project workspace that is dotnet_add_package.
+_ADD_PACKAGE = "to `packages`"
+_ADD_PACKAGE_IN: dict[Where, str] = {
+    "snippet": "to `packages` (or a `#:package` line)",
+    "project": "with dotnet_add_package",
+}
 
 
 def _quoted(message: str) -> list[str]:
@@ -39,14 +88,31 @@ def _missing_type(name: str) -> str:
     if bare in PACKAGES:
         package, namespace = PACKAGES[bare]
         return (
-            f"`{bare}` comes from the NuGet package {package}: add it to `packages` (or a "
-            f"`#:package {package}` line) and `using {namespace};`."
+            f"`{bare}` comes from the NuGet package {package}: add it to `packages` and "
+            f"`using {namespace};`."
+        )
+    if bare in _NAMESPACE_ROOTS:
+        package = _NAMESPACE_ROOTS[bare]
+        return (
+            f"The namespace `{bare}` comes from the NuGet package {package}: add it to `packages`."
         )
     return (
         f"Check the spelling and casing of `{bare}`; if it is a .NET type outside the default "
         "usings, add `using <its namespace>;`; if a NuGet package defines it, add the package to "
         "`packages`."
     )
+
+
+def _namespace_roots() -> dict[str, str]:
+    """The first part of the namespaces of the known packages, where only one package has it:
+    `using Newtonsoft.Json;` without the package makes the compiler name `Newtonsoft`."""
+    packages: dict[str, set[str]] = {}
+    for package, namespace in [*PACKAGES.values(), *EXTENSIONS.values()]:
+        packages.setdefault(namespace.split(".")[0], set()).add(package)
+    return {root: found.pop() for root, found in packages.items() if len(found) == 1}
+
+
+_NAMESPACE_ROOTS = _namespace_roots()
 
 
 def _cs0246(names: list[str], message: str) -> str:
@@ -168,6 +234,52 @@ def _cs7036(names: list[str], message: str) -> str:
     return f"Pass a value for the parameter `{parameter}` of {method} (it has no default)."
 
 
+def _cs8802(names: list[str], message: str) -> str:
+    return (
+        "Only Program.cs may hold top-level statements: in every other file, put the code in a "
+        "class (`public static class Helpers { public static void Run() { … } }`) and call it "
+        "from Program.cs."
+    )
+
+
+def _cs0017(names: list[str], message: str) -> str:
+    return (
+        "Keep one entry point: remove the extra `static void Main` (or the top-level statements) "
+        "so that only one file starts the program."
+    )
+
+
+def _cs0101(names: list[str], message: str) -> str:
+    namespace, name = names[0], names[1]
+    return (
+        f"`{name}` is declared twice in {namespace}, maybe in two files: delete or rename one "
+        "(dotnet_get_project_files lists the files)."
+    )
+
+
+def _cs0111(names: list[str], message: str) -> str:
+    owner, member = names[0], names[1]
+    return (
+        f"{owner} declares `{member}` twice with the same parameter types: delete one, rename "
+        "it, or change its parameters."
+    )
+
+
+def _expected(names: list[str], message: str) -> str:
+    token = message.split(" ", 1)[0]
+    return (
+        f"A `{token}` is missing at the line and column given (or just before): count the "
+        "brackets of the block that ends there."
+    )
+
+
+def _more_than_one_project(names: list[str], message: str) -> str:
+    return (
+        "The folder holds more than one project or solution file: delete the extra one, or name "
+        "the one to use after the command (e.g. `dotnet build App.csproj`)."
+    )
+
+
 def _nu1101(names: list[str], message: str) -> str:
     package = re.search(r"Unable to find package (\S+?)\.? ", message)
     name = package.group(1) if package else "this package"
@@ -259,11 +371,19 @@ _RULES: dict[str, Callable[[list[str], str], str]] = {
     "CS1503": _cs1503,
     "CS0019": _cs0019,
     "CS7036": _cs7036,
+    "CS8802": _cs8802,
+    "CS0017": _cs0017,
+    "CS0101": _cs0101,
+    "CS0111": _cs0111,
+    "CS1513": _expected,
+    "CS1026": _expected,
     "NU1101": _nu1101,
     "NU1102": _nu1102,
     "NU1301": _nu1301,
     "NU1603": _nu1603,
     "MSB1009": _msb1009,
+    "MSB1011": _more_than_one_project,  # `dotnet build` in a folder with two
+    "MSB1050": _more_than_one_project,  # `dotnet build <folder>` with two
     "NETSDK1045": _netsdk1045,
     "NETSDK1004": _netsdk1004,
 }

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from polybox.mcp.dotnet import snippets
+from polybox.mcp.dotnet import containers, processes, projects, snippets
 from polybox.mcp.management.base import ManagementTool
 
-DOTNET_TOOLS: list[ManagementTool[Any]] = [*snippets.TOOLS]
+DOTNET_TOOLS: list[ManagementTool[Any]] = [
+    *snippets.TOOLS,
+    *projects.TOOLS,
+    *processes.TOOLS,
+    *containers.TOOLS,
+]

@@ -5,6 +5,7 @@ model, hints); what differs is the answer. `call_dotnet_tool` validates the argu
 server's settings as context (limits are settings), runs the handler (one workspaces service
 call) and renders every outcome with `answer`: success or `{status: "error", error}` alike as
 structuredContent plus the same JSON as text, `isError` on errors, every text field capped.
+An error always says what to do: one that names no fix gets the advice for its kind.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from polybox.mcp.results import unexpected_message
 from polybox.workspaces.answers import Failure, capped, failure
 from polybox.workspaces.errors import WorkspaceError
 from polybox.workspaces.schemas import SETTINGS_CONTEXT
+from polybox.workspaces.service import WorkspaceService
+from polybox.workspaces.suggestions import error_advice
 
 
 def answer(result: BaseModel) -> types.CallToolResult:
@@ -47,7 +50,8 @@ async def call_dotnet_tool(
     try:
         return answer(await tool.handler(call, args))
     except WorkspaceError as exc:
-        return answer(failure(exc.kind, exc.message, exc.suggestions))
+        advice = exc.suggestions or error_advice(exc.kind)
+        return answer(failure(exc.kind, exc.message, advice))
     except Exception as exc:  # the edge: log it, never leak a trace to the client
         return answer(
             failure(
@@ -69,6 +73,17 @@ def invalid_arguments(tool: ManagementTool[Any], exc: ValidationError) -> Failur
         for name in bad
     ]
     return failure("invalid_arguments", describe_validation_error(tool.name, exc), suggestions)
+
+
+def workspaces(call: Call) -> WorkspaceService:
+    """The instance's workspaces service; a clear refusal in a process that has none."""
+    if call.instance.workspaces is None:
+        raise WorkspaceError(
+            "unavailable",
+            "this polybox process runs no .NET workspaces",
+            ("Call the server started by `polybox serve` or `polybox stdio`.",),
+        )
+    return call.instance.workspaces
 
 
 def refused(message: str) -> types.CallToolResult:
