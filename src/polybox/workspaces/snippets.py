@@ -31,12 +31,8 @@ from polybox.workspaces.schemas import (
     SnippetInput,
     SnippetRun,
 )
-<<<<<<< HEAD
 from polybox.workspaces.snippet_log import SnippetRecorder
-from polybox.workspaces.suggestions import suggestion
-=======
 from polybox.workspaces.suggestions import explained
->>>>>>> ws-mcp
 
 
 def require_runtime(runtime: DotnetRuntime | None) -> DotnetRuntime:

@@ -32,7 +32,7 @@ export function formatCpu(seconds: number | null): string {
 }
 
 const REASONS: Record<string, string> = {
-  client: "by its client",
+  client: "by its owner",
   admin: "by an admin",
   idle: "after idling",
   restart: "when polybox restarted",
