@@ -1,6 +1,9 @@
 import { describe, expect, it } from "vitest";
 
-import { languageOf, tokenizeLines } from "./highlight";
+import { render } from "@testing-library/react";
+import { createElement } from "react";
+
+import { languageOf, tokenizeLines, Tokens } from "./highlight";
 
 describe("highlight", () => {
   it("highlights C# keywords and strings", () => {
@@ -15,5 +18,11 @@ describe("highlight", () => {
     expect(languageOf("Api.csproj")).toBe("markup");
     expect(languageOf("appsettings.json")).toBe("json");
     expect(languageOf("README")).toBe("plain");
+  });
+
+  it("renders a blank line as nothing (its line break is the caller's)", () => {
+    const [, blank] = tokenizeLines("var a = 1;\n\nvar b = 2;", "csharp");
+    const { container } = render(createElement(Tokens, { tokens: blank ?? [] }));
+    expect(container.textContent).toBe("");
   });
 });

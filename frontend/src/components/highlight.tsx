@@ -45,12 +45,15 @@ export function tokenizeLines(code: string, language: CodeLanguage): Token[][] {
   return normalizeTokens(Prism.tokenize(code, grammar));
 }
 
-/** One line's tokens as spans with `token <type>` classes (styled in styles/code.css). */
+/**
+ * One line's tokens as spans with `token <type>` classes (styled in styles/code.css). A blank
+ * line's one token is marked `empty` and holds a "\n" of its own: the caller ends each line.
+ */
 export function Tokens({ tokens }: { tokens: Token[] }) {
   return (
     <>
       {tokens.map((token, index) =>
-        token.types.length === 1 && token.types[0] === "plain" ? (
+        token.empty ? null : token.types.length === 1 && token.types[0] === "plain" ? (
           token.content
         ) : (
           <span key={index} className={`token ${token.types.join(" ")}`}>
