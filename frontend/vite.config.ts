@@ -36,9 +36,12 @@ export default defineConfig({
     rollupOptions: {
       output: {
         // Libraries change less often than the app: separate files stay cached across releases.
+        // Prism, its extra languages and the module that hands them Prism (src/components/prism*)
+        // share a chunk, so they run in import order: Prism, the global, then the languages.
         manualChunks: (id) => {
+          if (/[\\/]components[\\/]prism/.test(id)) return "code";
           if (!id.includes("node_modules")) return undefined;
-          return /prism-react-renderer|[\\/]diff[\\/]/.test(id) ? "code" : "vendor";
+          return /prism|[\\/]diff[\\/]/.test(id) ? "code" : "vendor";
         },
       },
     },

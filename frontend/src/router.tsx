@@ -13,6 +13,8 @@ import { NotFoundPage } from "./pages/NotFoundPage";
 import { ServerDetailPage } from "./pages/servers/ServerDetailPage";
 import { ServersPage } from "./pages/servers/ServersPage";
 import { SettingsPage } from "./pages/settings/SettingsPage";
+import { WorkspaceDetailPage } from "./pages/workspaces/WorkspaceDetailPage";
+import { WorkspacesPage } from "./pages/workspaces/WorkspacesPage";
 
 export const routes = [
   { element: <AnonymousOnly page="setup" />, children: [{ path: "/setup", element: <SetupPage /> }] },
@@ -27,6 +29,8 @@ export const routes = [
           { path: "/servers", element: <ServersPage /> },
           { path: "/servers/:server", element: <ServerDetailPage /> },
           { path: "/servers/:server/:tab", element: <ServerDetailPage /> },
+          { path: "/workspaces", element: <WorkspacesPage /> },
+          { path: "/workspaces/:workspace", element: <WorkspaceDetailPage /> },
           { path: "/approvals", element: <ApprovalsPage /> },
           { path: "/approvals/:queue", element: <ApprovalsPage /> },
           { path: "/activity", element: <ActivityPage /> },

@@ -30,9 +30,8 @@ from playwright.async_api import (
 )
 
 from browser.pages import OpenPage, PageProblems
-from browser.server import Polybox, serving
+from browser.server import Polybox, require_built_ui, serving
 from browser.shots import Shots
-from polybox.web import UI_DIST
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -46,8 +45,7 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots
 
 @pytest.fixture
 def polybox(tmp_path: Path) -> Iterator[Polybox]:
-    if not (UI_DIST / "index.html").is_file():
-        pytest.skip(f"browser tests SKIPPED: the admin UI is not built in {UI_DIST} (make ui)")
+    require_built_ui()
     with serving(tmp_path) as running:
         yield running
 

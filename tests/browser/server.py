@@ -16,7 +16,15 @@ from pathlib import Path
 import httpx
 import pytest
 
+from polybox.web import UI_DIST
+
 START_DEADLINE_S = 90
+
+
+def require_built_ui() -> None:
+    """Skip the test, saying why, when the admin UI is not built (`make ui`)."""
+    if not (UI_DIST / "index.html").is_file():
+        pytest.skip(f"browser tests SKIPPED: the admin UI is not built in {UI_DIST} (make ui)")
 
 
 @dataclass(frozen=True)
@@ -53,15 +61,18 @@ def _wait_ready(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
 
 
 @contextmanager
-def serving(workdir: Path, settings: Mapping[str, str] | None = None) -> Iterator[Polybox]:
+def serving(
+    workdir: Path, settings: Mapping[str, str] | None = None, data_dir: Path | None = None
+) -> Iterator[Polybox]:
     """`python -m polybox serve` on 127.0.0.1 with a fresh data dir in `workdir`, until exit.
 
     `settings`: `POLYBOX_*` variables to start it with (none of the test runner's own pass).
+    `data_dir`: a data dir to use instead of a fresh one (the prepared .NET one).
     Ready means /readyz answered 200 (store migrated, sandbox usable). The process logs to
     `workdir/serve.log`, shown when it fails to start; SIGTERM stops it.
     """
     port = _free_port()
-    data_dir = workdir / "data"
+    data_dir = data_dir or workdir / "data"
     env = {k: v for k, v in os.environ.items() if not k.startswith("POLYBOX_")}
     env.update(settings or {})
     env["POLYBOX_DATA_DIR"] = str(data_dir)

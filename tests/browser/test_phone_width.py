@@ -1,49 +1,27 @@
 """The admin UI at a phone's width (390 x 844): the menu navigates, nothing scrolls sideways.
 
 An LLM has forged a tool first, so the pages show real content: Approvals its diff next to
-Approve, Server detail every tab and the tool's code and version history.
+Approve, Server detail every tab and the tool's code and version history, every Settings tab.
+(The pages of a live .NET workspace are checked at this width in test_workspaces_journey.py.)
 """
 
 from __future__ import annotations
 
 import pytest
-from playwright.async_api import Page, ViewportSize, expect
+from playwright.async_api import expect
 
 from browser.llm import SERVER, TOOL, agent
 from browser.pages import OpenPage
+from browser.phone import PHONE, expect_no_sideways_scroll, overflow_px
 from browser.server import Polybox
 from browser.shots import Shots
 from browser.ui import first_admin_through_api, log_in, page_titled
 
 pytestmark = pytest.mark.anyio
 
-PHONE = ViewportSize(width=390, height=844)
-MAIN_PAGES = ["Servers", "Approvals", "Activity", "Settings", "Connect", "Dashboard"]
+MAIN_PAGES = ["Servers", "Workspaces", "Approvals", "Activity", "Settings", "Connect", "Dashboard"]
 SERVER_TABS = ["Secrets", "Network & Modules", "Logs", "Settings", "Tools"]
-
-
-async def overflow_px(page: Page) -> int:
-    """How far the page is wider than the viewport (0 when nothing scrolls sideways)."""
-    overflow: int = await page.evaluate(
-        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-    )
-    return overflow
-
-
-async def cropped_cells(page: Page) -> int:
-    """How many visible table cells reach past the screen's right edge (hidden in a scroller)."""
-    count: int = await page.evaluate(
-        """[...document.querySelectorAll(".table td")]
-            .filter((cell) => cell.getClientRects().length > 0)
-            .filter((cell) => cell.getBoundingClientRect().right > window.innerWidth + 0.5)
-            .length"""
-    )
-    return count
-
-
-async def expect_no_sideways_scroll(page: Page, what: str) -> None:
-    assert await overflow_px(page) == 0, f"{what} scrolls sideways at {PHONE['width']} px"
-    assert await cropped_cells(page) == 0, f"{what} crops table columns at {PHONE['width']} px"
+SETTINGS_TABS = [".NET", "API tokens", "Admins", "Your account"]
 
 
 @pytest.mark.timeout(300)
@@ -85,3 +63,11 @@ async def test_every_main_page_and_server_tab_fits_a_phone_and_the_menu_navigate
         await expect(page.get_by_role("tabpanel", name=tab)).to_be_visible()
         await expect_no_sideways_scroll(page, f"the server's {tab} tab")
         await shots.take(page, f"phone-server-{tab.split()[0].lower()}")
+
+    await page.goto("/settings")
+    await page_titled(page, "Settings")
+    for tab in SETTINGS_TABS:
+        await page.get_by_role("tab", name=tab).click()
+        await expect(page.get_by_role("tabpanel", name=tab)).to_be_visible()
+        await expect_no_sideways_scroll(page, f"the Settings {tab} tab")
+        await shots.take(page, f"phone-settings-{tab.split()[0].lower().strip('.')}")

@@ -58,3 +58,13 @@ export type ModuleInfoOut = Schemas["ModuleInfoOut"];
 
 /** The body of every API error. */
 export type ErrorBody = Schemas["ErrorBody"];
+
+// .NET: workspaces, versions, startup settings, snippet numbers
+export type WorkspaceOut = Schemas["WorkspaceOut"];
+export type ProcessOut = Schemas["ProcessOut"];
+export type WorkspaceFileOut = Schemas["FileOut"];
+export type WorkspaceFileContent = Schemas["FileContentOut"];
+export type CleanupOut = Schemas["CleanupOut"];
+export type DotnetVersionOut = Schemas["VersionStatusOut"];
+export type StartupSettingOut = Schemas["StartupSettingOut"];
+export type SnippetStats = Schemas["SnippetStats"];

@@ -8,6 +8,7 @@ import { ErrorBanner } from "../components/ErrorBanner";
 import { PageHeader } from "../components/PageHeader";
 import { Spinner } from "../components/Spinner";
 import { Table } from "../components/Table";
+import { DotnetCards } from "./DotnetCards";
 
 function count(n: number, noun: string): string {
   return `${n} ${noun}${n === 1 ? "" : "s"}`;
@@ -72,7 +73,7 @@ export function DashboardPage() {
   const noServers = sum(data.servers) === 0;
   return (
     <>
-      <PageHeader title="Dashboard" description="What exists, what waits for you, and how tool calls went in the last 24 hours." />
+      <PageHeader title="Dashboard" description="What exists, what waits for you, how tool calls went in the last 24 hours, and what runs on .NET." />
       {noServers && (
         <EmptyState title="No servers yet" action={<Link to="/connect">Connect an MCP client</Link>}>
           <p>
@@ -82,6 +83,7 @@ export function DashboardPage() {
         </EmptyState>
       )}
       <Numbers data={data} />
+      <DotnetCards data={data} />
       <section className="section card" aria-labelledby="calls-heading">
         <h2 id="calls-heading">Calls and errors per hour</h2>
         {data.calls === 0 ? (

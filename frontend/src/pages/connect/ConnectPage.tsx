@@ -22,7 +22,7 @@ export function ConnectPage() {
     <>
       <PageHeader
         title="Connect a client"
-        description="Point an MCP client at polybox: it can then build tools, and call the ones you approve."
+        description="Point an MCP client at polybox: it can then build tools and call the ones you approve, and run C# and .NET projects."
         actions={
           <Button variant="primary" onClick={() => setCreating(true)}>
             Create token
@@ -57,6 +57,25 @@ export function ConnectPage() {
             ),
           }))}
         />
+      </section>
+      <section className="section stack" aria-labelledby="tools-heading">
+        <h2 id="tools-heading">What a client can do</h2>
+        <ul className="stack">
+          <li>
+            <strong>Build tools</strong> with the <code>polybox_*</code> tools: write a Python tool, ask to publish it,
+            and call it as <code>server__tool</code> once you approve it in <Link to="/approvals">Approvals</Link>.
+          </li>
+          <li>
+            <strong>Run .NET</strong> with the <code>dotnet_*</code> tools: run C# snippets on .NET 8, 9 and 10 (
+            <code>dotnet_execute_snippet</code>, <code>dotnet_compare_versions</code>), create a project in its own
+            workspace (<code>dotnet_create_project</code>), build, test and run it, host a web API and call it (
+            <code>dotnet_host_api</code>, <code>dotnet_test_endpoint</code>). You watch and stop workspaces under{" "}
+            <Link to="/workspaces">Workspaces</Link>; their limits are in <Link to="/settings/dotnet">Settings → .NET</Link>.
+          </li>
+        </ul>
+        <p className="muted">
+          Which of the two tool sets clients see is a deployment setting (<code>POLYBOX_MCP_TOOL_SETS</code>).
+        </p>
       </section>
       <p className="muted">
         Tokens you create are listed in <Link to="/settings/tokens">Settings → API tokens</Link>, where you can revoke them.

@@ -4,17 +4,19 @@ import { PageHeader } from "../../components/PageHeader";
 import { Tabs } from "../../components/Tabs";
 import { AccountSection } from "./AccountSection";
 import { AdminsSection } from "./AdminsSection";
+import { DotnetSection } from "./DotnetSection";
 import { PolicySection } from "./PolicySection";
 import { TokensSection } from "./TokensSection";
 
 const SECTIONS = [
   { id: "policy", label: "Security policy", content: <PolicySection /> },
+  { id: "dotnet", label: ".NET", content: <DotnetSection /> },
   { id: "tokens", label: "API tokens", content: <TokensSection /> },
   { id: "admins", label: "Admins", content: <AdminsSection /> },
   { id: "account", label: "Your account", content: <AccountSection /> },
 ];
 
-/** Settings in four tabs; the tab is part of the URL (/settings/tokens) so it can be linked. */
+/** Settings in tabs; the tab is part of the URL (/settings/tokens) so it can be linked. */
 export function SettingsPage() {
   const { section } = useParams();
   const navigate = useNavigate();
