@@ -11,7 +11,7 @@
 - `engine`, `sessions`: an engine and a session factory on `db_url`.
 - `db_url`: a fresh store migrated to head, once on SQLite and once on PostgreSQL; a test that
   takes it runs on both backends (ids `[sqlite]` and `[postgresql]`). On PostgreSQL it is a copy
-  of `pg_head_template`, migrated once per session.
+  of `pg_head_template`, on SQLite of `sqlite_head_template`, each migrated once per session.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from polybox.auth import passwords
 from polybox.config import Settings
 from polybox.sandbox.accounts import ensure_sandbox_user
 from polybox.sandbox.hostdirs import SANDBOX_ROOT, owner_of
-from polybox.store.engine import create_engine, create_session_factory
+from polybox.store.engine import create_engine, create_session_factory, store_url
 from polybox.store.migrate import upgrade_to_head
 from postgres_cluster import (
     PostgresServer,
@@ -112,6 +112,15 @@ def pg_head_template(postgres_server: PostgresServer) -> Iterator[URL]:
     run_sync(upgrade_to_head(url))
     yield url
     postgres_server.drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def sqlite_head_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite store migrated to head once per session; `db_url` copies it (faster than
+    migrating)."""
+    file = tmp_path_factory.mktemp("sqlite-head") / "polybox.db"
+    run_sync(upgrade_to_head(store_url(f"sqlite+aiosqlite:///{file}")))
+    return file
 
 
 @pytest.fixture(params=BACKENDS)
