@@ -15,11 +15,13 @@ import pwd
 import re
 import shutil
 import socket
+import sqlite3
 import subprocess
 import tempfile
 import uuid
 from collections.abc import Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -28,7 +30,6 @@ import pytest
 from sqlalchemy.engine import URL
 
 from polybox.store.engine import store_url
-from polybox.store.migrate import upgrade_to_head
 
 T = TypeVar("T")
 
@@ -236,11 +237,13 @@ def url_from_environment() -> str | None:
 
 def migrated_store(request: pytest.FixtureRequest, backend: str, file: Path) -> Iterator[URL]:
     """A fresh store at head on `backend`: the SQLite `file`, or a new PostgreSQL database that is
-    dropped afterwards (yield from it in a fixture)."""
+    dropped afterwards (yield from it in a fixture). Either copies the session's store migrated to
+    head (`sqlite_head_template`, `pg_head_template`): copying is faster than migrating."""
     if backend == "sqlite":
-        url = store_url(f"sqlite+aiosqlite:///{file}")
-        run_sync(upgrade_to_head(url))
-        yield url
+        template: Path = request.getfixturevalue("sqlite_head_template")
+        with closing(sqlite3.connect(template)) as source, closing(sqlite3.connect(file)) as copy:
+            source.backup(copy)
+        yield store_url(f"sqlite+aiosqlite:///{file}")
         return
     server: PostgresServer = request.getfixturevalue("postgres_server")
     url = server.create_database(template=request.getfixturevalue("pg_head_template"))

@@ -52,7 +52,9 @@ async def main(city: str, days: int = 1, units: Literal["metric", "imperial"] = 
 
 @pytest.fixture
 async def pool(tmp_path: Path) -> AsyncIterator[PythonPool]:
-    async with bwrap_pool(tmp_path / "pool") as started:
+    """One worker (each costs a bwrap start per test): no test here runs two calls at once, and a
+    call of another server gets a fresh worker in place of the idle one, as in a full pool."""
+    async with bwrap_pool(tmp_path / "pool", size=1) as started:
         yield started
 
 
