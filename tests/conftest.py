@@ -2,6 +2,7 @@
 
 - `anyio_backend`: async tests run on asyncio (`@pytest.mark.anyio`).
 - `sandbox_account` (session, automatic): as root, the sandbox user exists, as after installing.
+- `cheap_password_hashing` (session, automatic): argon2id at its lowest cost in this process.
 - `sandbox_dirs_of_this_session` (session, automatic): sandbox dirs created meanwhile are removed.
 - `postgres_server` (session): a PostgreSQL server, see tests/postgres_cluster.py. It is the
   server named by POLYBOX_TEST_POSTGRES_URL, or a throwaway cluster started for this session
@@ -21,10 +22,12 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from dotnet_snippets import dotnet  # noqa: F401 (one prepared .NET runtime per session)
+from polybox.auth import passwords
 from polybox.config import Settings
 from polybox.sandbox.accounts import ensure_sandbox_user
 from polybox.sandbox.hostdirs import SANDBOX_ROOT, owner_of
@@ -38,6 +41,9 @@ from postgres_cluster import (
     url_from_environment,
 )
 
+# argon2id at its lowest cost: no test is about the cost itself, and at the default (64 MiB, three
+# passes) each admin created or logged in costs a second or more of CPU on a busy 2-core machine.
+CHEAP_ARGON2 = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 BACKENDS = [pytest.param("sqlite"), pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 
@@ -51,6 +57,17 @@ def sandbox_account() -> None:
     """As root, create the sandbox account first, as installing polybox does (doctor --fix)."""
     if os.geteuid() == 0:
         ensure_sandbox_user(Settings.model_fields["sandbox_user"].default)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashing() -> Iterator[None]:
+    """Hash and verify admin passwords with real argon2id, at its lowest cost (CHEAP_ARGON2).
+
+    Only this process: a `polybox` subprocess (browser, replicas) hashes at the default cost.
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(passwords, "_hasher", CHEAP_ARGON2)
+        yield
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -22,7 +22,6 @@ from typing import Any
 
 import httpx
 import pytest
-from argon2 import PasswordHasher
 from fastapi.routing import APIRoute
 from sqlalchemy import delete, event, func, select
 from sqlalchemy.engine import Connection
@@ -36,7 +35,6 @@ from external.upstream import Upstream
 from mcp_clients import serving
 from polybox.api.routes import ROUTERS
 from polybox.app import create_app
-from polybox.auth import passwords
 from polybox.config import load_settings
 from polybox.instance import Instance
 from polybox.store.base import Base
@@ -47,9 +45,6 @@ from polybox.store.models import AdminUser, ModuleRequest, Server
 pytestmark = pytest.mark.anyio
 SLOW_COMMIT_SECONDS = 0.1
 PASSWORD = "correct horse battery"
-# argon2id at its lowest cost: these tests are about commit order, and at the default cost the
-# 40 hashes of the setup-and-login test take over a minute on a busy 2-core machine.
-CHEAP_ARGON2 = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 NEW_PASSWORD = "battery staple horse"
 
 
@@ -237,18 +232,16 @@ async def served(data: Path) -> AsyncIterator[Journey]:
     """A fresh instance on SQLite under `data`, served on 127.0.0.1; a client of its /api."""
     database = f"sqlite+aiosqlite:///{data / 'polybox.db'}"
     settings = load_settings(data_dir=data / "data", database_url=database)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(passwords, "_hasher", CHEAP_ARGON2)
-        async with Instance.running(settings, run_tools=False) as instance:
-            reader = create_engine(settings.database)
-            in_flight = RequestsInFlight(create_app(instance))
-            try:
-                async with serving(in_flight, "127.0.0.1") as mcp_url:
-                    base = mcp_url.removesuffix("/mcp") + "/api"
-                    async with httpx.AsyncClient(base_url=base, timeout=30) as api:
-                        yield Journey(instance, api, reader, in_flight)
-            finally:
-                await reader.dispose()
+    async with Instance.running(settings, run_tools=False) as instance:
+        reader = create_engine(settings.database)
+        in_flight = RequestsInFlight(create_app(instance))
+        try:
+            async with serving(in_flight, "127.0.0.1") as mcp_url:
+                base = mcp_url.removesuffix("/mcp") + "/api"
+                async with httpx.AsyncClient(base_url=base, timeout=30) as api:
+                    yield Journey(instance, api, reader, in_flight)
+        finally:
+            await reader.dispose()
 
 
 @pytest.fixture(scope="module")
