@@ -37,13 +37,10 @@ BEARER_TOKEN = "upstream-s3cret-token"
 
 @pytest.fixture
 def polybox_settings(db_url: URL, tmp_path: Path) -> Settings:
-    """Two warm workers, not four: each costs a bwrap start per test, and two serve any test
-    here (a worker of a new scope replaces an idle one of another)."""
     return load_settings(
         data_dir=tmp_path / "data",
         database_url=db_url.render_as_string(False),
         call_timeout_seconds=5,
-        pool_size=2,
     )
 
 

@@ -27,13 +27,11 @@ from polybox.instance import Instance
 @pytest.fixture
 def settings(db_url: URL, tmp_path: Path) -> Settings:
     """Sessions for handshake-era clients on both backends (PostgreSQL would default to
-    sessionless); tests/replicas covers sessionless serving. Two warm workers, not four: each
-    costs a bwrap start per test, and no test here needs more than two servers' calls at once."""
+    sessionless); tests/replicas covers sessionless serving."""
     return load_settings(
         data_dir=tmp_path / "data",
         database_url=db_url.render_as_string(False),
         mcp_stateless=False,
-        pool_size=2,
     )
 
 
