@@ -102,7 +102,9 @@ async def test_a_console_project_is_created_built_and_run_on_its_own_runtime(
     assert not any(path.startswith(("bin/", "obj/")) for path in paths)
     project = await ok(client, "dotnet_read_file", workspace_id=workspace_id, path="App.csproj")
     assert f"<TargetFramework>net{version}.0</TargetFramework>" in project["content"]
-    ran = await ok(client, "dotnet_run_project", workspace_id=workspace_id)
+    answer = await call(client, "dotnet_run_project", workspace_id=workspace_id)
+    assert answer["metadata"]["runtime"].startswith(f".NET {version}.0."), answer["metadata"]
+    ran = answer["data"]
     assert (ran["build"]["succeeded"], ran["build"]["errors"]) == (True, 0), ran
     assert ran["run"]["exit_code"] == 0, ran
     assert ran["run"]["stdout"].startswith(f"Hello from .NET {version}.0.")

@@ -393,6 +393,11 @@ class WorkspaceService:
 
     # --- the admin side (the admin API checks the caller) ----------------------------------
 
+    def runtime_of(self, workspace_id: str) -> str:
+        """The runtime a workspace this process runs reports (".NET 8.0.31"); "" otherwise."""
+        live = self._live.get(workspace_id)
+        return "" if live is None else live.runtime.runtime
+
     async def list_all(self) -> Views:
         """Every workspace of the instance, running and stopped."""
         async with self.sessions() as session:

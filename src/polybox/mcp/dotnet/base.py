@@ -19,7 +19,8 @@ from pydantic import BaseModel, ValidationError
 
 from polybox.mcp.management.base import Call, ManagementTool, describe_validation_error
 from polybox.mcp.results import unexpected_message
-from polybox.workspaces.answers import Failure, capped, failure
+from polybox.workspaces import outputs
+from polybox.workspaces.answers import Failure, Metadata, capped, failure
 from polybox.workspaces.errors import WorkspaceError
 from polybox.workspaces.schemas import SETTINGS_CONTEXT
 from polybox.workspaces.service import WorkspaceService
@@ -84,6 +85,11 @@ def workspaces(call: Call) -> WorkspaceService:
             ("Call the server started by `polybox serve` or `polybox stdio`.",),
         )
     return call.instance.workspaces
+
+
+def workspace_metadata(call: Call, started: float, workspace_id: str) -> Metadata:
+    """The metadata of a call on one workspace, with the runtime that workspace runs on."""
+    return outputs.metadata(started, workspace_id, workspaces(call).runtime_of(workspace_id))
 
 
 def refused(message: str) -> types.CallToolResult:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from polybox.mcp.dotnet.base import workspaces
+from polybox.mcp.dotnet.base import workspace_metadata, workspaces
 from polybox.mcp.management.base import Call, ManagementTool
 from polybox.workspaces import outputs
 from polybox.workspaces.answers import Success, elapsed_ms
@@ -29,7 +29,8 @@ async def _run_background(call: Call, args: RunBackgroundInput) -> Success[Proce
         call.actor, args.workspace_id, args.name, args.args
     )
     return Success[ProcessOut](
-        data=outputs.process_out(process), metadata=outputs.metadata(started, args.workspace_id)
+        data=outputs.process_out(process),
+        metadata=workspace_metadata(call, started, args.workspace_id),
     )
 
 
@@ -38,7 +39,7 @@ async def _host_api(call: Call, args: HostApiInput) -> Success[HostedOut]:
     hosted = await workspaces(call).host_api(call.actor, args.workspace_id, args.port)
     return Success[HostedOut](
         data=outputs.hosted_out(hosted, elapsed_ms(started)),
-        metadata=outputs.metadata(started, args.workspace_id),
+        metadata=workspace_metadata(call, started, args.workspace_id),
     )
 
 
@@ -56,7 +57,7 @@ async def _test_endpoint(call: Call, args: EndpointInput) -> Success[EndpointOut
     )
     return Success[EndpointOut](
         data=outputs.endpoint_out(response),
-        metadata=outputs.metadata(started, args.workspace_id),
+        metadata=workspace_metadata(call, started, args.workspace_id),
     )
 
 
@@ -66,7 +67,7 @@ async def _logs(call: Call, args: LogsInput) -> Success[LogsOut]:
         call.actor, args.workspace_id, args.process, args.tail, args.since
     )
     return Success[LogsOut](
-        data=outputs.logs_out(tail), metadata=outputs.metadata(started, args.workspace_id)
+        data=outputs.logs_out(tail), metadata=workspace_metadata(call, started, args.workspace_id)
     )
 
 
@@ -74,7 +75,8 @@ async def _kill(call: Call, args: KillProcessInput) -> Success[ProcessOut]:
     started = time.perf_counter()
     process = await workspaces(call).kill_process(call.actor, args.workspace_id, args.process)
     return Success[ProcessOut](
-        data=outputs.process_out(process), metadata=outputs.metadata(started, args.workspace_id)
+        data=outputs.process_out(process),
+        metadata=workspace_metadata(call, started, args.workspace_id),
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from polybox.mcp.dotnet.base import workspaces
+from polybox.mcp.dotnet.base import workspace_metadata, workspaces
 from polybox.mcp.management.base import Call, ManagementTool
 from polybox.workspaces import outputs
 from polybox.workspaces.answers import Success
@@ -44,7 +44,7 @@ async def _add_file(call: Call, args: AddFileInput) -> Success[FileWritten]:
     await workspaces(call).write_file(call.actor, args.workspace_id, args.path, data)
     return Success[FileWritten](
         data=FileWritten(path=args.path, size_bytes=len(data)),
-        metadata=outputs.metadata(started, args.workspace_id),
+        metadata=workspace_metadata(call, started, args.workspace_id),
     )
 
 
@@ -53,7 +53,7 @@ async def _read_file(call: Call, args: ReadFileInput) -> Success[FileContent]:
     data = await workspaces(call).read_file(call.actor, args.workspace_id, args.path)
     return Success[FileContent](
         data=outputs.file_content(args.path, data),
-        metadata=outputs.metadata(started, args.workspace_id),
+        metadata=workspace_metadata(call, started, args.workspace_id),
     )
 
 
@@ -62,7 +62,7 @@ async def _files(call: Call, args: ProjectFilesInput) -> Success[ProjectFiles]:
     entries = await workspaces(call).files(call.actor, args.workspace_id, args.path)
     return Success[ProjectFiles](
         data=outputs.project_files(entries, args.include_build_output),
-        metadata=outputs.metadata(started, args.workspace_id),
+        metadata=workspace_metadata(call, started, args.workspace_id),
     )
 
 
@@ -71,7 +71,7 @@ async def _add_package(call: Call, args: AddPackageInput) -> Success[PackageAdde
     name, version = await workspaces(call).add_package(call.actor, args.workspace_id, args.package)
     return Success[PackageAdded](
         data=PackageAdded(name=name, version=version),
-        metadata=outputs.metadata(started, args.workspace_id),
+        metadata=workspace_metadata(call, started, args.workspace_id),
     )
 
 
@@ -83,7 +83,7 @@ async def _build(call: Call, args: BuildInput) -> Success[BuildOut]:
     )
     return Success[BuildOut](
         data=outputs.build_out(result, args.detail_level, timeout),
-        metadata=outputs.metadata(started, args.workspace_id),
+        metadata=workspace_metadata(call, started, args.workspace_id),
     )
 
 
@@ -93,7 +93,7 @@ async def _run(call: Call, args: RunInput) -> Success[RunOut]:
     build, run = await workspaces(call).run(call.actor, args.workspace_id, args.args, timeout)
     return Success[RunOut](
         data=outputs.run_out(build, run, args.detail_level, timeout),
-        metadata=outputs.metadata(started, args.workspace_id),
+        metadata=workspace_metadata(call, started, args.workspace_id),
     )
 
 
@@ -107,7 +107,9 @@ async def _execute(call: Call, args: ExecuteCommandInput) -> Success[CommandRun]
     else:
         result = await service.command(call.actor, args.workspace_id, args.command, timeout)
         data = outputs.command_run(result, args.detail_level, timeout)
-    return Success[CommandRun](data=data, metadata=outputs.metadata(started, args.workspace_id))
+    return Success[CommandRun](
+        data=data, metadata=workspace_metadata(call, started, args.workspace_id)
+    )
 
 
 TOOLS: list[ManagementTool[Any]] = [
