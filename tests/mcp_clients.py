@@ -7,8 +7,10 @@ import socket
 import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
 
 import anyio
+import jsonschema
 import mcp_types as types
 import uvicorn
 from mcp import Client
@@ -16,7 +18,9 @@ from mcp.client.session import IncomingMessage
 from mcp.client.stdio import StdioServerParameters
 from starlette.types import ASGIApp
 
+from polybox.app import create_app
 from polybox.config import Settings
+from polybox.instance import Instance
 
 
 class Notifications:
@@ -88,3 +92,27 @@ async def serving(
         yield f"http://{address}:{port}/mcp"
         server.should_exit = True
     sock.close()
+
+
+@asynccontextmanager
+async def connected_client(settings: Settings) -> AsyncIterator[Client]:
+    """An official MCP client connected over loopback HTTP to an instance running `settings`."""
+    async with (
+        Instance.running(settings) as instance,
+        serving(create_app(instance), "127.0.0.1") as url,
+    ):
+        client, _ = client_for(url)
+        async with client:
+            yield client
+
+
+async def call_checked(client: Client, tool: str, **arguments: Any) -> dict[str, Any]:
+    """Call `tool`; its structured answer, checked against the tool's output schema and with
+    `isError` set exactly when the answer is an error."""
+    result = await client.call_tool(tool, arguments)
+    answer: dict[str, Any] | None = result.structured_content
+    assert answer is not None, result.content
+    schema = {each.name: each.output_schema for each in (await client.list_tools()).tools}[tool]
+    jsonschema.validate(answer, schema or {})
+    assert result.is_error == (answer["status"] == "error")
+    return answer

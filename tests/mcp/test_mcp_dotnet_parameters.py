@@ -15,10 +15,8 @@ import mcp_types as types
 import pytest
 from mcp import Client
 
-from mcp_clients import client_for, serving
-from polybox.app import create_app
+from mcp_clients import connected_client
 from polybox.config import load_settings
-from polybox.instance import Instance
 
 pytestmark = pytest.mark.anyio
 
@@ -31,13 +29,8 @@ async def client(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Clie
         dotnet_versions=["10"],
         dotnet_prewarm_versions=[],
     )
-    async with (
-        Instance.running(settings) as instance,
-        serving(create_app(instance), "127.0.0.1") as url,
-    ):
-        connected, _ = client_for(url)
-        async with connected:
-            yield connected
+    async with connected_client(settings) as connected:
+        yield connected
 
 
 async def listed(client: Client, name: str) -> types.Tool:

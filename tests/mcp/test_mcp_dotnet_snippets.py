@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-import jsonschema
 import pytest
 from mcp import Client
 
 from dotnet_snippets import PREPARE_TIMEOUT, prepared_dotnet_settings, runner_processes
+from mcp_clients import call_checked as call
 from mcp_clients import client_for, serving
 from polybox.app import create_app
 from polybox.forge.activity import ActivityFilter, list_activity
@@ -45,17 +45,6 @@ async def client(instance: Instance) -> AsyncIterator[Client]:
         connected, _ = client_for(url)
         async with connected:
             yield connected
-
-
-async def call(client: Client, tool: str, **arguments: Any) -> dict[str, Any]:
-    """Call `tool`; its structured answer, checked against the tool's output schema."""
-    result = await client.call_tool(tool, arguments)
-    answer: dict[str, Any] | None = result.structured_content
-    assert answer is not None, result.content
-    schema = {each.name: each.output_schema for each in (await client.list_tools()).tools}[tool]
-    jsonschema.validate(answer, schema or {})
-    assert result.is_error == (answer["status"] == "error")
-    return answer
 
 
 async def snippet(client: Client, code: str, **arguments: Any) -> dict[str, Any]:

@@ -13,14 +13,12 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import anyio
-import jsonschema
 import pytest
 from mcp import Client
 
 from dotnet_snippets import PREPARE_TIMEOUT, prepared_dotnet_settings
-from mcp_clients import client_for, serving
-from polybox.app import create_app
-from polybox.instance import Instance
+from mcp_clients import call_checked as call
+from mcp_clients import connected_client
 from tools_md import documented_examples
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(PREPARE_TIMEOUT)]
@@ -34,24 +32,8 @@ async def client(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Clie
     settings = (await prepared_dotnet_settings()).model_copy(
         update={"database_url": f"sqlite+aiosqlite:///{store}"}
     )
-    async with (
-        Instance.running(settings) as instance,
-        serving(create_app(instance), "127.0.0.1") as url,
-    ):
-        connected, _ = client_for(url)
-        async with connected:
-            yield connected
-
-
-async def call(client: Client, tool: str, **arguments: Any) -> dict[str, Any]:
-    """Call `tool`; its structured answer, checked against the tool's output schema."""
-    result = await client.call_tool(tool, arguments)
-    answer: dict[str, Any] | None = result.structured_content
-    assert answer is not None, result.content
-    schema = {each.name: each.output_schema for each in (await client.list_tools()).tools}[tool]
-    jsonschema.validate(answer, schema or {})
-    assert result.is_error == (answer["status"] == "error")
-    return answer
+    async with connected_client(settings) as connected:
+        yield connected
 
 
 async def ok(client: Client, tool: str, **arguments: Any) -> dict[str, Any]:

@@ -3,29 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
-from pydantic import BaseModel, ValidationError
 
 from polybox.config import Settings
 from polybox.sandbox.dotnet import PackageRef
-from polybox.workspaces.schemas import SETTINGS_CONTEXT, CompareInput, SnippetInput
+from polybox.workspaces.schemas import CompareInput, SnippetInput
+from workspaces.validation import parse, refusal
 
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return Settings(data_dir=tmp_path, dotnet_snippet_max_timeout_seconds=60)
-
-
-def parse(model: type[BaseModel], settings: Settings, **arguments: Any) -> Any:
-    return model.model_validate(arguments, context={SETTINGS_CONTEXT: settings})
-
-
-def refusal(model: type[BaseModel], settings: Settings, **arguments: Any) -> str:
-    with pytest.raises(ValidationError) as caught:
-        parse(model, settings, **arguments)
-    return str(caught.value)
 
 
 def test_a_bare_snippet_runs_on_10_with_the_servers_default_timeout(settings: Settings) -> None:

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, get_args
+from typing import get_args
 
 import pytest
-from pydantic import BaseModel, ValidationError
 
 from polybox.config import Settings
 from polybox.sandbox.dotnet import TEMPLATES
-from polybox.workspaces.schemas import SETTINGS_CONTEXT
 from polybox.workspaces.workspace_schemas import (
     AddFileInput,
     BuildInput,
@@ -20,6 +18,7 @@ from polybox.workspaces.workspace_schemas import (
     ProjectFilesInput,
     Template,
 )
+from workspaces.validation import parse, refusal
 
 WORKSPACE = "dotnet8-webapi-3fa2c1"
 
@@ -29,16 +28,6 @@ def settings(tmp_path: Path) -> Settings:
     return Settings(
         data_dir=tmp_path, dotnet_command_timeout_seconds=60, dotnet_command_max_timeout_seconds=90
     )
-
-
-def parse(model: type[BaseModel], settings: Settings, **arguments: Any) -> Any:
-    return model.model_validate(arguments, context={SETTINGS_CONTEXT: settings})
-
-
-def refusal(model: type[BaseModel], settings: Settings, **arguments: Any) -> str:
-    with pytest.raises(ValidationError) as caught:
-        parse(model, settings, **arguments)
-    return str(caught.value)
 
 
 def test_the_templates_offered_are_those_the_runtime_makes() -> None:
