@@ -20,6 +20,7 @@ from polybox.sandbox.accounts import Account, find_sandbox_user
 from polybox.sandbox.box import SandboxUnavailableError
 from polybox.sandbox.bwrap import BwrapConfig
 from polybox.sandbox.cgroups import detect_layout
+from polybox.sandbox.preexec import untraced
 from polybox.sandbox.python.landlock import landlock_abi
 
 _DISABLE_USERNS_SINCE = (0, 8)
@@ -61,7 +62,7 @@ def _try_bwrap(bwrap: str, account: Account | None) -> tuple[bool, str]:
         text=True,
         check=False,
         env={},
-        preexec_fn=drop,
+        preexec_fn=untraced(drop),
         timeout=10,
     )
     return result.returncode == 0, result.stderr.strip()

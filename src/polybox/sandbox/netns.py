@@ -17,6 +17,8 @@ import socket
 import struct
 import subprocess
 
+from polybox.sandbox.preexec import untraced
+
 CLONE_NEWNET = 0x40000000
 _SIOCGIFFLAGS = 0x8913
 _SIOCSIFFLAGS = 0x8914
@@ -45,7 +47,7 @@ def create_netns() -> int:
         ["/bin/cat"],
         stdin=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
-        preexec_fn=_unshare_with_loopback,  # noqa: PLW1509 - runs before threads matter: only syscalls
+        preexec_fn=untraced(_unshare_with_loopback),  # noqa: PLW1509 - only syscalls, untraced
     )
     try:
         return os.open(f"/proc/{holder.pid}/ns/net", os.O_RDONLY | os.O_CLOEXEC)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from polybox.sandbox.box import BoxProcess, ExecResult, SpawnedProcess
+from polybox.sandbox.preexec import untraced
 
 _CHUNK = 65536
 _DRAIN_AFTER_KILL = 1.0  # seconds to collect output already written when a timeout kills
@@ -60,7 +61,7 @@ async def launch(
             env=command.env,
             cwd=command.cwd,
             pass_fds=command.pass_fds,
-            preexec_fn=command.preexec,
+            preexec_fn=None if command.preexec is None else untraced(command.preexec),
             user=command.user,
             group=command.group,
             extra_groups=[] if command.group is not None else None,
