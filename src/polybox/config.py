@@ -776,6 +776,35 @@ def ensure_data_dir(settings: Settings) -> Path:
     return path
 
 
+RUN_TIME_SETTINGS: frozenset[str] = frozenset(
+    {
+        "dotnet_versions",
+        "dotnet_prewarm_versions",
+        "dotnet_workspace_max_running_per_client",
+        "dotnet_workspace_max_per_client",
+        "dotnet_workspace_idle_timeout_seconds",
+        "dotnet_workspace_memory_mb",
+        "dotnet_workspace_processes",
+        "dotnet_workspace_disk_mb",
+        "dotnet_workspace_cpu_seconds",
+        "dotnet_workspace_tmp_size_mb",
+        "dotnet_snippet_memory_mb",
+        "dotnet_snippet_processes",
+        "dotnet_snippet_tmp_size_mb",
+        "dotnet_output_limit_bytes",
+        "dotnet_snippet_timeout_seconds",
+        "dotnet_snippet_max_timeout_seconds",
+        "dotnet_command_timeout_seconds",
+        "dotnet_command_max_timeout_seconds",
+        "dotnet_host_ready_timeout_seconds",
+        "dotnet_snippet_code_retention_days",
+        "dotnet_nuget_source",
+    }
+)
+"""Settings an admin may also change while polybox runs (Settings -> .NET); such a change
+wins over the startup value until reset (`workspaces/live_settings.py`)."""
+
+
 def render_reference() -> str:
     """The settings reference in Markdown, generated from the field definitions."""
     lines = [
@@ -786,6 +815,8 @@ def render_reference() -> str:
         "Every setting can be given as an environment variable or as a key in a TOML file named",
         f"by `{CONFIG_FILE_ENV}` (or `polybox --config FILE`). The environment wins over the file.",
         "An invalid value stops polybox with one line naming the setting and exit code 2.",
+        "Those marked *(run time)* an admin can also change while polybox runs (web UI: Settings",
+        "-> .NET; `PATCH /api/settings/dotnet`); that change wins until it is reset.",
         "",
         "| Environment variable | TOML key | Default | Description |",
         "| --- | --- | --- | --- |",
@@ -793,7 +824,9 @@ def render_reference() -> str:
     for name, field in Settings.model_fields.items():
         default = field.default
         shown = "unset" if default is None else f"`{default}`"
-        lines.append(f"| `{env_name(name)}` | `{name}` | {shown} | {field.description} |")
+        marked = " *(run time)*" if name in RUN_TIME_SETTINGS else ""
+        description = f"{field.description}{marked}"
+        lines.append(f"| `{env_name(name)}` | `{name}` | {shown} | {description} |")
     return "\n".join(lines) + "\n"
 
 

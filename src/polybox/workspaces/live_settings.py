@@ -25,7 +25,7 @@ from pydantic import ValidationError
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from polybox.config import Settings, env_name
+from polybox.config import RUN_TIME_SETTINGS, Settings, env_name
 from polybox.forge.actors import Actor
 from polybox.forge.errors import FieldError, ForbiddenError, InvalidInputError, NotFoundError
 from polybox.forge.schemas import Out
@@ -39,32 +39,7 @@ logger = logging.getLogger(__name__)
 SHOWN_PREFIXES = ("dotnet_", "mcp_tool_sets")
 """The settings the .NET section shows: every `dotnet_*` one, and the tool sets."""
 
-LIVE: frozenset[str] = frozenset(
-    {
-        "dotnet_versions",
-        "dotnet_prewarm_versions",
-        "dotnet_workspace_max_running_per_client",
-        "dotnet_workspace_max_per_client",
-        "dotnet_workspace_idle_timeout_seconds",
-        "dotnet_workspace_memory_mb",
-        "dotnet_workspace_processes",
-        "dotnet_workspace_disk_mb",
-        "dotnet_workspace_cpu_seconds",
-        "dotnet_workspace_tmp_size_mb",
-        "dotnet_snippet_memory_mb",
-        "dotnet_snippet_processes",
-        "dotnet_snippet_tmp_size_mb",
-        "dotnet_output_limit_bytes",
-        "dotnet_snippet_timeout_seconds",
-        "dotnet_snippet_max_timeout_seconds",
-        "dotnet_command_timeout_seconds",
-        "dotnet_command_max_timeout_seconds",
-        "dotnet_host_ready_timeout_seconds",
-        "dotnet_snippet_code_retention_days",
-        "dotnet_nuget_source",
-    }
-)
-"""The settings an admin may change at run time."""
+LIVE = RUN_TIME_SETTINGS
 
 PATCH_BODY: dict[str, Any] = {
     "required": True,
