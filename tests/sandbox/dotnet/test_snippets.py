@@ -5,11 +5,18 @@ from __future__ import annotations
 import os
 import signal
 import time
+from dataclasses import replace
 
+import anyio
 import pytest
 
 from dotnet_snippets import HELLO, OUTPUT_LIMIT, PREPARE_TIMEOUT, runner_processes
-from polybox.sandbox.dotnet import DOTNET_VERSIONS, DotnetRuntime, PackageRef
+from polybox.sandbox.dotnet import (
+    DOTNET_VERSIONS,
+    DotnetRuntime,
+    PackageRef,
+    VersionUnavailableError,
+)
 from polybox.sandbox.dotnet.compiler import CompilerLimits, CompileServer
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(PREPARE_TIMEOUT)]
@@ -174,3 +181,40 @@ async def test_a_compile_server_grown_past_its_limit_is_replaced_after_answering
         assert second.assembly is not None
     finally:
         await server.close()
+
+
+async def test_changed_settings_reach_the_next_snippet_and_warm_a_newly_prewarmed_version(
+    dotnet: DotnetRuntime,
+) -> None:
+    """What an admin changes at run time (`reconfigure`): a version switched off is refused, a
+    lower memory cap holds the next run, a version newly pre-warmed starts its compile server.
+    The compile servers' limits stay as the process started (a startup setting)."""
+    runtime = DotnetRuntime(dotnet.backend, replace(dotnet.config, prewarm=()))
+    await runtime.start()
+    try:
+        started_with = runtime.config
+        runtime.reconfigure(
+            replace(
+                started_with,
+                versions=("8", "10"),
+                prewarm=("8",),
+                run=replace(started_with.run, memory_mb=128),
+                compiler=replace(started_with.compiler, memory_mb=4096),
+            )
+        )
+        assert runtime.config.compiler == started_with.compiler
+        with pytest.raises(VersionUnavailableError, match=r"enable \.NET 9 in Settings -> \.NET"):
+            await runtime.run_snippet(HELLO, "9", [], 30)
+        big = "var a = new byte[200 << 20]; Array.Fill(a, (byte)1); Console.WriteLine(a.Length);"
+        assert (await dotnet.run_snippet(big, "10", [], 30)).outcome == "ok"  # 512 MiB
+        result = await runtime.run_snippet(big, "10", [], 30)
+        assert (result.outcome, result.limit) == ("limit", "memory"), result
+        server = runtime.compile_server("8")
+        deadline = time.monotonic() + 60
+        while (server is None or not server.running) and time.monotonic() < deadline:
+            await anyio.sleep(0.2)
+            server = runtime.compile_server("8")
+        assert server is not None
+        assert server.running
+    finally:
+        await runtime.close()
