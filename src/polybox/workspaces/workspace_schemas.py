@@ -27,6 +27,7 @@ from pydantic import (
 )
 
 from polybox.config import Settings
+from polybox.sandbox.dotnet import Template
 from polybox.workspaces.answers import ANSWER, ANSWER_CONFIG, Failure, Success
 from polybox.workspaces.schemas import (
     DEFAULT_VERSION,
@@ -44,8 +45,6 @@ MAX_ARG_CHARS = 4_096
 MAX_HEADERS = 32
 MAX_BODY_CHARS = 1_000_000
 MAX_LOG_LINES = 2_000
-
-Template = Literal["console", "webapi", "classlib", "worker", "xunit"]
 
 
 def _workspace_path(value: str) -> str:
