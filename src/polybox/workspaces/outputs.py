@@ -16,7 +16,7 @@ from pydantic import JsonValue
 from polybox.sandbox.box import FileInfo
 from polybox.sandbox.dotnet import parse_build_diagnostics
 from polybox.workspaces.answers import Metadata, elapsed_ms
-from polybox.workspaces.detail import DetailLevel, trimmed
+from polybox.workspaces.detail import DetailLevel, trimmed_streams
 from polybox.workspaces.errors import WorkspaceError
 from polybox.workspaces.suggestions import explained
 from polybox.workspaces.workspace_schemas import (
@@ -130,18 +130,13 @@ def file_content(path: str, data: bytes) -> FileContent:
 
 def command_out(result: CommandResult, detail: DetailLevel, timeout_s: float) -> CommandOut:
     """One command's outcome, its streams trimmed to `detail`."""
-    stdout, stdout_cut = trimmed(
-        "stdout", result.stdout, detail, cut_by_runtime=result.stdout_truncated
-    )
-    stderr, stderr_cut = trimmed(
-        "stderr", result.stderr, detail, cut_by_runtime=result.stderr_truncated
-    )
+    stdout, stderr, cut = trimmed_streams(result, detail)
     return CommandOut(
         summary=_command_summary(result, timeout_s),
         exit_code=result.exit_code,
         stdout=stdout,
         stderr=stderr,
-        cut=stdout_cut + stderr_cut,
+        cut=cut,
         timed_out=result.timed_out,
         limit=result.limit,
         duration_ms=round(result.duration_ms, 1),
