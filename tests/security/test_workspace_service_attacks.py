@@ -16,13 +16,12 @@ import anyio
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from polybox.events import InProcessEventBus
 from polybox.forge.actors import llm
 from polybox.sandbox.bwrap import BwrapBox
 from polybox.workspaces.errors import WorkspaceError
 from polybox.workspaces.service import WorkspaceService
 from sandbox.egress_servers import Server
-from workspaces.service_setup import SERVER_ARGS, bwrap_backend, running_service
+from workspaces.service_setup import SERVER_ARGS, bwrap_service
 
 pytestmark = [pytest.mark.anyio, pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)]
 
@@ -34,13 +33,8 @@ MALLORY = llm("mallory-client")
 async def service(
     sessions: async_sessionmaker[AsyncSession], tmp_path: Path
 ) -> AsyncIterator[WorkspaceService]:
-    bus = InProcessEventBus()
-    await bus.start()
-    backend = bwrap_backend(tmp_path)
-    async with running_service(sessions, bus, backend, tmp_path) as service:
+    async with bwrap_service(sessions, tmp_path) as service:
         yield service
-    await backend.close()
-    await bus.close()
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from typing import Any, NoReturn
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from polybox.config import Settings
-from polybox.events import EventBus
+from polybox.events import EventBus, InProcessEventBus
 from polybox.instance import Instance
 from polybox.sandbox.box import Box, BoxBackend, BoxSpec, SpawnedProcess
 from polybox.sandbox.bwrap import BwrapBackend, boxes_dir
@@ -120,6 +120,22 @@ async def running_service(
         yield service
     finally:
         await service.close()
+
+
+@asynccontextmanager
+async def bwrap_service(
+    sessions: async_sessionmaker[AsyncSession], data_dir: Path, **settings: Any
+) -> AsyncIterator[WorkspaceService]:
+    """`running_service` on an event bus and a bwrap backend of its own, closed afterwards."""
+    bus = InProcessEventBus()
+    await bus.start()
+    backend = bwrap_backend(data_dir)
+    try:
+        async with running_service(sessions, bus, backend, data_dir, **settings) as service:
+            yield service
+    finally:
+        await backend.close()
+        await bus.close()
 
 
 @asynccontextmanager

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from polybox.sandbox.dotnet import CommandResult
 from polybox.workspaces.answers import TEXT_LIMIT, capped, cut_text
-from polybox.workspaces.detail import CONCISE_LINES, trimmed
+from polybox.workspaces.detail import CONCISE_LINES, trimmed, trimmed_streams
 
 FLOOD = "".join(f"line {n}\n" for n in range(10_000))
 
@@ -31,6 +32,16 @@ def test_short_output_is_kept_whole_and_a_cut_by_the_runtime_is_named() -> None:
     assert notes == [
         "stderr: the run printed more than the server keeps; only the start was captured"
     ]
+
+
+def test_a_runs_two_streams_are_trimmed_each_with_stdouts_notes_first() -> None:
+    run = CommandResult(1, FLOOD, "boom\n", False, True, False, 5.0, None)
+    stdout, stderr, notes = trimmed_streams(run, "concise")
+    assert (stdout, stderr) == (
+        trimmed("stdout", FLOOD, "concise", cut_by_runtime=False)[0],
+        "boom\n",
+    )
+    assert [note.split(":", 1)[0] for note in notes] == ["stdout", "stderr"]
 
 
 def test_every_string_of_an_answer_is_capped_wherever_it_sits() -> None:

@@ -14,13 +14,11 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from polybox.events import InProcessEventBus
 from polybox.forge.actors import llm
-from polybox.sandbox.bwrap import BwrapBackend
 from polybox.workspaces.errors import WorkspaceError
 from polybox.workspaces.processes import BODY_LIMIT
 from polybox.workspaces.service import WorkspaceService
-from workspaces.service_setup import SERVER_ARGS, bwrap_backend, running_service
+from workspaces.service_setup import SERVER_ARGS, bwrap_service
 
 pytestmark = [pytest.mark.anyio, pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)]
 
@@ -31,15 +29,8 @@ ALICE = llm("alice-client")
 async def service(
     sessions: async_sessionmaker[AsyncSession], tmp_path: Path
 ) -> AsyncIterator[WorkspaceService]:
-    bus = InProcessEventBus()
-    await bus.start()
-    backend: BwrapBackend = bwrap_backend(tmp_path)
-    async with running_service(
-        sessions, bus, backend, tmp_path, dotnet_host_ready_timeout_seconds=3
-    ) as service:
+    async with bwrap_service(sessions, tmp_path, dotnet_host_ready_timeout_seconds=3) as service:
         yield service
-    await backend.close()
-    await bus.close()
 
 
 async def test_a_hosted_api_answers_get_and_post_through_its_forward_then_is_killed(

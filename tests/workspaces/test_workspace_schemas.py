@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import get_args
 
 import pytest
 
@@ -16,7 +15,6 @@ from polybox.workspaces.workspace_schemas import (
     EndpointInput,
     ExecuteCommandInput,
     ProjectFilesInput,
-    Template,
 )
 from workspaces.validation import parse, refusal
 
@@ -30,8 +28,9 @@ def settings(tmp_path: Path) -> Settings:
     )
 
 
-def test_the_templates_offered_are_those_the_runtime_makes() -> None:
-    assert get_args(Template) == TEMPLATES
+def test_the_template_parameter_offers_the_runtime_templates_as_an_enum() -> None:
+    template = CreateProjectInput.model_json_schema()["properties"]["template"]
+    assert (template["type"], template["enum"]) == ("string", list(TEMPLATES))
 
 
 def test_a_project_defaults_to_net10_and_the_name_app(settings: Settings) -> None:

@@ -1,8 +1,8 @@
 """The workspaces as the admin API shows them: output models of the service's admin side.
 
 The service (`WorkspaceService`'s admin methods) holds the rules and does the work; this module
-only turns its frozen views into the API's models, with what an admin's list needs on top
-(the age, and a file's text as text).
+only turns its frozen views into the API's models (read from the views' attributes), with a
+file's text as text on top.
 """
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Literal
 
+from pydantic import ConfigDict
+
 from polybox.forge.schemas import Out
-from polybox.sandbox.box import FileInfo
-from polybox.store.types import utcnow
 from polybox.workspaces.errors import WorkspaceError
-from polybox.workspaces.models import ProcessView, WorkspaceView
+from polybox.workspaces.models import WorkspaceView
 from polybox.workspaces.service import WorkspaceService
 
 WorkspaceState = Literal["running", "stopped", "cleaned"]
@@ -23,6 +23,8 @@ WorkspaceState = Literal["running", "stopped", "cleaned"]
 
 class ProcessOut(Out):
     """A background process (`kind` background) or hosted API (`api`) of a workspace."""
+
+    model_config = ConfigDict(from_attributes=True)  # read from a ProcessView
 
     name: str
     kind: str
@@ -33,22 +35,11 @@ class ProcessOut(Out):
     started_at: datetime
     url: str | None  # the host-side address of a hosted API's forward
 
-    @classmethod
-    def of(cls, view: ProcessView) -> ProcessOut:
-        return cls(
-            name=view.name,
-            kind=view.kind,
-            argv=view.argv,
-            port=view.port,
-            running=view.running,
-            exit_code=view.exit_code,
-            started_at=view.started_at,
-            url=view.url,
-        )
-
 
 class WorkspaceOut(Out):
     """One workspace; usage numbers (CPU, memory, disk) only while it runs in this process."""
+
+    model_config = ConfigDict(from_attributes=True)  # read from a WorkspaceView
 
     id: str
     owner: str  # the MCP client that created it
@@ -68,40 +59,16 @@ class WorkspaceOut(Out):
     memory_bytes: int | None
     disk_bytes: int | None
 
-    @classmethod
-    def of(cls, view: WorkspaceView) -> WorkspaceOut:
-        return cls(
-            id=view.id,
-            owner=view.owner,
-            version=view.version,
-            template=view.template,
-            project=view.project,
-            status=view.status,
-            stop_reason=view.stop_reason,
-            stopped_at=view.stopped_at,
-            created_at=view.created_at,
-            last_used_at=view.last_used_at,
-            age_seconds=max((utcnow() - view.created_at).total_seconds(), 0.0),
-            idle_seconds=view.idle_seconds,
-            ports=view.ports,
-            processes=[ProcessOut.of(process) for process in view.processes],
-            cpu_seconds=view.cpu_seconds,
-            memory_bytes=view.memory_bytes,
-            disk_bytes=view.disk_bytes,
-        )
-
 
 class FileOut(Out):
     """One entry of a workspace's file tree; `path` is relative to /workspace."""
+
+    model_config = ConfigDict(from_attributes=True)  # read from a FileInfo
 
     path: str
     size: int
     is_dir: bool
     modified: float  # seconds since the epoch
-
-    @classmethod
-    def of(cls, info: FileInfo) -> FileOut:
-        return cls(path=info.path, size=info.size, is_dir=info.is_dir, modified=info.modified)
 
 
 class FileContentOut(Out):
@@ -131,7 +98,7 @@ def listed(views: list[WorkspaceView], status: WorkspaceState | None) -> list[Wo
     chosen = [view for view in views if status is None or view.status == status]
     chosen.sort(key=lambda view: view.created_at, reverse=True)
     chosen.sort(key=lambda view: view.status != "running")
-    return [WorkspaceOut.of(view) for view in chosen]
+    return [WorkspaceOut.model_validate(view) for view in chosen]
 
 
 async def log_lines(

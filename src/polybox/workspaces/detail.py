@@ -7,7 +7,7 @@ cap); every cut is named in the run's `cut` list, with how to see more.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, Protocol
 
 from polybox.workspaces.answers import TEXT_LIMIT, cut_text
 
@@ -36,3 +36,23 @@ def trimmed(
         notes.append(f"{name}: cut to {TEXT_LIMIT:,} of {len(text):,} characters")
         text = cut_text(text, TEXT_LIMIT)
     return text, notes
+
+
+class Streams(Protocol):
+    """A run's captured output: a snippet's (`SnippetResult`) or a command's (`CommandResult`)."""
+
+    @property
+    def stdout(self) -> str: ...
+    @property
+    def stderr(self) -> str: ...
+    @property
+    def stdout_truncated(self) -> bool: ...
+    @property
+    def stderr_truncated(self) -> bool: ...
+
+
+def trimmed_streams(run: Streams, detail: DetailLevel) -> tuple[str, str, list[str]]:
+    """`run`'s stdout and stderr at `detail`, and the notes of what was cut of either."""
+    stdout, stdout_cut = trimmed("stdout", run.stdout, detail, cut_by_runtime=run.stdout_truncated)
+    stderr, stderr_cut = trimmed("stderr", run.stderr, detail, cut_by_runtime=run.stderr_truncated)
+    return stdout, stderr, stdout_cut + stderr_cut

@@ -20,6 +20,7 @@ from polybox.sandbox.dotnet import (
     TestRun,
     WorkspaceUsage,
 )
+from polybox.store.types import utcnow
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,12 @@ class WorkspaceView:
     cpu_seconds: float | None
     memory_bytes: int | None
     disk_bytes: int | None
+
+    @property
+    def age_seconds(self) -> float:
+        """Seconds since it was created, now (never below 0 when another replica's clock runs
+        ahead)."""
+        return max((utcnow() - self.created_at).total_seconds(), 0.0)
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,8 @@ from pydantic import JsonValue
 
 from polybox.sandbox.box import FileInfo
 from polybox.sandbox.dotnet import parse_build_diagnostics
-from polybox.store.types import utcnow
 from polybox.workspaces.answers import Metadata, elapsed_ms
-from polybox.workspaces.detail import DetailLevel, trimmed
+from polybox.workspaces.detail import DetailLevel, trimmed_streams
 from polybox.workspaces.errors import WorkspaceError
 from polybox.workspaces.suggestions import explained
 from polybox.workspaces.workspace_schemas import (
@@ -44,7 +43,6 @@ if TYPE_CHECKING:
         EndpointResponse,
         HostedApi,
         LogTail,
-        ProcessView,
         WorkspaceView,
     )
 
@@ -81,44 +79,10 @@ def metadata(started: float, workspace_id: str | None, runtime: str = "") -> Met
     )
 
 
-def workspace_out(view: WorkspaceView) -> WorkspaceOut:
-    """One workspace as lists show it."""
-    return WorkspaceOut(
-        workspace_id=view.id,
-        project=view.project,
-        template=view.template,
-        dotnet_version=view.version,
-        runtime=view.runtime,
-        status=view.status,
-        stop_reason=view.stop_reason,
-        stopped_at=view.stopped_at,
-        created_at=view.created_at,
-        last_used_at=view.last_used_at,
-        age_seconds=round((utcnow() - view.created_at).total_seconds(), 1),
-        idle_seconds=round(view.idle_seconds, 1),
-        ports=view.ports,
-        processes=[process_out(process) for process in view.processes],
-        cpu_seconds=view.cpu_seconds,
-        memory_bytes=view.memory_bytes,
-        disk_bytes=view.disk_bytes,
-    )
-
-
 def created_out(view: WorkspaceView) -> CreatedOut:
     """A new workspace, and what to call next with its template."""
-    return CreatedOut(workspace=workspace_out(view), next_steps=list(_NEXT_STEPS[view.template]))
-
-
-def process_out(process: ProcessView) -> ProcessOut:
-    return ProcessOut(
-        name=process.name,
-        kind=process.kind,
-        command=process.argv,
-        port=process.port,
-        url=process.url,
-        running=process.running,
-        exit_code=process.exit_code,
-        started_at=process.started_at,
+    return CreatedOut(
+        workspace=WorkspaceOut.model_validate(view), next_steps=list(_NEXT_STEPS[view.template])
     )
 
 
@@ -166,18 +130,13 @@ def file_content(path: str, data: bytes) -> FileContent:
 
 def command_out(result: CommandResult, detail: DetailLevel, timeout_s: float) -> CommandOut:
     """One command's outcome, its streams trimmed to `detail`."""
-    stdout, stdout_cut = trimmed(
-        "stdout", result.stdout, detail, cut_by_runtime=result.stdout_truncated
-    )
-    stderr, stderr_cut = trimmed(
-        "stderr", result.stderr, detail, cut_by_runtime=result.stderr_truncated
-    )
+    stdout, stderr, cut = trimmed_streams(result, detail)
     return CommandOut(
         summary=_command_summary(result, timeout_s),
         exit_code=result.exit_code,
         stdout=stdout,
         stderr=stderr,
-        cut=stdout_cut + stderr_cut,
+        cut=cut,
         timed_out=result.timed_out,
         limit=result.limit,
         duration_ms=round(result.duration_ms, 1),
@@ -287,7 +246,10 @@ def dotnet_test_run(run: TestRun, detail: DetailLevel, timeout_s: float) -> Comm
 
 def hosted_out(hosted: HostedApi, ready_ms: float) -> HostedOut:
     return HostedOut(
-        process=process_out(hosted.process), url=hosted.url, log=hosted.log, ready_ms=ready_ms
+        process=ProcessOut.model_validate(hosted.process),
+        url=hosted.url,
+        log=hosted.log,
+        ready_ms=ready_ms,
     )
 
 

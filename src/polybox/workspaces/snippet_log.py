@@ -13,6 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from pydantic import ConfigDict
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -78,6 +79,8 @@ class SnippetRecorder:
 class SnippetRunOut(Out):
     """One run as admins see it; `code` is None once the retention period erased it."""
 
+    model_config = ConfigDict(from_attributes=True)  # read from a SnippetRun row
+
     id: int
     actor_kind: ActorKind
     owner: str
@@ -88,32 +91,20 @@ class SnippetRunOut(Out):
     code: str | None
     created_at: datetime
 
-    @classmethod
-    def of(cls, run: SnippetRun) -> SnippetRunOut:
-        return cls(
-            id=run.id,
-            actor_kind=run.actor_kind,
-            owner=run.owner,
-            version=run.version,
-            outcome=run.outcome,
-            duration_ms=run.duration_ms,
-            code_hash=run.code_hash,
-            code=run.code,
-            created_at=run.created_at,
-        )
-
 
 async def list_runs(session: AsyncSession, *, page: int, page_size: int) -> Page[SnippetRunOut]:
     """The runs, newest first."""
     query = select(SnippetRun).order_by(SnippetRun.created_at.desc(), SnippetRun.id.desc())
-    return await paginate(session, query, SnippetRunOut.of, page=page, page_size=page_size)
+    return await paginate(
+        session, query, SnippetRunOut.model_validate, page=page, page_size=page_size
+    )
 
 
 async def get_run(session: AsyncSession, run_id: int) -> SnippetRunOut:
     run = await session.get(SnippetRun, run_id)
     if run is None:
         raise NotFoundError(f"no snippet run {run_id}; its record may have passed log retention")
-    return SnippetRunOut.of(run)
+    return SnippetRunOut.model_validate(run)
 
 
 class DaySnippets(Out):

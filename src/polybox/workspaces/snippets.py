@@ -20,7 +20,7 @@ from polybox.sandbox.dotnet import (
 )
 from polybox.workspaces import metrics
 from polybox.workspaces.answers import Metadata, Success, elapsed_ms
-from polybox.workspaces.detail import DetailLevel, trimmed
+from polybox.workspaces.detail import DetailLevel, trimmed_streams
 from polybox.workspaces.errors import WorkspaceError, dotnet_refusals
 from polybox.workspaces.schemas import (
     CompareInput,
@@ -138,12 +138,7 @@ async def _run_or_refuse(
 
 def snippet_run(result: SnippetResult, detail: DetailLevel, timeout_s: float) -> SnippetRun:
     """One run as the caller sees it."""
-    stdout, stdout_cut = trimmed(
-        "stdout", result.stdout, detail, cut_by_runtime=result.stdout_truncated
-    )
-    stderr, stderr_cut = trimmed(
-        "stderr", result.stderr, detail, cut_by_runtime=result.stderr_truncated
-    )
+    stdout, stderr, cut = trimmed_streams(result, detail)
     return SnippetRun(
         dotnet_version=result.dotnet_version,
         runtime=result.runtime,
@@ -152,7 +147,7 @@ def snippet_run(result: SnippetResult, detail: DetailLevel, timeout_s: float) ->
         exit_code=result.exit_code,
         stdout=stdout,
         stderr=stderr,
-        cut=stdout_cut + stderr_cut,
+        cut=cut,
         diagnostics=[explained(diagnostic) for diagnostic in result.diagnostics],
         packages=[PackageOut(name=name, version=version) for name, version in result.packages],
         compile_ms=result.compile_ms,

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
+    AliasChoices,
     BaseModel,
     ConfigDict,
     Field,
@@ -26,6 +27,7 @@ from pydantic import (
 )
 
 from polybox.config import Settings
+from polybox.sandbox.dotnet import Template
 from polybox.workspaces.answers import ANSWER, ANSWER_CONFIG, Failure, Success
 from polybox.workspaces.schemas import (
     DEFAULT_VERSION,
@@ -43,8 +45,6 @@ MAX_ARG_CHARS = 4_096
 MAX_HEADERS = 32
 MAX_BODY_CHARS = 1_000_000
 MAX_LOG_LINES = 2_000
-
-Template = Literal["console", "webapi", "classlib", "worker", "xunit"]
 
 
 def _workspace_path(value: str) -> str:
@@ -356,10 +356,27 @@ class NoInput(BaseModel):
 # ---- the data of the answers ----
 
 
+# The answers' ProcessOut and WorkspaceOut read a service view's attributes (a few under
+# another name, the second of their AliasChoices); the serialized names are the field names.
+_FROM_VIEW = ConfigDict(from_attributes=True)
+
+
+def _tenth(value: float) -> float:
+    return round(value, 1)
+
+
+Tenths = Annotated[float, AfterValidator(_tenth)]  # seconds an answer shows to a tenth
+
+
 class ProcessOut(BaseModel):
+    model_config = _FROM_VIEW
+
     name: str
     kind: Literal["background", "api"]
-    command: list[str] = Field(description="What runs, as an argument list.")
+    command: list[str] = Field(
+        validation_alias=AliasChoices("command", "argv"),
+        description="What runs, as an argument list.",
+    )
     port: int | None = Field(description="The workspace port it listens on (an API).")
     url: str | None = Field(description="Where dotnet_test_endpoint reaches it, when hosted.")
     running: bool
@@ -368,10 +385,12 @@ class ProcessOut(BaseModel):
 
 
 class WorkspaceOut(BaseModel):
-    workspace_id: str
+    model_config = _FROM_VIEW
+
+    workspace_id: str = Field(validation_alias=AliasChoices("workspace_id", "id"))
     project: str = Field(description='The project file, e.g. "TodoApi.csproj".')
     template: str
-    dotnet_version: str
+    dotnet_version: str = Field(validation_alias=AliasChoices("dotnet_version", "version"))
     runtime: str = Field(
         description='The .NET runtime it runs on, e.g. ".NET 8.0.31"; "" once stopped.'
     )
@@ -382,8 +401,8 @@ class WorkspaceOut(BaseModel):
     stopped_at: datetime | None
     created_at: datetime
     last_used_at: datetime
-    age_seconds: float
-    idle_seconds: float
+    age_seconds: Tenths
+    idle_seconds: Tenths
     ports: list[int]
     processes: list[ProcessOut]
     cpu_seconds: float | None = Field(description="CPU used so far (running workspaces only).")

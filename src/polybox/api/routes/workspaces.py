@@ -90,7 +90,7 @@ async def cleanup_workspaces(admin: AdminDep, workspaces: WorkspacesDep) -> Clea
     summary="Get one workspace with its processes and forwarded ports",
 )
 async def get_workspace(workspace_id: WorkspaceId, workspaces: WorkspacesDep) -> WorkspaceOut:
-    return WorkspaceOut.of(await workspaces.detail(workspace_id))
+    return WorkspaceOut.model_validate(await workspaces.detail(workspace_id))
 
 
 @router.get(
@@ -103,7 +103,9 @@ async def list_workspace_files(
     workspaces: WorkspacesDep,
     path: Annotated[str, Query(max_length=1024, description="A directory")] = ".",
 ) -> list[FileOut]:
-    return [FileOut.of(info) for info in await workspaces.admin_files(workspace_id, path)]
+    return [
+        FileOut.model_validate(info) for info in await workspaces.admin_files(workspace_id, path)
+    ]
 
 
 @router.get(
@@ -125,7 +127,7 @@ async def read_workspace_file(
 async def stop_workspace(
     workspace_id: WorkspaceId, admin: AdminDep, workspaces: WorkspacesDep
 ) -> WorkspaceOut:
-    return WorkspaceOut.of(await workspaces.admin_stop(workspace_id, admin.actor))
+    return WorkspaceOut.model_validate(await workspaces.admin_stop(workspace_id, admin.actor))
 
 
 @router.get(

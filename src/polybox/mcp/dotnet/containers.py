@@ -25,7 +25,7 @@ async def _list(call: Call, args: NoInput) -> Success[WorkspacesOut]:
     settings = await call.instance.live.current()
     return Success[WorkspacesOut](
         data=WorkspacesOut(
-            workspaces=[outputs.workspace_out(view) for view in views],
+            workspaces=[WorkspaceOut.model_validate(view) for view in views],
             running=sum(1 for view in views if view.status == "running"),
             max_running=settings.dotnet_workspace_max_running_per_client,
             max_workspaces=settings.dotnet_workspace_max_per_client,
@@ -38,7 +38,8 @@ async def _stop(call: Call, args: WorkspaceInput) -> Success[WorkspaceOut]:
     started = time.perf_counter()
     view = await workspaces(call).stop(call.actor, args.workspace_id)
     return Success[WorkspaceOut](
-        data=outputs.workspace_out(view), metadata=outputs.metadata(started, view.id, view.runtime)
+        data=WorkspaceOut.model_validate(view),
+        metadata=outputs.metadata(started, view.id, view.runtime),
     )
 
 

@@ -29,7 +29,7 @@ async def _run_background(call: Call, args: RunBackgroundInput) -> Success[Proce
         call.actor, args.workspace_id, args.name, args.args
     )
     return Success[ProcessOut](
-        data=outputs.process_out(process),
+        data=ProcessOut.model_validate(process),
         metadata=workspace_metadata(call, started, args.workspace_id),
     )
 
@@ -75,7 +75,7 @@ async def _kill(call: Call, args: KillProcessInput) -> Success[ProcessOut]:
     started = time.perf_counter()
     process = await workspaces(call).kill_process(call.actor, args.workspace_id, args.process)
     return Success[ProcessOut](
-        data=outputs.process_out(process),
+        data=ProcessOut.model_validate(process),
         metadata=workspace_metadata(call, started, args.workspace_id),
     )
 

@@ -31,7 +31,7 @@ from polybox.sandbox.dotnet.projects import (
     WorkspaceLimitError,
 )
 from polybox.sandbox.dotnet.runtime import DotnetConfig, DotnetRuntime
-from polybox.sandbox.dotnet.templates import TEMPLATES, InvalidProjectError
+from polybox.sandbox.dotnet.templates import TEMPLATES, InvalidProjectError, Template
 
 __all__ = [
     "DOTNET_VERSIONS",
@@ -50,6 +50,7 @@ __all__ = [
     "PackageUnavailableError",
     "RefusedCodeError",
     "SnippetResult",
+    "Template",
     "TestCase",
     "TestRun",
     "VersionStatus",

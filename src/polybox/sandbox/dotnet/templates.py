@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Literal, get_args
 from xml.sax.saxutils import quoteattr
 
 from polybox.sandbox.dotnet.model import DotnetError
 
-TEMPLATES: tuple[str, ...] = ("console", "webapi", "classlib", "worker", "xunit")
-"""The project templates a workspace can start from."""
+Template = Literal["console", "webapi", "classlib", "worker", "xunit"]
+"""The project templates a workspace can start from (tool inputs validate against it)."""
+TEMPLATES: tuple[Template, ...] = get_args(Template)
 
 PROJECT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}(\.[A-Za-z_][A-Za-z0-9_]{0,63}){0,3}")
 NUGET_CONFIG = "nuget.config"
