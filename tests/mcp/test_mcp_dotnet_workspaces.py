@@ -239,15 +239,15 @@ async def test_a_webapi_is_hosted_called_edited_rehosted_and_killed(client: Clie
     await ok(
         client, "dotnet_add_file", workspace_id=workspace_id, path="Program.cs", content=edited
     )
-    killed = await example(client, "dotnet_kill_process", workspace_id)
-    assert (killed["name"], killed["running"]) == ("api-5000", False)
-    await ok(client, "dotnet_host_api", workspace_id=workspace_id)
+    rehosted = await ok(client, "dotnet_host_api", workspace_id=workspace_id)
+    assert (rehosted["process"]["name"], rehosted["replaced"]) == ("api-5000", "api-5000")
     hello = await ok(client, "dotnet_test_endpoint", workspace_id=workspace_id, path="/hello/ada")
     assert hello["json_body"] == {"hello": "ada"}
     restarted = await ok(client, "dotnet_test_endpoint", workspace_id=workspace_id, path="/items")
     assert restarted["json_body"] == [{"id": 1, "name": "first"}]  # a new process: fresh state
 
-    await example(client, "dotnet_kill_process", workspace_id)
+    killed = await example(client, "dotnet_kill_process", workspace_id)
+    assert (killed["name"], killed["running"]) == ("api-5000", False)
     unreachable = await call(client, "dotnet_test_endpoint", workspace_id=workspace_id, path="/")
     assert unreachable["error"]["type"] == "not_found"
     assert "hosts no running API" in unreachable["error"]["message"]

@@ -124,6 +124,27 @@ async def test_process_names_and_ports_are_checked(service: WorkspaceService) ->
         await service.host_api(ALICE, workspace.id, port=80, args=SERVER_ARGS)
     with pytest.raises(WorkspaceError, match="no process 'ghost'"):
         await service.kill_process(ALICE, workspace.id, "ghost")
-    await service.host_api(ALICE, workspace.id, port=5005, args=SERVER_ARGS)
-    with pytest.raises(WorkspaceError, match=r"process api-5005 \(port 5005\) is running"):
-        await service.host_api(ALICE, workspace.id, port=5005, args=SERVER_ARGS)
+    await service.run_background(
+        ALICE, workspace.id, "api-5006", ["-c", "import time; time.sleep(60)"]
+    )
+    with pytest.raises(WorkspaceError, match="a process named api-5006 is running"):
+        await service.host_api(ALICE, workspace.id, port=5006, args=SERVER_ARGS)
+
+
+async def test_hosting_again_replaces_the_running_api_on_its_port(
+    service: WorkspaceService,
+) -> None:
+    workspace = await service.create(ALICE, "console", "10", "Api")
+    first = await service.host_api(ALICE, workspace.id, port=5005, args=SERVER_ARGS)
+    assert first.replaced is None
+    again = await service.host_api(ALICE, workspace.id, args=SERVER_ARGS)
+    assert (again.port, again.process.name, again.replaced) == (5005, "api-5005", "api-5005")
+    if again.url != first.url:  # the old forward went with the old process
+        with pytest.raises(httpx.TransportError):
+            async with httpx.AsyncClient(trust_env=False) as client:
+                await client.get(first.url + "/", timeout=2)
+    other = await service.host_api(ALICE, workspace.id, port=5007, args=SERVER_ARGS)
+    assert other.replaced is None  # another port asked: a second API beside the first
+    assert (await service.detail(workspace.id)).ports == [5005, 5007]
+    response = await service.call_endpoint(ALICE, workspace.id, "GET", "/x", port=5005)
+    assert (response.status, response.body) == (200, "hello from /x")

@@ -74,6 +74,7 @@ class HostedApi:
     url: str
     port: int
     log: str
+    replaced: str | None = None  # the running API this one replaced (stopped before the build)
 
 
 @dataclass(frozen=True)

@@ -250,6 +250,7 @@ def hosted_out(hosted: HostedApi, ready_ms: float) -> HostedOut:
         url=hosted.url,
         log=hosted.log,
         ready_ms=ready_ms,
+        replaced=hosted.replaced,
     )
 
 

@@ -306,13 +306,20 @@ class ProcessTable:
             raise WorkspaceError("not_found", f"no process {name!r} (processes: {known})")
         return process
 
+    def running_apis(self) -> list[LiveProcess]:
+        """The hosted APIs still running, oldest first."""
+        return sorted(
+            (
+                process
+                for process in self._by_name.values()
+                if process.forward is not None and process.spawned.returncode is None
+            ),
+            key=lambda process: process.started_at,
+        )
+
     def api(self, port: int | None) -> LiveProcess:
         """The running hosted API on `port`, or with None the only one."""
-        apis = [
-            process
-            for process in self._by_name.values()
-            if process.forward is not None and process.spawned.returncode is None
-        ]
+        apis = self.running_apis()
         chosen = [api for api in apis if port is None or api.port == port]
         if len(chosen) == 1:
             return chosen[0]

@@ -328,11 +328,22 @@ class WorkspaceService:
         self, actor: Actor, workspace_id: str, port: int | None = None, args: Sequence[str] = ()
     ) -> HostedApi:
         """Build, start the app listening on a workspace port, forward it, and wait until it
-        answers an HTTP request (or dies, or dotnet_host_ready_timeout_seconds pass)."""
+        answers an HTTP request (or dies, or dotnet_host_ready_timeout_seconds pass).
+
+        The workspace's API already running on that port (with no port asked: the one started
+        last) is replaced: stopped before the build, since a build cannot overwrite the running
+        app's files, and its port reused. That makes the loop after an edit one call.
+        """
         live = await self._use(actor, workspace_id)
-        port = live.processes.free_port() if port is None else port
-        if not 1024 <= port <= 65535:
+        if port is not None and not 1024 <= port <= 65535:
             raise WorkspaceError("invalid_arguments", f"port {port}: use 1024-65535")
+        running = [api for api in live.processes.running_apis() if port in (None, api.port)]
+        replaced = running[-1] if running else None
+        if replaced is not None:
+            await replaced.stop()
+            await self._set_ports(workspace_id, live)
+            port = replaced.port
+        port = live.processes.free_port() if port is None else port
         name = f"api-{port}"
         live.processes.check_free(name, port)
         await self._build_app(live)
@@ -354,6 +365,7 @@ class WorkspaceService:
             url=process.url,
             port=port,
             log=log_text(list(process.log.lines)[:FIRST_LINES]),
+            replaced=replaced.name if replaced is not None else None,
         )
 
     async def call_endpoint(

@@ -238,8 +238,8 @@ class HostApiInput(WorkspaceInput):
         ge=1024,
         le=65535,
         description=(
-            "Port the app listens on inside the workspace, 1024-65535. Default: the first free "
-            "one from 5000."
+            "Port the app listens on inside the workspace, 1024-65535. Default: the running "
+            "API's port (it is replaced), else the first free one from 5000."
         ),
     )
 
@@ -513,6 +513,10 @@ class HostedOut(BaseModel):
     url: str = Field(description="The API's address; call it with dotnet_test_endpoint.")
     log: str = Field(description="The app's first log lines.")
     ready_ms: float = Field(description="How long it took to answer its first request.")
+    replaced: str | None = Field(
+        None,
+        description="The running API this one replaced (stopped before the build), or null.",
+    )
 
 
 class EndpointOut(BaseModel):

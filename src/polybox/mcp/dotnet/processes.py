@@ -94,8 +94,8 @@ TOOLS: list[ManagementTool[Any]] = [
         "dotnet_host_api",
         'Build and host a workspace\'s web API in the background as process "api-<port>": '
         "waits until the app answers HTTP (or dies, saying why) and returns its URL and first "
-        "log lines. Call it with dotnet_test_endpoint. After an edit, stop it with "
-        "dotnet_kill_process and host it again.",
+        "log lines. Call it with dotnet_test_endpoint. After an edit, call it again: the "
+        "running API is replaced (stopped, rebuilt, started on its port).",
         HostApiInput,
         _host_api,
         output=answer_model(HostedOut),
