@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -136,18 +135,16 @@ async def add_many(sessions: Sessions, count: int) -> None:
             row.approved_version_id = row.current_version_id = version.id
 
 
-async def test_five_hundred_tools_load_in_one_round_trip_and_quickly(
+async def test_five_hundred_tools_load_in_one_round_trip(
     sessions: Sessions, queries: QueryCounter
 ) -> None:
+    """How long it takes is measured by bench/mcp_call.py (tools/list with 500 tools)."""
     await add_many(sessions, 500)
     async with sessions() as session:
         queries.count = 0
-        started = time.perf_counter()
         found = await callable_tools(session)
-        elapsed = time.perf_counter() - started
     assert len(found) == 500
     assert queries.count == 1
-    assert elapsed < 0.25, f"loading 500 tools took {elapsed * 1000:.0f} ms"
 
 
 async def test_the_cache_answers_without_the_store_until_invalidated(
