@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
 import pwd
@@ -10,14 +11,19 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from polybox import __version__
 from polybox.cli import main
+from polybox.config import Settings
+from polybox.forge.actors import admin
 from polybox.instance import Instance
 from polybox.sandbox.docker import instance_id
 from polybox.sandbox.dockerimages import render_dockerfile, step_count
+from polybox.store.engine import create_engine, create_session_factory
+from polybox.workspaces import live_settings
 from sandbox.docker_engine import served_engine
 
 EXIT_USAGE = 2
@@ -186,16 +192,31 @@ def test_doctor_prints_one_line_per_capability(tmp_path: Path) -> None:
     assert result.returncode == (0 if sandbox_ok else 1)
 
 
-def test_doctor_names_the_fix_for_each_dotnet_version_not_prepared(tmp_path: Path) -> None:
+def test_doctor_names_the_fix_for_each_dotnet_version_not_prepared_or_switched_off(
+    tmp_path: Path,
+) -> None:
+    """Versions 8 and 10 are enabled at start; an admin switched 8 off and 9 on at run time."""
     env = {"POLYBOX_DATA_DIR": str(tmp_path), "POLYBOX_DOTNET_VERSIONS": '["8", "10"]'}
+    assert run_cli("db", "upgrade", env=env).returncode == 0
+    asyncio.run(change_settings(Settings(data_dir=tmp_path), dotnet_versions=["9", "10"]))
     lines = run_cli("doctor", env=env).stdout.splitlines()
     dotnet = {line.split()[2]: line for line in lines if line.split()[1] == "dotnet"}
     if shutil.which("dotnet") is None:
         assert "no `dotnet` on PATH" in dotnet["sdk"]
         return
-    assert dotnet["8"].startswith("missing")
-    assert "not prepared  (fix: polybox dotnet prepare --versions 8)" in dotnet["8"]
-    assert "add 9 to POLYBOX_DOTNET_VERSIONS)" in dotnet["9"]
+    assert dotnet["9"].startswith("missing")
+    assert "not prepared  (fix: polybox dotnet prepare --versions 9)" in dotnet["9"]
+    assert "enable .NET 8 in Settings -> .NET, or add 8 to POLYBOX_DOTNET_VERSIONS)" in dotnet["8"]
+
+
+async def change_settings(settings: Settings, **changes: Any) -> None:
+    """Change .NET settings in the store as an admin does in Settings -> .NET."""
+    engine = create_engine(settings.database)
+    try:
+        async with create_session_factory(engine).begin() as session:
+            await live_settings.update(session, admin("alice"), settings, changes)
+    finally:
+        await engine.dispose()
 
 
 def test_dotnet_prepare_refuses_an_unknown_version_in_one_line(tmp_path: Path) -> None:

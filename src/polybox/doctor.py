@@ -10,14 +10,17 @@ import os
 import platform
 import sys
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from polybox.config import ConfigError, Settings, ensure_data_dir
 from polybox.sandbox.accounts import ensure_sandbox_user
 from polybox.sandbox.box import SandboxUnavailableError
 from polybox.sandbox.capabilities import Check, check_host
 from polybox.sandbox.dotnet.checks import dotnet_checks
 from polybox.sandbox.status import open_backend
-from polybox.store.engine import create_engine, ping
+from polybox.store.engine import create_engine, create_session_factory, ping
 from polybox.store.errors import StoreUnavailable
+from polybox.workspaces.live_settings import effective, stored_changes
 
 MIN_PYTHON = (3, 11)
 # Facts that polybox cannot do without; the rest only narrow what it can offer.
@@ -54,6 +57,19 @@ async def _database_check(settings: Settings) -> Check:
     return Check("database", True, engine.url.render_as_string(hide_password=True))
 
 
+async def _dotnet_settings(settings: Settings) -> Settings:
+    """The settings the .NET lines judge: an admin's run-time changes (e.g. the enabled
+    versions) over the startup ones, when the store has any."""
+    engine = create_engine(settings.database)
+    try:
+        async with create_session_factory(engine)() as session:
+            return effective(settings, await stored_changes(session))
+    except SQLAlchemyError:
+        return settings  # no store yet, or unreachable: the database line says which
+    finally:
+        await engine.dispose()
+
+
 async def _sandbox_check(settings: Settings) -> Check:
     backend, status = open_backend(settings, create_user=False)
     if backend is not None:
@@ -83,7 +99,7 @@ async def run_checks(settings: Settings, *, fix: bool = False) -> list[Check]:
         checks.append(await _database_check(settings))
     checks.extend(check_host(settings))
     if checks[1].ok:
-        checks.extend(dotnet_checks(settings))
+        checks.extend(dotnet_checks(await _dotnet_settings(settings)))
     checks.append(await _sandbox_check(settings))
     return checks
 
