@@ -76,3 +76,19 @@ async def test_leftovers_of_a_dead_run_are_removed_and_a_live_runs_boxes_are_not
     finally:
         await first.close()
         await second.close()
+
+
+async def test_a_box_cgroup_tells_the_cpu_time_and_memory_its_processes_used(box: Box) -> None:
+    """What the admin's workspace list shows as CPU and memory now (cgroup v2, or v1 with
+    the cpuacct hierarchy, which this host offers when polybox may write there)."""
+    assert isinstance(box, BwrapBox)
+    if box.cgroup is None:
+        pytest.skip("NO Box cgroup on this host: CPU and memory are not measured")
+    spin = "import time\nend = time.process_time() + 0.5\nwhile time.process_time() < end: pass"
+    await box.exec(["python3", "-c", spin], timeout=30)
+    cpu, memory = box.cgroup.usage()
+    assert memory is not None
+    if cpu is None:
+        assert not box.cgroup.v2
+        pytest.skip("NO cpuacct hierarchy writable on this cgroup v1 host: CPU is not measured")
+    assert cpu >= 0.5

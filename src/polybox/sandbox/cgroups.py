@@ -4,7 +4,8 @@ rlimits bound each process; a cgroup bounds the Box as a whole (a fork bomb, or 
 each under their address-space limit). Box cgroups are made *below polybox's own cgroup*, so the
 limits of whatever runs polybox (systemd unit, container) still apply on top. cgroup v2 is used
 when its memory and pids controllers can be enabled there; otherwise the v1 `memory` and `pids`
-hierarchies. When neither is writable, Boxes run without one and `capabilities` says so.
+hierarchies, plus `cpuacct` when writable (only to tell the CPU time a Box used). When neither
+is writable, Boxes run without one and `capabilities` says so.
 
 Processes join from the launcher's preexec (as root, before dropping to the sandbox uid) by
 writing "0" to each `cgroup.procs`, so there is no window in which they run outside it.
@@ -23,6 +24,7 @@ from polybox.sandbox.box import Limits
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 _V1_CONTROLLERS = ("memory", "pids")
+_V1_ACCOUNTING = "cpuacct"  # optional: CPU time used, no cap
 _MB = 1024 * 1024
 
 
@@ -66,12 +68,13 @@ def detect_layout(root: Path = CGROUP_ROOT) -> tuple[CgroupLayout | None, str]:
     else:
         reason = "no cgroup v2 hierarchy"
     parents = []
-    for controller in _V1_CONTROLLERS:
+    for controller in (*_V1_CONTROLLERS, _V1_ACCOUNTING):
         own = _own_path(controller)
         parent = root / controller / (own or "/").lstrip("/")
-        if own is None or not _writable(parent):
+        if own is not None and _writable(parent):
+            parents.append(parent)
+        elif controller != _V1_ACCOUNTING:
             return None, f"{reason}; cgroup v1 {controller} hierarchy not writable"
-        parents.append(parent)
     return CgroupLayout(tuple(parents), v2=False), ""
 
 
@@ -96,7 +99,7 @@ class BoxCgroup:
             (dirs[0] / "memory.swap.max").write_text("0")
             (dirs[0] / "pids.max").write_text(pids)
         else:
-            memory_dir, pids_dir = dirs
+            memory_dir, pids_dir = dirs[:2]
             (memory_dir / "memory.limit_in_bytes").write_text(memory)
             swap = memory_dir / "memory.memsw.limit_in_bytes"
             if swap.exists():
@@ -121,7 +124,7 @@ class BoxCgroup:
     def limit_counts(self) -> dict[str, int]:
         """How often each cap ("memory", "processes") stopped something so far; comparing two
         readings tells whether a limit stopped what ran in between."""
-        memory_dir, pids_dir = (self.dirs[0], self.dirs[0]) if self.v2 else self.dirs
+        memory_dir, pids_dir = (self.dirs[0], self.dirs[0]) if self.v2 else self.dirs[:2]
         memory_file = "memory.events" if self.v2 else "memory.oom_control"
         counts = {"memory": 0, "processes": 0}
         for name, path, key in (
@@ -136,7 +139,8 @@ class BoxCgroup:
         return counts
 
     def usage(self) -> tuple[float | None, int | None]:
-        """CPU seconds used so far (cgroup v2 only) and memory in use now, None if unreadable."""
+        """CPU seconds used so far and memory in use now, each None if unreadable (CPU on
+        cgroup v1 needs the `cpuacct` hierarchy)."""
         cpu: float | None = None
         memory: int | None = None
         memory_file = "memory.current" if self.v2 else "memory.usage_in_bytes"
@@ -148,6 +152,9 @@ class BoxCgroup:
                     field, _, value = line.partition(" ")
                     if field == "usage_usec":
                         cpu = int(value) / 1e6
+        elif len(self.dirs) > len(_V1_CONTROLLERS):
+            with contextlib.suppress(OSError, ValueError):
+                cpu = int((self.dirs[-1] / "cpuacct.usage").read_text()) / 1e9
         return cpu, memory
 
     def kill(self) -> None:
