@@ -6,22 +6,30 @@ inside.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
+import anyio
 import pytest
 from sqlalchemy import select, update
+from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from polybox.events import EventKind, InProcessEventBus
 from polybox.forge.actors import admin, llm
 from polybox.sandbox.bwrap import BwrapBackend, BwrapBox
+from polybox.store.engine import create_engine, create_session_factory
 from polybox.store.enums import StopReason, WorkspaceStatus
 from polybox.store.models import ActivityLog, Workspace
 from polybox.workspaces import metrics
+from polybox.workspaces import store as rows
 from polybox.workspaces.errors import WorkspaceError
+from polybox.workspaces.models import WorkspaceView
 from polybox.workspaces.service import WorkspaceService
 from workspaces.service_setup import bwrap_backend, running_service
 
@@ -128,6 +136,60 @@ async def test_the_total_cap_counts_stopped_workspaces_until_they_are_cleaned_up
     assert "dotnet_cleanup_all" in caught.value.suggestions[0]
     assert await service.cleanup_all(ALICE) == 3
     await service.create(ALICE, "classlib", "9", "Four")
+
+
+async def test_two_replicas_creating_at_once_admit_one_workspace_within_the_cap(
+    db_url: URL,
+    events: InProcessEventBus,
+    backend: BwrapBackend,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two replicas (an engine each on one store, one instance label) create a workspace for one
+    owner at the same moment under a cap of 1: one gets it, the other the cap's error.
+
+    Each count waits (up to 0.5 s) for the other replica's count, so without a lock across
+    processes both count 0 and both pass; with it the second counts after the first's commit."""
+    counting = rows.count_owned
+    counts: list[int] = []
+    both_counted = anyio.Event()
+
+    async def count_then_wait_for_the_other(*args: Any) -> int:
+        found = await counting(*args)
+        counts.append(found)
+        if len(counts) >= 2:
+            both_counted.set()
+        with anyio.move_on_after(0.5):
+            await both_counted.wait()
+        return found
+
+    monkeypatch.setattr(rows, "count_owned", count_then_wait_for_the_other)
+    async with contextlib.AsyncExitStack() as stack:
+        replicas = []
+        for _ in range(2):
+            engine = create_engine(db_url)
+            stack.push_async_callback(engine.dispose)
+            replicas.append(
+                await stack.enter_async_context(
+                    running_service(
+                        create_session_factory(engine),
+                        events,
+                        backend,
+                        tmp_path,
+                        dotnet_workspace_max_running_per_client=1,
+                    )
+                )
+            )
+        outcomes = await asyncio.gather(
+            *(replica.create(ALICE, "console", "10", "Race") for replica in replicas),
+            return_exceptions=True,
+        )
+        created = [outcome for outcome in outcomes if isinstance(outcome, WorkspaceView)]
+        refused = [outcome for outcome in outcomes if isinstance(outcome, WorkspaceError)]
+        assert (len(created), len(refused)) == (1, 1), outcomes
+        assert refused[0].kind == "limit"
+        assert "dotnet_workspace_max_running_per_client" in refused[0].message
+        assert [view.id for view in await replicas[1].list(ALICE)] == [created[0].id]
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # no query of its own

@@ -3,10 +3,12 @@
 SQLite gets WAL (readers never block the writer), enforced foreign keys, a busy timeout instead of
 instant "database is locked" errors, and synchronous=NORMAL (durable at checkpoints, safe with
 WAL). PostgreSQL gets pre-ping so connections killed by a server restart are replaced silently.
+`lock_transaction` makes a check-then-write one step across every process on the store.
 """
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +57,24 @@ def _configure_sqlite(dbapi_connection: Any, _record: ConnectionPoolEntry) -> No
             cursor.execute(pragma)
     finally:
         cursor.close()
+
+
+async def lock_transaction(session: AsyncSession, *key: str) -> None:
+    """Hold `key` until the session's transaction ends, against every process on the store.
+
+    For a count-then-insert (e.g. a cap) that must be one step across replicas, where an
+    in-process lock is not enough. Call it first in the transaction. PostgreSQL: a
+    transaction-scoped advisory lock on a 64-bit hash of `key` (READ COMMITTED alone lets two
+    transactions count before either inserts). SQLite: `BEGIN IMMEDIATE`, the file's write lock
+    (its driver begins only at the first write, so counts would otherwise run unlocked); that
+    locks all writers, not just `key`'s, as SQLite has one writer at a time anyway.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        digest = hashlib.blake2b("\0".join(key).encode(), digest_size=8).digest()
+        lock = text("SELECT pg_advisory_xact_lock(:key)")
+        await session.execute(lock, {"key": int.from_bytes(digest, "big", signed=True)})
+    else:
+        await session.execute(text("BEGIN IMMEDIATE"))
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -12,7 +12,6 @@ Every call on a workspace goes through `_use`: owner check (admins may act on an
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import dataclasses
 import secrets
@@ -39,6 +38,7 @@ from polybox.sandbox.dotnet import (
     TestRun,
     WorkspaceLimits,
 )
+from polybox.store.engine import lock_transaction
 from polybox.store.enums import StopReason, WorkspaceStatus
 from polybox.store.models import Workspace
 from polybox.store.types import utcnow
@@ -148,7 +148,6 @@ class WorkspaceService:
         self._open = open_workspace
         self._live: dict[str, LiveWorkspace] = {}
         self._starting: set[str] = set()
-        self._admission = asyncio.Lock()  # caps: count and reserve as one step in this process
         self.idle_job = IdleSweep(self, interval=_sweep_interval(settings))
 
     # --- life cycle ------------------------------------------------------------------------
@@ -188,8 +187,7 @@ class WorkspaceService:
         settings = await self.live.current()
         check_request(settings, template, version, name)
         owner = owner_of(actor)
-        async with self._admission:
-            workspace_id = await self._reserve(settings, owner, version, template, name)
+        workspace_id = await self._reserve(settings, owner, version, template, name)
         self._starting.add(workspace_id)
         try:
             with self._refusals():
@@ -505,8 +503,11 @@ class WorkspaceService:
     async def _reserve(
         self, settings: Settings, owner: str, version: str, template: str, name: str
     ) -> str:
-        """Check the caps and insert the running row; returns the new workspace's id."""
+        """Check the caps and insert the running row; returns the new workspace's id.
+
+        One step for every replica on the store: the owner's lock is held until the commit."""
         async with transaction(self.sessions, None) as session:
+            await lock_transaction(session, "workspace caps", self.instance, owner)
             running = await rows.count_owned(
                 session, self.instance, owner, (WorkspaceStatus.RUNNING,)
             )
