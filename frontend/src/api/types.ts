@@ -68,3 +68,4 @@ export type CleanupOut = Schemas["CleanupOut"];
 export type DotnetVersionOut = Schemas["VersionStatusOut"];
 export type StartupSettingOut = Schemas["StartupSettingOut"];
 export type SnippetStats = Schemas["SnippetStats"];
+export type SnippetRunOut = Schemas["SnippetRunOut"];

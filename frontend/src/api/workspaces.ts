@@ -138,9 +138,10 @@ export function useDotnetStatus() {
 }
 
 /** The .NET startup settings in force (read only: set by environment variables). */
-export function useDotnetSettings() {
+export function useDotnetSettings(enabled = true) {
   return useQuery({
     queryKey: workspaceKeys.dotnetSettings,
     queryFn: ({ signal }) => api.get<StartupSettingOut[]>("/settings/dotnet", { signal }),
+    enabled,
   });
 }
