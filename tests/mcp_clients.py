@@ -95,15 +95,23 @@ async def serving(
 
 
 @asynccontextmanager
-async def connected_client(settings: Settings) -> AsyncIterator[Client]:
-    """An official MCP client connected over loopback HTTP to an instance running `settings`."""
+async def connected(settings: Settings) -> AsyncIterator[tuple[Client, Instance]]:
+    """An official MCP client connected over loopback HTTP to an instance running `settings`,
+    and that instance (for a test that changes what an admin would)."""
     async with (
         Instance.running(settings) as instance,
         serving(create_app(instance), "127.0.0.1") as url,
     ):
         client, _ = client_for(url)
         async with client:
-            yield client
+            yield client, instance
+
+
+@asynccontextmanager
+async def connected_client(settings: Settings) -> AsyncIterator[Client]:
+    """An official MCP client connected over loopback HTTP to an instance running `settings`."""
+    async with connected(settings) as (client, _):
+        yield client
 
 
 async def call_checked(client: Client, tool: str, **arguments: Any) -> dict[str, Any]:

@@ -195,7 +195,7 @@ def test_doctor_names_the_fix_for_each_dotnet_version_not_prepared(tmp_path: Pat
         return
     assert dotnet["8"].startswith("missing")
     assert "not prepared  (fix: polybox dotnet prepare --versions 8)" in dotnet["8"]
-    assert "(fix: add 9 to POLYBOX_DOTNET_VERSIONS)" in dotnet["9"]
+    assert "add 9 to POLYBOX_DOTNET_VERSIONS)" in dotnet["9"]
 
 
 def test_dotnet_prepare_refuses_an_unknown_version_in_one_line(tmp_path: Path) -> None:

@@ -368,6 +368,7 @@ class Settings(BaseSettings):
     dotnet_snippet_memory_mb: int = Field(
         default=512,
         ge=128,
+        le=65_536,
         description=(
             "Memory of one snippet run (cgroup cap; the GC heap is held to 3/4 of it), in MiB."
         ),
@@ -375,16 +376,19 @@ class Settings(BaseSettings):
     dotnet_snippet_processes: int = Field(
         default=128,
         ge=64,
+        le=100_000,
         description="Processes and threads one snippet run may have (the CLR needs about 20).",
     )
     dotnet_snippet_tmp_size_mb: int = Field(
         default=64,
         ge=8,
+        le=65_536,
         description="Size of the tmpfs /tmp (also HOME) of a snippet run: its writable disk.",
     )
     dotnet_output_limit_bytes: int = Field(
         default=262_144,
         ge=1024,
+        le=67_108_864,
         description="Output kept of each of a snippet's stdout and stderr; the rest is cut.",
     )
     dotnet_compiler_memory_mb: int = Field(
@@ -406,8 +410,9 @@ class Settings(BaseSettings):
     dotnet_nuget_source: str | None = Field(
         default=None,
         description=(
-            "NuGet feed (v3 index URL) snippet packages and runtime packs are restored from. "
-            "Unset: the sources of the host's NuGet configuration (nuget.org by default)."
+            "NuGet feed snippet and workspace packages and runtime packs are restored from: a "
+            "v3 index URL (http or https) or a folder's absolute path. Unset: the sources of the "
+            "host's NuGet configuration (nuget.org by default)."
         ),
     )
     dotnet_snippet_timeout_seconds: float = Field(
@@ -438,6 +443,7 @@ class Settings(BaseSettings):
     dotnet_workspace_max_running_per_client: int = Field(
         default=5,
         ge=1,
+        le=1000,
         description=(
             "Running .NET workspaces one client may have at once; `dotnet_create_project` "
             "beyond it is refused until the client stops one."
@@ -446,6 +452,7 @@ class Settings(BaseSettings):
     dotnet_workspace_max_per_client: int = Field(
         default=10,
         ge=1,
+        le=1000,
         description=(
             "Workspaces one client may have, running or stopped (a stopped one counts until "
             "cleaned up: `dotnet_cleanup_all`, or idle cleanup)."
@@ -454,6 +461,7 @@ class Settings(BaseSettings):
     dotnet_workspace_idle_timeout_seconds: float = Field(
         default=3600.0,
         ge=1,
+        le=2_592_000,
         description=(
             "A workspace unused this long is cleaned up (its Box and files removed); a stopped "
             "one is forgotten this long after it stopped. Checked every tenth of it."
@@ -487,6 +495,7 @@ class Settings(BaseSettings):
     dotnet_workspace_memory_mb: int = Field(
         default=2048,
         ge=512,
+        le=1_048_576,
         description=(
             "Memory of one .NET project workspace as a whole (cgroup: its builds, build "
             "servers and apps), in MiB; a command that passes it is killed and says so."
@@ -495,6 +504,7 @@ class Settings(BaseSettings):
     dotnet_workspace_processes: int = Field(
         default=512,
         ge=128,
+        le=100_000,
         description=(
             "Processes and threads of one .NET project workspace (pids cgroup); a fork bomb "
             "stops there. MSBuild and the compiler server need about 150."
@@ -503,6 +513,7 @@ class Settings(BaseSettings):
     dotnet_workspace_disk_mb: int = Field(
         default=2048,
         ge=64,
+        le=1_048_576,
         description=(
             "Disk quota of one workspace's /workspace, in MiB: a loop-mounted ext4 image when "
             "polybox runs as root, else a size check after each command that refuses more work "
@@ -512,6 +523,7 @@ class Settings(BaseSettings):
     dotnet_workspace_cpu_seconds: int = Field(
         default=600,
         ge=10,
+        le=604_800,
         description=(
             "CPU seconds one process of a workspace may use (RLIMIT_CPU); each command also "
             "has its wall-clock timeout."
@@ -520,6 +532,7 @@ class Settings(BaseSettings):
     dotnet_workspace_tmp_size_mb: int = Field(
         default=512,
         ge=64,
+        le=65_536,
         description=(
             "Size of the tmpfs /tmp (also HOME) shared by a workspace's commands, and of each "
             "background process's own, in MiB."
@@ -606,6 +619,22 @@ class Settings(BaseSettings):
                 "for every user of the provider"
             )
         return [domain.strip().lower().lstrip("@") for domain in value]
+
+    @field_validator("dotnet_nuget_source", mode="after")
+    @classmethod
+    def _check_nuget_source(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        one_source = value and not any(c.isspace() or c == ";" for c in value)
+        url = urlsplit(value)
+        if one_source and (
+            (url.scheme in ("http", "https") and url.hostname) or value.startswith("/")
+        ):
+            return value
+        raise ValueError(
+            "give one feed: a v3 index URL such as https://api.nuget.org/v3/index.json, or a "
+            "folder's absolute path"
+        )
 
     @field_validator("dotnet_snippet_max_timeout_seconds", mode="after")
     @classmethod

@@ -35,6 +35,7 @@ from polybox.store.engine import create_engine, create_session_factory, ping
 from polybox.store.errors import StoreUnavailable
 from polybox.store.migrate import upgrade_to_head
 from polybox.workspaces import metrics as workspace_metrics
+from polybox.workspaces.live_settings import LiveSettings
 from polybox.workspaces.rules import instance_label
 from polybox.workspaces.service import WorkspaceService
 
@@ -79,6 +80,7 @@ class Instance:
     secret_box: SecretBox
     runner: ToolRunner
     retention: LogRetention
+    live: LiveSettings  # the settings in effect now: `settings` with the admins' changes
     metrics: Metrics = field(default_factory=Metrics)
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     alerts: AlertMonitor | None = None  # only processes that run tools watch for problems
@@ -125,10 +127,11 @@ class Instance:
             await engine.dispose()
             raise
         sessions = create_session_factory(engine)
+        live = LiveSettings(sessions, settings)
         retention = LogRetention(
             sessions,
             interval=settings.retention_interval_seconds,
-            code_retention_days=settings.dotnet_snippet_code_retention_days,
+            code_retention_days=live.code_retention_days,
         )
         retention.start()
         alerts = AlertMonitor(sessions, secret_box, sandbox) if run_tools else None
@@ -145,15 +148,22 @@ class Instance:
         if backend is not None:
             dotnet = DotnetRuntime(
                 backend,
-                DotnetConfig.from_settings(settings),
+                DotnetConfig.from_settings(await live.current()),
                 on_compiler_restart=workspace_metrics.compiler_restarted,
             )
+            live.dotnet = dotnet
             await dotnet.start()
         retirement = WorkerRetirement(events, pool) if pool is not None else None
         if retirement is not None:
             retirement.start()
         workspaces = WorkspaceService(
-            sessions, events, settings, backend, dotnet, instance=instance_label(settings)
+            sessions,
+            events,
+            settings,
+            backend,
+            dotnet,
+            instance=instance_label(settings),
+            live=live,
         )
         await workspaces.start()
         return cls(
@@ -166,6 +176,7 @@ class Instance:
             secret_box=secret_box,
             runner=runner,
             retention=retention,
+            live=live,
             alerts=alerts,
             source_health=source_health,
             installs=installs,

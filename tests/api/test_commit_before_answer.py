@@ -191,6 +191,8 @@ async def walk(journey: Journey, upstream: Upstream) -> None:
 
     await w("PATCH", "/settings", 200, json={"private_hosts": ["127.0.0.1"]})
     await w("POST", "/settings/profile/{name}", 200, name="balanced")
+    await w("PATCH", "/settings/dotnet", 200, json={"dotnet_workspace_max_per_client": 3})
+    await w("DELETE", "/settings/dotnet/{name}", 200, name="dotnet_workspace_max_per_client")
     await add_server(instance, "moved")
     document = (await journey.api.get("/export", params={"server": "moved"})).json()
     await w("DELETE", "/servers/{server}", 204, server="moved")

@@ -15,22 +15,33 @@ import mcp_types as types
 import pytest
 from mcp import Client
 
-from mcp_clients import connected_client
+from mcp_clients import call_checked as call
+from mcp_clients import connected
 from polybox.config import load_settings
+from polybox.forge.actors import admin
+from polybox.instance import Instance
+from polybox.workspaces import live_settings
 
 pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture(scope="module")
-async def client(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Client]:
+async def connection(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AsyncIterator[tuple[Client, Instance]]:
     settings = load_settings(
         data_dir=tmp_path_factory.mktemp("dotnet") / "data",
         dotnet_snippet_max_timeout_seconds=120,
         dotnet_versions=["10"],
         dotnet_prewarm_versions=[],
     )
-    async with connected_client(settings) as connected:
-        yield connected
+    async with connected(settings) as both:
+        yield both
+
+
+@pytest.fixture
+def client(connection: tuple[Client, Instance]) -> Client:
+    return connection[0]
 
 
 async def listed(client: Client, name: str) -> types.Tool:
@@ -211,3 +222,38 @@ async def test_what_the_runtime_refuses_is_a_tool_error_saying_what_to_do(
     assert answer["error"]["type"] == kind
     assert message in answer["error"]["message"]
     assert any(suggestion in each for each in answer["error"]["suggestions"])
+
+
+async def test_an_admins_change_to_the_dotnet_settings_applies_to_the_next_call(
+    connection: tuple[Client, Instance],
+) -> None:
+    """What Settings -> .NET stores (`live_settings.update`) is what the next call gets: a
+    lower timeout limit, a smaller cap, a version switched off; a reset brings back each."""
+    client, instance = connection
+    changes = {
+        "dotnet_snippet_timeout_seconds": 5,
+        "dotnet_snippet_max_timeout_seconds": 5,
+        "dotnet_workspace_max_per_client": 2,
+        "dotnet_versions": ["8", "9"],
+    }
+    async with instance.sessions.begin() as session:
+        await live_settings.update(session, admin("alice"), instance.settings, changes)
+    try:
+        slow = await client.call_tool("dotnet_execute_snippet", {"code": "1", "timeout_s": 10})
+        assert slow.structured_content is not None
+        assert "at most 5 seconds" in slow.structured_content["error"]["message"]
+        listing = await call(client, "dotnet_list_containers")
+        assert listing["data"]["max_workspaces"] == 2
+        off = await client.call_tool("dotnet_execute_snippet", {"code": "1"})
+        assert off.structured_content is not None
+        assert off.structured_content["error"]["type"] == "version_unavailable"
+        assert ".NET 10 is not enabled here" in off.structured_content["error"]["message"]
+    finally:
+        async with instance.sessions.begin() as session:
+            for name in changes:
+                await live_settings.reset(session, admin("alice"), instance.settings, name)
+    listing = await call(client, "dotnet_list_containers")
+    assert listing["data"]["max_workspaces"] == instance.settings.dotnet_workspace_max_per_client
+    refused = await client.call_tool("dotnet_execute_snippet", {"code": "1", "timeout_s": 121})
+    assert refused.structured_content is not None
+    assert "at most 120 seconds" in refused.structured_content["error"]["message"]

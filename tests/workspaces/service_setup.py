@@ -30,6 +30,7 @@ from polybox.sandbox.dotnet import (
     DotnetError,
     PackageRef,
     TestRun,
+    WorkspaceLimits,
     WorkspaceUsage,
 )
 from polybox.workspaces.models import WorkspaceRuntime
@@ -81,7 +82,9 @@ class BoxOnlyWorkspace:
 
 
 def box_only(backend: BoxBackend) -> OpenWorkspace:
-    async def open_workspace(version: str, template: str, name: str) -> WorkspaceRuntime:
+    async def open_workspace(
+        version: str, template: str, name: str, limits: WorkspaceLimits
+    ) -> WorkspaceRuntime:
         return BoxOnlyWorkspace(await backend.create(BoxSpec()), version, f"{name}.csproj")
 
     return open_workspace

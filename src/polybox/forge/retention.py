@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -107,7 +108,10 @@ async def _in_batches(
 
 
 class LogRetention(PeriodicJob):
-    """The background purge; `start()` it once, `close()` it at shutdown (it stops at once)."""
+    """The background purge; `start()` it once, `close()` it at shutdown (it stops at once).
+
+    `code_retention_days` is asked on every pass: an admin may change it at run time.
+    """
 
     name = "log-retention"
 
@@ -116,7 +120,7 @@ class LogRetention(PeriodicJob):
         sessions: async_sessionmaker[AsyncSession],
         *,
         interval: float,
-        code_retention_days: int | None = None,
+        code_retention_days: Callable[[], Awaitable[int]] | None = None,
         batch_size: int = BATCH_SIZE,
     ) -> None:
         super().__init__(interval=interval, first_delay=min(FIRST_PASS_DELAY, interval))
@@ -138,7 +142,9 @@ class LogRetention(PeriodicJob):
         purged = await purge_old_logs(
             self._sessions,
             days,
-            code_retention_days=self._code_retention_days,
+            code_retention_days=(
+                None if self._code_retention_days is None else await self._code_retention_days()
+            ),
             batch_size=self._batch_size,
         )
         if purged != Purged(0, 0):

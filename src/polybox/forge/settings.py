@@ -164,7 +164,7 @@ async def update_settings(session: AsyncSession, actor: Actor, **changes: Any) -
         for key in changes
         if getattr(updated, key) != getattr(current, key)
     }
-    await _store(session, actor, changed)
+    await store_values(session, actor, changed)
     if changed:
         record_activity(
             session,
@@ -260,7 +260,7 @@ async def grant_global_modules(session: AsyncSession, actor: Actor, modules: Ite
     current = await get_settings(session)
     merged = sorted(set(current.allowed_modules) | {check_module(name) for name in modules})
     if merged != current.allowed_modules:
-        await _store(session, actor, {"allowed_modules": merged})
+        await store_values(session, actor, {"allowed_modules": merged})
         queue_event(session, EventKind.SETTINGS_CHANGED, {"keys": "allowed_modules"})
         await session.flush()
 
@@ -284,7 +284,7 @@ def _validated(current: ForgeSettings, changes: dict[str, Any]) -> ForgeSettings
     except ValidationError as exc:
         problems += [
             FieldError(
-                _field_name(error["loc"]),
+                field_name(error["loc"]),
                 str(error["msg"]).removeprefix("Value error, "),
             )
             for error in exc.errors()
@@ -305,12 +305,13 @@ def _shown(key: str, value: Any) -> Any:
     return "(changed)" if key in _CONCEALED and value else value
 
 
-def _field_name(location: tuple[int | str, ...]) -> str:
+def field_name(location: tuple[int | str, ...]) -> str:
     """`allowed_modules[1]` for an item of a list, the field name otherwise."""
     return "".join(f"[{part}]" if isinstance(part, int) else str(part) for part in location)
 
 
-async def _store(session: AsyncSession, actor: Actor, values: dict[str, Any]) -> None:
+async def store_values(session: AsyncSession, actor: Actor, values: dict[str, Any]) -> None:
+    """Write settings rows as they are (validated by the caller), naming who changed them."""
     for key, value in values.items():
         row = await session.get(Setting, key)
         if row is None:

@@ -2,28 +2,21 @@
 and its numbers on the dashboard.
 
 The version states are those `polybox doctor` reports (available, runtime, pre-warmed), plus
-what only the running process knows (compile server warm, its memory). The settings are startup
-settings (config.py): the runtime applies them to the Boxes and compile servers it starts, so
-they are shown here with the environment variable that changes them, not edited live.
+what only the running process knows (compile server warm, its memory). The settings themselves,
+and the admins' changes to them, are in `live_settings.py`.
 """
 
 from __future__ import annotations
 
-from typing import Any
-from urllib.parse import urlsplit, urlunsplit
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from polybox.config import Settings, env_name
+from polybox.config import Settings
 from polybox.forge.dashboard import ForgeDashboardOut, dashboard
 from polybox.forge.schemas import Out
 from polybox.sandbox.dotnet import DOTNET_VERSIONS, DotnetRuntime
 from polybox.store.enums import WorkspaceStatus
 from polybox.workspaces import store as rows
 from polybox.workspaces.snippet_log import SnippetStats, snippet_stats
-
-SETTING_PREFIXES = ("dotnet_", "mcp_tool_sets")
-"""The startup settings the .NET section shows: every `dotnet_*` one, and the tool sets."""
 
 
 class VersionStatusOut(Out):
@@ -37,15 +30,6 @@ class VersionStatusOut(Out):
     warm: bool  # its compile server runs now
     compiler_memory_mb: float | None  # the compile server's working set while it runs
     fix: str  # what to do when not available, else ""
-
-
-class StartupSettingOut(Out):
-    """One startup setting: its value now, the variable that sets it, what it does."""
-
-    name: str
-    env: str
-    value: Any
-    description: str
 
 
 def version_status(runtime: DotnetRuntime | None, settings: Settings) -> list[VersionStatusOut]:
@@ -78,31 +62,6 @@ def version_status(runtime: DotnetRuntime | None, settings: Settings) -> list[Ve
         )
         for status in runtime.status().values()
     ]
-
-
-def dotnet_settings(settings: Settings) -> list[StartupSettingOut]:
-    """The .NET startup settings in their documented order."""
-    return [
-        StartupSettingOut(
-            name=name,
-            env=env_name(name),
-            value=_shown(name, getattr(settings, name)),
-            description=field.description or "",
-        )
-        for name, field in Settings.model_fields.items()
-        if name.startswith(SETTING_PREFIXES)
-    ]
-
-
-def _shown(name: str, value: Any) -> Any:
-    """A feed URL without the user and password it may carry."""
-    if name == "dotnet_nuget_source" and isinstance(value, str):
-        parts = urlsplit(value)
-        if parts.username or parts.password:
-            host = parts.hostname or ""
-            netloc = f"{host}:{parts.port}" if parts.port else host
-            return urlunsplit(parts._replace(netloc=f"***@{netloc}"))
-    return value
 
 
 class DashboardOut(ForgeDashboardOut):

@@ -46,6 +46,7 @@ from polybox.workspaces import metrics
 from polybox.workspaces import store as rows
 from polybox.workspaces.errors import WorkspaceError, dotnet_refusals
 from polybox.workspaces.files import list_tree, read_file, write_file
+from polybox.workspaces.live_settings import LiveSettings
 from polybox.workspaces.models import (
     EndpointResponse,
     HostedApi,
@@ -75,17 +76,19 @@ _log = get_logger("polybox.workspaces")
 
 Files = list[FileInfo]
 Views = list[WorkspaceView]  # (the service's `list` method hides the builtin in its body)
-OpenWorkspace = Callable[[str, str, str], Awaitable[WorkspaceRuntime]]
-"""Makes the runtime half of a new workspace: (version, template, project name)."""
+OpenWorkspace = Callable[[str, str, str, WorkspaceLimits], Awaitable[WorkspaceRuntime]]
+"""Makes the runtime half of a new workspace: (version, template, project name, limits)."""
 
 _LIST = "dotnet_list_containers lists your workspaces and their status."
 AN_ADMIN = admin("admin")  # the admin side's actor when the API names none
 
 
-def dotnet_workspaces(dotnet: DotnetRuntime, limits: WorkspaceLimits) -> OpenWorkspace:
+def dotnet_workspaces(dotnet: DotnetRuntime) -> OpenWorkspace:
     """How production opens a workspace: a real `DotnetWorkspace` (Box, agent, project)."""
 
-    async def open_workspace(version: str, template: str, name: str) -> WorkspaceRuntime:
+    async def open_workspace(
+        version: str, template: str, name: str, limits: WorkspaceLimits
+    ) -> WorkspaceRuntime:
         return await DotnetWorkspace.create(dotnet, version, template, name, limits)
 
     return open_workspace
@@ -129,22 +132,24 @@ class WorkspaceService:
         *,
         instance: str,
         open_workspace: OpenWorkspace | None = None,
+        live: LiveSettings | None = None,
     ) -> None:
-        """`open_workspace` defaults to real `DotnetWorkspace`s on `dotnet` (None: none run)."""
+        """`open_workspace` defaults to real `DotnetWorkspace`s on `dotnet` (None: none run);
+        `live` (the settings in effect now) to the admins' changes over `settings`, read
+        without reconfiguring `dotnet` (the Instance's own `LiveSettings` does that)."""
         self.sessions = sessions
         self.events = events
-        self.settings = settings
+        self.live = live or LiveSettings(sessions, settings)
         self.backend = backend
         self.dotnet = dotnet
         self.instance = instance
         if open_workspace is None and dotnet is not None:
-            open_workspace = dotnet_workspaces(dotnet, WorkspaceLimits.from_settings(settings))
+            open_workspace = dotnet_workspaces(dotnet)
         self._open = open_workspace
         self._live: dict[str, LiveWorkspace] = {}
         self._starting: set[str] = set()
         self._admission = asyncio.Lock()  # caps: count and reserve as one step in this process
-        timeout = settings.dotnet_workspace_idle_timeout_seconds
-        self.idle_job = IdleSweep(self, interval=min(timeout / 10, 60.0))
+        self.idle_job = IdleSweep(self, interval=_sweep_interval(settings))
 
     # --- life cycle ------------------------------------------------------------------------
 
@@ -180,14 +185,17 @@ class WorkspaceService:
     async def create(self, actor: Actor, template: str, version: str, name: str) -> WorkspaceView:
         """A new running workspace of `template` on .NET `version`, its project called `name`."""
         opener = self._require_runtime()
-        check_request(self.settings, template, version, name)
+        settings = await self.live.current()
+        check_request(settings, template, version, name)
         owner = owner_of(actor)
         async with self._admission:
-            workspace_id = await self._reserve(owner, version, template, name)
+            workspace_id = await self._reserve(settings, owner, version, template, name)
         self._starting.add(workspace_id)
         try:
             with self._refusals():
-                runtime = await opener(version, template, name)
+                runtime = await opener(
+                    version, template, name, WorkspaceLimits.from_settings(settings)
+                )
         except BaseException as exc:
             await self._forget(workspace_id)
             if isinstance(exc, BoxError):
@@ -270,7 +278,7 @@ class WorkspaceService:
         timeout_s: float | None = None,
     ) -> BuildResult:
         """Build the project (Debug or Release), diagnostics parsed."""
-        timeout = self._timeout(timeout_s)
+        timeout = await self._timeout(timeout_s)
         live = await self._use(actor, workspace_id)
         return await self._build(live, configuration, timeout)
 
@@ -282,7 +290,7 @@ class WorkspaceService:
         timeout_s: float | None = None,
     ) -> tuple[BuildResult, CommandResult | None]:
         """Build if anything changed, then run the app with `args` (None: the build failed)."""
-        timeout = self._timeout(timeout_s)
+        timeout = await self._timeout(timeout_s)
         live = await self._use(actor, workspace_id)
         with self._refusals():
             return await live.runtime.run(args, timeout)
@@ -291,7 +299,7 @@ class WorkspaceService:
         self, actor: Actor, workspace_id: str, argv: Sequence[str], timeout_s: float | None = None
     ) -> CommandResult:
         """Run a `dotnet …` command in /workspace (`dotnet test`, `dotnet format`, …)."""
-        timeout = self._timeout(timeout_s)
+        timeout = await self._timeout(timeout_s)
         live = await self._use(actor, workspace_id)
         with self._refusals():
             return await live.runtime.command(argv, timeout)
@@ -300,7 +308,7 @@ class WorkspaceService:
         self, actor: Actor, workspace_id: str, timeout_s: float | None = None
     ) -> TestRun:
         """Build and run the project's tests; results per test case."""
-        timeout = self._timeout(timeout_s)
+        timeout = await self._timeout(timeout_s)
         live = await self._use(actor, workspace_id)
         with self._refusals():
             return await live.runtime.test(timeout)
@@ -332,7 +340,8 @@ class WorkspaceService:
         process = await self._spawn(live, name, args, kind="api", env=env, port=port)
         try:
             process.forward = await live.runtime.box.forward(port)
-            await wait_until_answering(process, self.settings.dotnet_host_ready_timeout_seconds)
+            ready_timeout = (await self.live.current()).dotnet_host_ready_timeout_seconds
+            await wait_until_answering(process, ready_timeout)
         except BaseException:
             await process.stop()
             raise
@@ -444,7 +453,9 @@ class WorkspaceService:
         that long after they stopped; closes workspaces this process holds whose row another
         process stopped; marks running rows whose Box is gone (a crashed sibling) stopped.
         """
-        before = utcnow() - timedelta(seconds=self.settings.dotnet_workspace_idle_timeout_seconds)
+        settings = await self.live.current()
+        self.idle_job.interval = _sweep_interval(settings)
+        before = utcnow() - timedelta(seconds=settings.dotnet_workspace_idle_timeout_seconds)
         async with transaction(self.sessions, self.events) as session:
             for row in await rows.idle_since(
                 session, self.instance, WorkspaceStatus.STOPPED, before
@@ -479,9 +490,10 @@ class WorkspaceService:
             )
         return self._open
 
-    async def _reserve(self, owner: str, version: str, template: str, name: str) -> str:
+    async def _reserve(
+        self, settings: Settings, owner: str, version: str, template: str, name: str
+    ) -> str:
         """Check the caps and insert the running row; returns the new workspace's id."""
-        settings = self.settings
         async with transaction(self.sessions, None) as session:
             running = await rows.count_owned(
                 session, self.instance, owner, (WorkspaceStatus.RUNNING,)
@@ -535,7 +547,7 @@ class WorkspaceService:
 
     async def _build_app(self, live: LiveWorkspace) -> None:
         """Build for a background start; a failed build is an error naming its first errors."""
-        result = await self._build(live, "Debug", self.settings.dotnet_command_timeout_seconds)
+        result = await self._build(live, "Debug", await self._timeout(None))
         if result.succeeded:
             return
         errors = [d for d in result.diagnostics if d.severity == "error"]
@@ -748,9 +760,9 @@ class WorkspaceService:
 
         return dotnet_refusals(ready)
 
-    def _timeout(self, timeout_s: float | None) -> float:
+    async def _timeout(self, timeout_s: float | None) -> float:
         """A command's timeout: the one asked for (within the max), else the default."""
-        settings = self.settings
+        settings = await self.live.current()
         if timeout_s is None:
             return settings.dotnet_command_timeout_seconds
         if not 0 < timeout_s <= settings.dotnet_command_max_timeout_seconds:
@@ -766,3 +778,8 @@ class WorkspaceService:
         async with transaction(self.sessions, None) as session:
             row = await self._row(session, workspace_id)
             row.ports = live.processes.ports()
+
+
+def _sweep_interval(settings: Settings) -> float:
+    """The idle job runs every tenth of the idle timeout, at least once a minute."""
+    return min(settings.dotnet_workspace_idle_timeout_seconds / 10, 60.0)

@@ -20,7 +20,7 @@ router = APIRouter(prefix="/dotnet", tags=["dotnet"], dependencies=[Depends(curr
     summary="Each .NET version: available, runtime, pre-warmed, compile server and its memory",
 )
 async def get_status(instance: InstanceDep) -> list[VersionStatusOut]:
-    return version_status(instance.dotnet, instance.settings)
+    return version_status(instance.dotnet, await instance.live.current())
 
 
 @router.get(

@@ -44,7 +44,7 @@ async def call_dotnet_tool(
     """Validate, run and render one `dotnet_*` call (`forge/access.py` authorised it)."""
     try:
         args = tool.input.model_validate(
-            dict(arguments or {}), context={SETTINGS_CONTEXT: call.instance.settings}
+            dict(arguments or {}), context={SETTINGS_CONTEXT: await call.instance.live.current()}
         )
     except ValidationError as exc:
         return answer(invalid_arguments(tool, exc))

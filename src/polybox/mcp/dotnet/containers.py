@@ -22,7 +22,7 @@ from polybox.workspaces.workspace_schemas import (
 async def _list(call: Call, args: NoInput) -> Success[WorkspacesOut]:
     started = time.perf_counter()
     views = await workspaces(call).list(call.actor)
-    settings = call.instance.settings
+    settings = await call.instance.live.current()
     return Success[WorkspacesOut](
         data=WorkspacesOut(
             workspaces=[outputs.workspace_out(view) for view in views],

@@ -77,7 +77,7 @@ async def _add_package(call: Call, args: AddPackageInput) -> Success[PackageAdde
 
 async def _build(call: Call, args: BuildInput) -> Success[BuildOut]:
     started = time.perf_counter()
-    timeout = args.timeout(call.instance.settings)
+    timeout = args.timeout(await call.instance.live.current())
     result = await workspaces(call).build(
         call.actor, args.workspace_id, args.configuration, timeout
     )
@@ -89,7 +89,7 @@ async def _build(call: Call, args: BuildInput) -> Success[BuildOut]:
 
 async def _run(call: Call, args: RunInput) -> Success[RunOut]:
     started = time.perf_counter()
-    timeout = args.timeout(call.instance.settings)
+    timeout = args.timeout(await call.instance.live.current())
     build, run = await workspaces(call).run(call.actor, args.workspace_id, args.args, timeout)
     return Success[RunOut](
         data=outputs.run_out(build, run, args.detail_level, timeout),
@@ -99,7 +99,7 @@ async def _run(call: Call, args: RunInput) -> Success[RunOut]:
 
 async def _execute(call: Call, args: ExecuteCommandInput) -> Success[CommandRun]:
     started = time.perf_counter()
-    timeout = args.timeout(call.instance.settings)
+    timeout = args.timeout(await call.instance.live.current())
     service = workspaces(call)
     if args.is_test:
         tested = await service.test(call.actor, args.workspace_id, timeout)

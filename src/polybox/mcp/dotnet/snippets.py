@@ -24,12 +24,16 @@ def _recorder(call: Call) -> SnippetRecorder:
 
 async def _execute(call: Call, args: SnippetInput) -> Success[SnippetRun]:
     runtime = snippets.require_runtime(call.instance.dotnet)
-    return await snippets.execute_snippet(runtime, call.instance.settings, args, _recorder(call))
+    return await snippets.execute_snippet(
+        runtime, await call.instance.live.current(), args, _recorder(call)
+    )
 
 
 async def _compare(call: Call, args: CompareInput) -> Success[Comparison]:
     runtime = snippets.require_runtime(call.instance.dotnet)
-    return await snippets.compare_versions(runtime, call.instance.settings, args, _recorder(call))
+    return await snippets.compare_versions(
+        runtime, await call.instance.live.current(), args, _recorder(call)
+    )
 
 
 TOOLS: list[ManagementTool[Any]] = [

@@ -7,6 +7,7 @@ from polybox.sandbox.capabilities import Check
 from polybox.sandbox.dotnet.model import DOTNET_VERSIONS, VersionUnavailableError
 from polybox.sandbox.dotnet.toolchains import (
     dotnet_layout,
+    enable_fix,
     find_dotnet,
     load_toolchain,
     prepare_fix,
@@ -24,9 +25,7 @@ def dotnet_checks(settings: Settings) -> list[Check]:
     for version in DOTNET_VERSIONS:
         name = f"dotnet {version}"
         if version not in settings.dotnet_versions:
-            checks.append(
-                Check(name, False, "disabled", f"add {version} to POLYBOX_DOTNET_VERSIONS")
-            )
+            checks.append(Check(name, False, "disabled", enable_fix(version)))
             continue
         toolchain = load_toolchain(layout, version)
         if toolchain is None:

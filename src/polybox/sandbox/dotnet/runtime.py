@@ -13,7 +13,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from polybox.config import Settings
@@ -34,6 +34,7 @@ from polybox.sandbox.dotnet.toolchains import (
     Toolchain,
     WorkspaceRoot,
     dotnet_layout,
+    enable_fix,
     load_toolchain,
     load_workspace_root,
     prepare,
@@ -92,7 +93,7 @@ class DotnetRuntime:
         self.restores = RestoreBroker(self.layout, config.nuget_source)
         self._servers: dict[str, CompileServer] = {}
         self._prepare_lock = asyncio.Lock()
-        self._prewarm: asyncio.Task[None] | None = None
+        self._warming: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
         """Start warming the compile servers of the pre-warmed versions already prepared.
@@ -100,7 +101,29 @@ class DotnetRuntime:
         Never prepares at start (that downloads runtimes): `polybox dotnet prepare` or the first
         snippet of a version does.
         """
-        self._prewarm = asyncio.create_task(self._warm(self.config.prewarm))
+        self._start_warming(self.config.prewarm)
+
+    def reconfigure(self, config: DotnetConfig) -> None:
+        """Take changed settings (an admin's, see `workspaces/live_settings.py`).
+
+        Enabled versions, snippet limits and the NuGet feed apply to the next snippet; a version
+        newly pre-warmed starts warming now. The data dir and the compile servers' limits stay
+        as the process started: they are startup settings.
+        """
+        if config == self.config:
+            return
+        before = self.config
+        self.config = replace(config, data_dir=before.data_dir, compiler=before.compiler)
+        self.restores.source = config.nuget_source
+        warmed = set(before.prewarm) & set(before.versions)
+        self._start_warming([version for version in config.prewarm if version not in warmed])
+
+    def _start_warming(self, versions: Sequence[str]) -> None:
+        if not versions:
+            return
+        task = asyncio.create_task(self._warm(versions))
+        self._warming.add(task)
+        task.add_done_callback(self._warming.discard)
 
     async def _warm(self, versions: Sequence[str]) -> None:
         for version in versions:
@@ -119,10 +142,10 @@ class DotnetRuntime:
 
     async def close(self) -> None:
         """Stop the compile servers and their Boxes."""
-        if self._prewarm is not None:
-            self._prewarm.cancel()
+        for task in list(self._warming):
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._prewarm
+                await task
         for server in self._servers.values():
             await server.close()
         self._servers.clear()
@@ -136,7 +159,7 @@ class DotnetRuntime:
             enabled = version in self.config.versions
             fix = ""
             if not enabled:
-                fix = f"add {version} to POLYBOX_DOTNET_VERSIONS"
+                fix = enable_fix(version)
             elif toolchain is None:
                 fix = prepare_fix(version)
             statuses[version] = VersionStatus(
@@ -158,9 +181,7 @@ class DotnetRuntime:
             )
         if version not in self.config.versions:
             raise VersionUnavailableError(
-                f".NET {version} is not enabled here; an admin can add it to "
-                "POLYBOX_DOTNET_VERSIONS and run `polybox dotnet prepare --versions "
-                f"{version}`"
+                f".NET {version} is not enabled here; an admin can {enable_fix(version)}"
             )
         toolchain = load_toolchain(self.layout, version)
         if toolchain is not None:

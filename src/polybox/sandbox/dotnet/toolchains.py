@@ -223,6 +223,11 @@ def prepare_fix(version: str) -> str:
     return f"polybox dotnet prepare --versions {version}"
 
 
+def enable_fix(version: str) -> str:
+    """How an admin enables `version`: at run time, or as its startup setting."""
+    return f"enable .NET {version} in Settings -> .NET, or add {version} to POLYBOX_DOTNET_VERSIONS"
+
+
 def _restore_args(source: str | None) -> list[str]:
     return [f"-p:RestoreSources={source}"] if source else []
 
