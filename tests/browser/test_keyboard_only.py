@@ -128,3 +128,37 @@ class TestDotnetPages:
         await tab_to(page, code)
         await expect(code).to_contain_text("Console.WriteLine")
         await shots.take(page, "snippet-run-keyboard")
+
+        await follow_nav_link(page, "Settings")
+        await change_and_reset_a_dotnet_setting(page, shots)
+
+
+async def change_and_reset_a_dotnet_setting(page: Page, shots: Shots) -> None:
+    """Settings → .NET by the arrow keys; a cap typed, saved, shown as changed here, then reset."""
+    await tab_to(page, page.get_by_role("tab", name="Security policy"))
+    await page.keyboard.press("ArrowRight")
+    await expect(page.get_by_role("tab", name=".NET")).to_have_attribute("aria-selected", "true")
+    caps = page.get_by_role("form", name="Workspaces per client")
+    running = caps.get_by_role("spinbutton", name="Running at once")
+    await tab_to(page, running)
+    await page.keyboard.press("Control+A")
+    await page.keyboard.type("3")
+    await tab_to(page, caps.get_by_role("button", name="Save"))
+    await page.keyboard.press("Enter")
+    await expect(caps.get_by_role("status")).to_have_text(
+        "Saved: Running at once. The next call uses the new values."
+    )
+    await expect(caps.get_by_text("startup value: 5")).to_be_visible()
+    await shots.take(page, "settings-dotnet-keyboard")
+    await page.reload()
+    await expect(running).to_have_value("3")
+
+    await tab_to(
+        page, caps.get_by_role("button", name="Reset Running at once to its startup value")
+    )
+    await page.keyboard.press("Enter")
+    await expect(caps.get_by_role("status")).to_have_text(
+        "Running at once is back to its startup value, 5."
+    )
+    await expect(running).to_have_value("5")
+    await expect_focus_visible(running)
