@@ -13,6 +13,8 @@ import { NotFoundPage } from "./pages/NotFoundPage";
 import { ServerDetailPage } from "./pages/servers/ServerDetailPage";
 import { ServersPage } from "./pages/servers/ServersPage";
 import { SettingsPage } from "./pages/settings/SettingsPage";
+import { SnippetRunPage } from "./pages/workspaces/SnippetRunPage";
+import { SnippetRunsPage } from "./pages/workspaces/SnippetRunsPage";
 import { WorkspaceDetailPage } from "./pages/workspaces/WorkspaceDetailPage";
 import { WorkspacesPage } from "./pages/workspaces/WorkspacesPage";
 
@@ -31,6 +33,8 @@ export const routes = [
           { path: "/servers/:server/:tab", element: <ServerDetailPage /> },
           { path: "/workspaces", element: <WorkspacesPage /> },
           { path: "/workspaces/:workspace", element: <WorkspaceDetailPage /> },
+          { path: "/dotnet/snippets", element: <SnippetRunsPage /> },
+          { path: "/dotnet/snippets/:run", element: <SnippetRunPage /> },
           { path: "/approvals", element: <ApprovalsPage /> },
           { path: "/approvals/:queue", element: <ApprovalsPage /> },
           { path: "/activity", element: <ActivityPage /> },

@@ -2,7 +2,8 @@
 
 - `polybox`: `python -m polybox serve` on 127.0.0.1 (a free port, a fresh SQLite data dir, the
   real bwrap sandbox), answering /readyz 200 before the test starts; SIGTERM afterwards. Its log
-  goes to a file whose tail is shown when it fails to start.
+  goes to a file whose tail is shown when it fails to start. `dotnet_polybox`: the same on the
+  prepared .NET data dir (browser/dotnet.py), for tests of the .NET pages.
 - `browser`: Chromium from /usr/bin/chromium (Playwright never downloads one here), headless.
 - `open_page`: opens a page in a fresh context on the polybox URL (any viewport); `page` is a
   desktop-sized one. Uncaught page errors and Content Security Policy violations fail the test
@@ -29,6 +30,7 @@ from playwright.async_api import (
     expect,
 )
 
+from browser.dotnet import dotnet_data_dir, dotnet_serving
 from browser.pages import OpenPage, PageProblems
 from browser.server import Polybox, require_built_ui, serving
 from browser.shots import Shots
@@ -47,6 +49,16 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots
 def polybox(tmp_path: Path) -> Iterator[Polybox]:
     require_built_ui()
     with serving(tmp_path) as running:
+        yield running
+
+
+@pytest.fixture
+async def dotnet_polybox(tmp_path: Path) -> AsyncIterator[Polybox]:
+    """A `polybox serve` on the prepared .NET data dir; tests of the .NET pages use it as their
+    `polybox` (a `polybox` fixture of their module or class that returns it)."""
+    require_built_ui()
+    data_dir = await dotnet_data_dir()
+    with dotnet_serving(tmp_path, data_dir) as running:
         yield running
 
 

@@ -1,5 +1,6 @@
-"""The LLM's .NET calls in the browser tests: a C# snippet, a hosted web API, and what a call to
-a stopped workspace answers. The official MCP client makes them, as a model would.
+"""The .NET half in the browser tests: the LLM's calls (a C# snippet, a workspace, a hosted web
+API, what a call to a stopped workspace answers), made with the official MCP client as a model
+would; and the admin's keyboard steps on the workspace pages.
 
 `dotnet_serving` starts `polybox serve` on the prepared .NET data dir of the test session
 (tests/dotnet_snippets.py: POLYBOX_TEST_DOTNET_DIR) with a fresh SQLite store of its own.
@@ -12,8 +13,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from playwright.async_api import Page, expect
+
 from browser.llm import Agent
 from browser.server import Polybox, serving
+from browser.shots import Shots
+from browser.ui import page_titled, tab_to
 from dotnet_snippets import prepared_dotnet_settings
 
 SNIPPET = 'Console.WriteLine($"snippet on {Environment.Version.Major}");'
@@ -52,10 +57,16 @@ async def run_snippet(llm: Agent) -> str:
     return stdout
 
 
+async def create_workspace(llm: Agent, template: str) -> str:
+    """Create a .NET 8 workspace from `template`; its id."""
+    created = await dotnet_call(llm, "dotnet_create_project", template=template, dotnet_version=8)
+    workspace_id: str = created["metadata"]["workspace_id"]
+    return workspace_id
+
+
 async def host_web_api(llm: Agent) -> str:
     """Create a .NET 8 webapi workspace and host its API; the workspace's id."""
-    created = await dotnet_call(llm, "dotnet_create_project", template="webapi", dotnet_version=8)
-    workspace_id: str = created["metadata"]["workspace_id"]
+    workspace_id = await create_workspace(llm, "webapi")
     hosted = await dotnet_call(llm, "dotnet_host_api", workspace_id=workspace_id)
     assert hosted["url"].startswith("http://127.0.0.1:"), hosted
     return workspace_id
@@ -70,3 +81,24 @@ async def stopped_error(llm: Agent, workspace_id: str) -> str:
     assert answer["status"] == "error", answer
     message: str = answer["error"]["message"]
     return message
+
+
+async def open_workspace(page: Page, workspace_id: str) -> None:
+    """From the Workspaces list to the workspace's page, with the keyboard."""
+    await tab_to(page, page.get_by_role("link", name=workspace_id, exact=True))
+    await page.keyboard.press("Enter")
+    await page_titled(page, workspace_id)
+
+
+async def stop_with_the_keyboard(page: Page, workspace_id: str, shots: Shots) -> None:
+    """Stop button, then the confirmation (Cancel has the focus first), by Tab and Enter only."""
+    await tab_to(page, page.get_by_role("button", name="Stop workspace"), backwards=True)
+    await page.keyboard.press("Enter")
+    dialog = page.get_by_role("alertdialog", name=f"Stop {workspace_id}?")
+    await expect(dialog.get_by_role("button", name="Cancel")).to_be_focused()
+    await shots.take(page, "stop-confirmation")
+    await tab_to(page, dialog.get_by_role("button", name="Stop workspace"), presses=3)
+    await page.keyboard.press("Enter")
+    await expect(dialog).to_be_hidden()
+    await expect(page.get_by_text("by an admin")).to_be_visible()
+    await expect(page.get_by_text("Its files are gone")).to_be_visible()

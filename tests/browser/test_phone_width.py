@@ -19,7 +19,16 @@ from browser.ui import first_admin_through_api, log_in, page_titled
 
 pytestmark = pytest.mark.anyio
 
-MAIN_PAGES = ["Servers", "Workspaces", "Approvals", "Activity", "Settings", "Connect", "Dashboard"]
+MAIN_PAGES = [
+    "Servers",
+    "Workspaces",
+    "Snippet runs",
+    "Approvals",
+    "Activity",
+    "Settings",
+    "Connect",
+    "Dashboard",
+]
 SERVER_TABS = ["Secrets", "Network & Modules", "Logs", "Settings", "Tools"]
 SETTINGS_TABS = [".NET", "API tokens", "Admins", "Your account"]
 
@@ -49,7 +58,7 @@ async def test_every_main_page_and_server_tab_fits_a_phone_and_the_menu_navigate
             review = page.get_by_role("region", name=f"{SERVER} / {TOOL}")
             await expect(review.get_by_role("button", name="Approve")).to_be_visible()
         await expect_no_sideways_scroll(page, name)
-        await shots.take(page, f"phone-{name.lower()}")
+        await shots.take(page, f"phone-{name.lower().replace(' ', '-')}")
 
     await page.goto(f"/servers/{SERVER}/tools?tool={TOOL}")
     await page_titled(page, SERVER)

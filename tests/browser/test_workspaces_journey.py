@@ -3,39 +3,37 @@
 The LLM (official MCP client) runs a C# snippet and hosts a web API on .NET 8, on the real
 runtimes and the real bwrap sandbox. The admin, whose Workspaces page is open, sees the
 workspace appear without reloading; opens it: its hosted API among the processes, its
-Program.cs highlighted, its log tail live; sees the snippet in Activity and on the Dashboard;
-stops the workspace with the keyboard alone (Tab, Enter, no mouse); and the LLM's next call to
-it answers that an admin stopped it. The same pages are then checked at a phone's width.
+Program.cs highlighted, its log tail live; sees the snippet in Activity and opens its run page
+(its code highlighted as C#) from there, then finds it from the Dashboard's snippet card; stops
+the workspace with the keyboard alone (Tab, Enter, no mouse); and the LLM's next call to it
+answers that an admin stopped it. The same pages are then checked at a phone's width.
 Screenshots of each page go to test-output/screenshots/.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
-from playwright.async_api import Page, expect
+from playwright.async_api import Locator, Page, expect
 
-from browser.dotnet import dotnet_data_dir, dotnet_serving, host_web_api, run_snippet, stopped_error
+from browser.dotnet import (
+    host_web_api,
+    open_workspace,
+    run_snippet,
+    stop_with_the_keyboard,
+    stopped_error,
+)
 from browser.llm import agent
 from browser.pages import OpenPage
 from browser.phone import PHONE, expect_no_sideways_scroll
-from browser.server import Polybox, require_built_ui
+from browser.server import Polybox
 from browser.shots import Shots
-from browser.ui import first_admin_through_api, log_in, page_titled, tab_to
+from browser.ui import first_admin_through_api, log_in, page_titled
 from browser.ui import open_page as open_page_named
 from dotnet_snippets import PREPARE_TIMEOUT
 
 pytestmark = pytest.mark.anyio
-
-
-async def open_workspace(page: Page, workspace_id: str) -> None:
-    """From the Workspaces list to the workspace's page, with the keyboard."""
-    await tab_to(page, page.get_by_role("link", name=workspace_id, exact=True))
-    await page.keyboard.press("Enter")
-    await page_titled(page, workspace_id)
 
 
 async def look_inside(page: Page, workspace_id: str, shots: Shots) -> None:
@@ -54,28 +52,33 @@ async def look_inside(page: Page, workspace_id: str, shots: Shots) -> None:
     await shots.take(page, "workspace")
 
 
-async def stop_with_the_keyboard(page: Page, workspace_id: str, shots: Shots) -> None:
-    """Stop button, then the confirmation (Cancel has the focus first), by Tab and Enter only."""
-    await tab_to(page, page.get_by_role("button", name="Stop workspace"), backwards=True)
-    await page.keyboard.press("Enter")
-    dialog = page.get_by_role("alertdialog", name=f"Stop {workspace_id}?")
-    await expect(dialog.get_by_role("button", name="Cancel")).to_be_focused()
-    await shots.take(page, "stop-confirmation")
-    await tab_to(page, dialog.get_by_role("button", name="Stop workspace"), presses=3)
-    await page.keyboard.press("Enter")
-    await expect(dialog).to_be_hidden()
-    await expect(page.get_by_text("by an admin")).to_be_visible()
-    await expect(page.get_by_text("Its files are gone")).to_be_visible()
+async def open_snippet_run(page: Page, activity: Locator, shots: Shots) -> str:
+    """From the snippet's Activity row to its run page: the run, its code highlighted as C#.
+    The run's id."""
+    link = activity.get_by_role("link", name=re.compile(r"^snippet run \d+$"))
+    run_id = (await link.inner_text()).rsplit(maxsplit=1)[-1]
+    await link.click()
+    await page_titled(page, f"Snippet run {run_id}")
+    await expect(page.get_by_role("region", name="Summary")).to_contain_text("Outcomeok")
+    code = page.get_by_role("region", name=f"Code of snippet run {run_id}")
+    await expect(code).to_contain_text("Console.WriteLine")
+    await expect(code.locator(".token.interpolation-string").first).to_be_visible()
+    await shots.take(page, "snippet-run")
+    return run_id
 
 
-async def check_phone_width(open_new: OpenPage, workspace_id: str, shots: Shots) -> None:
-    """Workspaces, the (stopped) workspace and Settings → .NET fit 390 px: tables become cards."""
+async def check_phone_width(
+    open_new: OpenPage, workspace_id: str, run_id: str, shots: Shots
+) -> None:
+    """Workspaces, the (stopped) workspace, a snippet run and Settings → .NET fit 390 px: tables
+    become cards."""
     phone = await open_new(viewport=PHONE, is_mobile=True)
     await phone.goto("/login")
     await log_in(phone)
     for path, title, name in [
         ("/workspaces", "Workspaces", "phone-workspaces"),
         (f"/workspaces/{workspace_id}", workspace_id, "phone-workspace"),
+        (f"/dotnet/snippets/{run_id}", f"Snippet run {run_id}", "phone-snippet-run"),
         ("/settings/dotnet", "Settings", "phone-settings-dotnet"),
     ]:
         await phone.goto(path)
@@ -88,12 +91,9 @@ async def check_phone_width(open_new: OpenPage, workspace_id: str, shots: Shots)
 
 
 @pytest.fixture
-async def polybox(tmp_path: Path) -> AsyncIterator[Polybox]:
+def polybox(dotnet_polybox: Polybox) -> Polybox:
     """This module's server (replacing conftest's): on the prepared .NET data dir."""
-    require_built_ui()
-    data_dir = await dotnet_data_dir()
-    with dotnet_serving(tmp_path, data_dir) as running:
-        yield running
+    return dotnet_polybox
 
 
 @pytest.mark.timeout(PREPARE_TIMEOUT)
@@ -128,11 +128,17 @@ async def test_admin_watches_and_stops_an_llm_workspace(
             activity.get_by_role("row", name=re.compile(re.escape(workspace_id))).first
         ).to_be_visible()
         await shots.take(page, "activity")
+        run_id = await open_snippet_run(page, activity, shots)
         await open_page_named(page, "Dashboard")
         counts = page.get_by_role("region", name=".NET counts")
         await expect(counts).to_contain_text("1Running workspaces")
         await expect(counts).to_contain_text(re.compile(r"[1-9]\d*C# snippet runs"))
         await shots.take(page, "dashboard")
+        await counts.get_by_role("link", name="See snippet runs").click()
+        await page_titled(page, "Snippet runs")
+        runs = page.get_by_role("table", name="Snippet runs, newest first")
+        await expect(runs.get_by_role("row", name=re.compile(r"\bok\b"))).to_have_count(1)
+        await shots.take(page, "snippet-runs")
 
         await open_page_named(page, "Workspaces")
         await open_workspace(page, workspace_id)
@@ -143,4 +149,4 @@ async def test_admin_watches_and_stops_an_llm_workspace(
     await page.get_by_role("tab", name=".NET").click()
     await expect(page.get_by_role("table", name=".NET versions")).to_contain_text(".NET 8")
     await shots.take(page, "settings-dotnet")
-    await check_phone_width(open_page, workspace_id, shots)
+    await check_phone_width(open_page, workspace_id, run_id, shots)

@@ -26,6 +26,17 @@ async def set_up_first_admin(page: Page) -> None:
     await page_titled(page, "Dashboard")
 
 
+async def log_in_with_the_keyboard(page: Page) -> None:
+    """Log in from the login page by typing: Tab to the username, Tab to the password, Enter."""
+    await tab_to(page, page.get_by_label("Username"))
+    await page.keyboard.type(ADMIN)
+    await page.keyboard.press("Tab")
+    await expect_focus_visible(page.get_by_label("Password"))
+    await page.keyboard.type(PASSWORD)
+    await page.keyboard.press("Enter")
+    await page_titled(page, "Dashboard")
+
+
 async def log_out(page: Page) -> None:
     await page.get_by_role("button", name="Log out").click()
     await expect(page).to_have_url(re.compile(r"/login"))

@@ -843,11 +843,32 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The .NET startup settings (read-only: set their environment variable and restart) */
+        /** The .NET settings: value now, startup value, and whether changeable here */
         get: operations["get_dotnet_settings_settings_dotnet_get"];
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change .NET settings (the next call on every replica uses them)
+         * @description Validated by the settings themselves, so a startup setting sent here is named as one.
+         */
+        patch: operations["update_dotnet_settings_settings_dotnet_patch"];
+        trace?: never;
+    };
+    "/settings/dotnet/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Bring one .NET setting back to its startup value */
+        delete: operations["reset_dotnet_setting_settings_dotnet__name__delete"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1505,6 +1526,39 @@ export interface components {
             source: string;
             /** Tools */
             tools: components["schemas"]["RemoteToolOut"][];
+        };
+        /**
+         * DotnetSettingOut
+         * @description One .NET setting: its value now, where it comes from, and how it may be changed.
+         */
+        DotnetSettingOut: {
+            /** Name */
+            name: string;
+            /** Env */
+            env: string;
+            /** Value */
+            value: unknown;
+            /** Startup Value */
+            startup_value: unknown;
+            /** Editable */
+            editable: boolean;
+            /** Overridden */
+            overridden: boolean;
+            /** Description */
+            description: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "integer" | "number" | "string" | "choices";
+            /** Choices */
+            choices: string[] | null;
+            /** Minimum */
+            minimum: number | null;
+            /** Maximum */
+            maximum: number | null;
+            /** Exclusive Minimum */
+            exclusive_minimum: boolean;
         };
         /**
          * ErrorBody
@@ -2376,20 +2430,6 @@ export interface components {
             auth?: components["schemas"]["SourceAuth"] | null;
             /** Secret Key */
             secret_key?: string | null;
-        };
-        /**
-         * StartupSettingOut
-         * @description One startup setting: its value now, the variable that sets it, what it does.
-         */
-        StartupSettingOut: {
-            /** Name */
-            name: string;
-            /** Env */
-            env: string;
-            /** Value */
-            value: unknown;
-            /** Description */
-            description: string;
         };
         /**
          * TokenPair
@@ -6473,7 +6513,186 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["StartupSettingOut"][];
+                    "application/json": components["schemas"]["DotnetSettingOut"][];
+                };
+            };
+            /** @description Missing, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input; details list each bad field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_dotnet_settings_settings_dotnet_patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description .NET versions snippets may run on; as an environment variable a JSON list. A version is prepared (its runtime laid out from NuGet) by `polybox dotnet prepare` or on its first snippet; one not listed is refused, never run on another. */
+                    dotnet_versions?: ("8" | "9" | "10")[];
+                    /** @description Versions whose compile server starts with polybox (when already prepared), so their first snippet is fast; the others start on first use. */
+                    dotnet_prewarm_versions?: ("8" | "9" | "10")[];
+                    /** @description Memory of one snippet run (cgroup cap; the GC heap is held to 3/4 of it), in MiB. */
+                    dotnet_snippet_memory_mb?: number;
+                    /** @description Processes and threads one snippet run may have (the CLR needs about 20). */
+                    dotnet_snippet_processes?: number;
+                    /** @description Size of the tmpfs /tmp (also HOME) of a snippet run: its writable disk. */
+                    dotnet_snippet_tmp_size_mb?: number;
+                    /** @description Output kept of each of a snippet's stdout and stderr; the rest is cut. */
+                    dotnet_output_limit_bytes?: number;
+                    /** @description NuGet feed snippet and workspace packages and runtime packs are restored from: a v3 index URL (http or https) or a folder's absolute path. Unset: the sources of the host's NuGet configuration (nuget.org by default). */
+                    dotnet_nuget_source?: string | null;
+                    /** @description Wall-clock limit of a C# snippet run (`dotnet_execute_snippet`, `dotnet_compare_versions`) when the call names no `timeout_s`. */
+                    dotnet_snippet_timeout_seconds?: number;
+                    /** @description Largest `timeout_s` a snippet call may ask for; more is refused. */
+                    dotnet_snippet_max_timeout_seconds?: number;
+                    /** @description Days the code of each snippet run is kept for admins to read (Activity, `/api/dotnet/snippets`); after that only its SHA-256 stays. The run itself (who, version, outcome, duration) follows the log retention setting. */
+                    dotnet_snippet_code_retention_days?: number;
+                    /** @description Running .NET workspaces one client may have at once; `dotnet_create_project` beyond it is refused until the client stops one. */
+                    dotnet_workspace_max_running_per_client?: number;
+                    /** @description Workspaces one client may have, running or stopped (a stopped one counts until cleaned up: `dotnet_cleanup_all`, or idle cleanup). */
+                    dotnet_workspace_max_per_client?: number;
+                    /** @description A workspace unused this long is cleaned up (its Box and files removed); a stopped one is forgotten this long after it stopped. Checked every tenth of it. */
+                    dotnet_workspace_idle_timeout_seconds?: number;
+                    /** @description Wall-clock limit of a workspace command (build, run, test, `dotnet_execute_command`) when the call names no timeout. */
+                    dotnet_command_timeout_seconds?: number;
+                    /** @description Largest timeout a workspace command may ask for; more is refused. */
+                    dotnet_command_max_timeout_seconds?: number;
+                    /** @description How long `dotnet_host_api` waits for the hosted app to answer an HTTP request before it stops the app and says so. */
+                    dotnet_host_ready_timeout_seconds?: number;
+                    /** @description Memory of one .NET project workspace as a whole (cgroup: its builds, build servers and apps), in MiB; a command that passes it is killed and says so. */
+                    dotnet_workspace_memory_mb?: number;
+                    /** @description Processes and threads of one .NET project workspace (pids cgroup); a fork bomb stops there. MSBuild and the compiler server need about 150. */
+                    dotnet_workspace_processes?: number;
+                    /** @description Disk quota of one workspace's /workspace, in MiB: a loop-mounted ext4 image when polybox runs as root, else a size check after each command that refuses more work once the workspace is over it. */
+                    dotnet_workspace_disk_mb?: number;
+                    /** @description CPU seconds one process of a workspace may use (RLIMIT_CPU); each command also has its wall-clock timeout. */
+                    dotnet_workspace_cpu_seconds?: number;
+                    /** @description Size of the tmpfs /tmp (also HOME) shared by a workspace's commands, and of each background process's own, in MiB. */
+                    dotnet_workspace_tmp_size_mb?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DotnetSettingOut"][];
+                };
+            };
+            /** @description Missing, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input; details list each bad field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    reset_dotnet_setting_settings_dotnet__name__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DotnetSettingOut"][];
                 };
             };
             /** @description Missing, expired or revoked credentials */

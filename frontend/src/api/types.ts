@@ -59,12 +59,13 @@ export type ModuleInfoOut = Schemas["ModuleInfoOut"];
 /** The body of every API error. */
 export type ErrorBody = Schemas["ErrorBody"];
 
-// .NET: workspaces, versions, startup settings, snippet numbers
+// .NET: workspaces, versions, settings, snippet runs and their numbers
 export type WorkspaceOut = Schemas["WorkspaceOut"];
 export type ProcessOut = Schemas["ProcessOut"];
 export type WorkspaceFileOut = Schemas["FileOut"];
 export type WorkspaceFileContent = Schemas["FileContentOut"];
 export type CleanupOut = Schemas["CleanupOut"];
 export type DotnetVersionOut = Schemas["VersionStatusOut"];
-export type StartupSettingOut = Schemas["StartupSettingOut"];
+export type DotnetSettingOut = Schemas["DotnetSettingOut"];
 export type SnippetStats = Schemas["SnippetStats"];
+export type SnippetRunOut = Schemas["SnippetRunOut"];

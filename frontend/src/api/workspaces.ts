@@ -1,6 +1,7 @@
 /**
  * .NET workspaces as the admin sees them: the live list, one workspace's detail, files and log
- * tail, stopping one and cleaning all up; and the .NET runtime's status and settings.
+ * tail, stopping one and cleaning all up; and the .NET runtime's status and settings (some
+ * changeable while polybox runs).
  */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useCallback, useState } from "react";
@@ -10,8 +11,8 @@ import { api } from "./client";
 import type { SseMessage } from "./sse";
 import type {
   CleanupOut,
+  DotnetSettingOut,
   DotnetVersionOut,
-  StartupSettingOut,
   WorkspaceFileContent,
   WorkspaceFileOut,
   WorkspaceOut,
@@ -137,10 +138,32 @@ export function useDotnetStatus() {
   });
 }
 
-/** The .NET startup settings in force (read only: set by environment variables). */
+/** Every .NET setting: its value now, its startup value, and whether it can be changed here. */
 export function useDotnetSettings() {
   return useQuery({
     queryKey: workspaceKeys.dotnetSettings,
-    queryFn: ({ signal }) => api.get<StartupSettingOut[]>("/settings/dotnet", { signal }),
+    queryFn: ({ signal }) => api.get<DotnetSettingOut[]>("/settings/dotnet", { signal }),
   });
+}
+
+function useDotnetSettingsMutation<Input>(send: (input: Input) => Promise<DotnetSettingOut[]>) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: send,
+    onSuccess: (settings) => client.setQueryData(workspaceKeys.dotnetSettings, settings),
+  });
+}
+
+/** Change some .NET settings; every bad field comes back at once (ApiError.fieldErrors), none written. */
+export function useUpdateDotnetSettings() {
+  return useDotnetSettingsMutation((changes: Record<string, unknown>) =>
+    api.patch<DotnetSettingOut[]>("/settings/dotnet", changes),
+  );
+}
+
+/** Bring one .NET setting back to its startup value. */
+export function useResetDotnetSetting() {
+  return useDotnetSettingsMutation((name: string) =>
+    api.delete<DotnetSettingOut[]>(`/settings/dotnet/${encodeURIComponent(name)}`),
+  );
 }

@@ -22,6 +22,11 @@ const STATUS_TONES: Record<string, Tone> = {
   install_failed: "danger",
   error: "danger",
   timeout: "danger",
+  compile_error: "danger",
+  restore_error: "danger",
+  runtime_error: "danger",
+  limit: "danger",
+  refused: "warning",
 };
 
 /** A status value (tool, server, request, call) as a coloured badge with readable words. */

@@ -14,6 +14,7 @@ export const NAV_ITEMS = [
   { to: "/", label: "Dashboard", end: true },
   { to: "/servers", label: "Servers", end: false },
   { to: "/workspaces", label: "Workspaces", end: false },
+  { to: "/dotnet/snippets", label: "Snippet runs", end: false },
   { to: "/approvals", label: "Approvals", end: false },
   { to: "/activity", label: "Activity", end: false },
   { to: "/settings", label: "Settings", end: false },

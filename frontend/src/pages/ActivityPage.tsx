@@ -1,15 +1,17 @@
 import { useCallback, useMemo, useState } from "react";
-import { useSearchParams } from "react-router";
+import { Link, useSearchParams } from "react-router";
 
 import { type ActivityFilter, type StreamState, useActivity, useActivityStream } from "../api/activity";
 import type { ActivityOut, ActorKind } from "../api/types";
 import { summary, targetLabel } from "./activityText";
+import { snippetRunPath } from "./workspaces/snippetRun";
 import { Badge, type Tone } from "../components/Badge";
 import { Button } from "../components/Button";
 import { EmptyState } from "../components/EmptyState";
 import { ErrorBanner } from "../components/ErrorBanner";
 import { SelectField, TextField } from "../components/Field";
 import { PageHeader } from "../components/PageHeader";
+import { Pager } from "../components/Pager";
 import { Spinner } from "../components/Spinner";
 import { Table } from "../components/Table";
 
@@ -200,25 +202,18 @@ export function ActivityPage() {
             {
               key: "target",
               header: "Target",
-              render: (row) => targetLabel(row),
+              render: (row) =>
+                row.target_kind === "snippet_run" && row.target_id ? (
+                  <Link to={snippetRunPath(row.target_id)}>{targetLabel(row)}</Link>
+                ) : (
+                  targetLabel(row)
+                ),
             },
             { key: "details", header: "Details", render: (row) => <span className="details">{summary(row.details)}</span> },
           ]}
         />
       )}
-      {pages > 1 && (
-        <nav className="row pager" aria-label="Pages">
-          <Button size="sm" disabled={page <= 1} onClick={() => goTo(page - 1)}>
-            Newer
-          </Button>
-          <span>
-            Page {page} of {pages}
-          </span>
-          <Button size="sm" disabled={page >= pages} onClick={() => goTo(page + 1)}>
-            Older
-          </Button>
-        </nav>
-      )}
+      <Pager label="Pages" page={page} pages={pages} onPage={goTo} />
     </>
   );
 }

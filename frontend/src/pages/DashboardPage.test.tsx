@@ -47,6 +47,7 @@ describe("DashboardPage", () => {
     const counts = await screen.findByRole("region", { name: ".NET counts" });
     expect(counts).toHaveTextContent("3Running workspaces.NET 8: 2, .NET 9: 0, .NET 10: 1");
     expect(counts).toHaveTextContent("8C# snippet runs (2 days)2 failed");
+    expect(within(counts).getByRole("link", { name: "See snippet runs" })).toHaveAttribute("href", "/dotnet/snippets");
     expect(screen.getByRole("img", { name: /8 runs, 2 failed/ })).toBeInTheDocument();
     const latency = screen.getByRole("table", { name: "Snippet latency per .NET version" });
     expect(within(latency).getByRole("row", { name: ".NET 8 8 2 240 ms 1.3 s" })).toBeInTheDocument();

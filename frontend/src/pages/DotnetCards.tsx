@@ -3,12 +3,12 @@ import { Link } from "react-router";
 import type { DashboardOut } from "../api/types";
 import { LineChart } from "../components/charts";
 import { Table } from "../components/Table";
+import { formatDuration } from "./servers/format";
 
 const dayFormat = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric" });
 
 function formatMs(value: number | null): string {
-  if (value === null) return "–";
-  return value < 1000 ? `${Math.round(value)} ms` : `${(value / 1000).toFixed(1)} s`;
+  return value === null ? "–" : formatDuration(value);
 }
 
 /** The dashboard's .NET cards: running workspaces, snippet runs and failures per day, latency per version. */
@@ -32,6 +32,7 @@ export function DotnetCards({ data }: { data: DashboardOut }) {
           <span className="stat-value">{runs}</span>
           <span className="stat-label">C# snippet runs ({days.length} days)</span>
           <span className="muted">{failures} failed</span>
+          <Link to="/dotnet/snippets">See snippet runs</Link>
         </div>
       </section>
       <section className="section card" aria-labelledby="snippets-heading">

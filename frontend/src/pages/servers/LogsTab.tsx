@@ -7,6 +7,7 @@ import { Button } from "../../components/Button";
 import { EmptyState } from "../../components/EmptyState";
 import { ErrorBanner } from "../../components/ErrorBanner";
 import { SelectField } from "../../components/Field";
+import { Pager } from "../../components/Pager";
 import { Spinner } from "../../components/Spinner";
 import { LogTable } from "./LogRows";
 
@@ -83,19 +84,7 @@ export function LogsTab({ server }: { server: string }) {
         ) : (
           <>
             <LogTable logs={logs.data.items} caption={`Execution logs of ${server}`} />
-            {logs.data.pages > 1 && (
-              <nav className="pager" aria-label="Log pages">
-                <Button size="sm" disabled={page <= 1} onClick={() => setPage(page - 1)}>
-                  Newer
-                </Button>
-                <span>
-                  Page {logs.data.page} of {logs.data.pages}
-                </span>
-                <Button size="sm" disabled={page >= logs.data.pages} onClick={() => setPage(page + 1)}>
-                  Older
-                </Button>
-              </nav>
-            )}
+            <Pager label="Log pages" page={logs.data.page} pages={logs.data.pages} onPage={setPage} />
           </>
         ))}
     </div>

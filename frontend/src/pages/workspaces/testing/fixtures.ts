@@ -1,5 +1,5 @@
 /** Plausible workspace API objects for the pages' tests; override what a test is about. */
-import type { ProcessOut, WorkspaceOut } from "../../../api/types";
+import type { ProcessOut, SnippetRunOut, WorkspaceOut } from "../../../api/types";
 
 const AT = "2026-12-06T10:00:00Z";
 
@@ -36,6 +36,23 @@ export function workspace(overrides: Partial<WorkspaceOut> = {}): WorkspaceOut {
     cpu_seconds: 12.5,
     memory_bytes: 300 * 1024 * 1024,
     disk_bytes: 40 * 1024 * 1024,
+    ...overrides,
+  };
+}
+
+export const SNIPPET = 'Console.WriteLine($"snippet on {Environment.Version.Major}");\n';
+
+export function snippetRun(overrides: Partial<SnippetRunOut> = {}): SnippetRunOut {
+  return {
+    id: 42,
+    actor_kind: "llm",
+    owner: "claude-desktop",
+    version: "8",
+    outcome: "ok",
+    duration_ms: 1_250,
+    code_hash: "9f2c1a7be04d5c3e8f6a1b2c3d4e5f60718293a4b5c6d7e8f9a0b1c2d3e4f5a6",
+    code: SNIPPET,
+    created_at: AT,
     ...overrides,
   };
 }
