@@ -112,6 +112,8 @@ async def test_every_bad_change_is_named_at_once_and_nothing_is_written(
     assert fields["colour"] == fields["dotnet_idle_timeout_seconds"] == "unknown .NET setting"
     assert "greater than or equal to 1" in fields["dotnet_workspace_max_per_client"]
     assert "v3 index URL" in fields["dotnet_nuget_source"]
+    masked = await patch(api, admin_headers, dotnet_nuget_source="https://***@feed.example/v3")
+    assert "user and password masked" in masked.json()["error"]["details"][0]["message"]
     assert "dotnet_versions[0]" in fields
     assert "at least" in fields["dotnet_snippet_max_timeout_seconds"]
     assert (await instance.live.current()) == instance.settings

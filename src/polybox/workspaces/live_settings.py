@@ -64,6 +64,9 @@ PATCH_BODY: dict[str, Any] = {
 }
 """The OpenAPI request body of `PATCH /api/settings/dotnet`, from the settings' own schema."""
 
+MASK = "***@"
+"""Stands for a feed URL's user and password wherever the URL is shown."""
+
 SettingKind = Literal["integer", "number", "string", "choices"]
 
 
@@ -181,6 +184,15 @@ async def update(
     """
     _require_admin(actor)
     problems = [_not_live(name) for name in changes if name not in LIVE]
+    feed = changes.get("dotnet_nuget_source")
+    if isinstance(feed, str) and MASK in feed:
+        problems.append(
+            FieldError(
+                "dotnet_nuget_source",
+                "this is the feed URL as shown here, its user and password masked; type the "
+                "whole URL with them, or leave the feed unchanged",
+            )
+        )
     stored = await stored_changes(session)
     current = effective(startup, stored)
     wanted = {name: value for name, value in changes.items() if name in LIVE}
@@ -272,5 +284,5 @@ def _shown(name: str, value: Any) -> Any:
         if parts.username or parts.password:
             host = parts.hostname or ""
             netloc = f"{host}:{parts.port}" if parts.port else host
-            return urlunsplit(parts._replace(netloc=f"***@{netloc}"))
+            return urlunsplit(parts._replace(netloc=f"{MASK}{netloc}"))
     return value
