@@ -9,6 +9,7 @@ import { EmptyState } from "../../components/EmptyState";
 import { ErrorBanner } from "../../components/ErrorBanner";
 import { PageHeader } from "../../components/PageHeader";
 import { Spinner } from "../../components/Spinner";
+import { type Fact, FactsCard } from "../../components/FactsCard";
 import { formatDuration, formatTime } from "../servers/format";
 import "./workspaces.css";
 
@@ -16,7 +17,7 @@ const ACTORS: Record<SnippetRunOut["actor_kind"], string> = { llm: "an LLM", adm
 const RETENTION = "dotnet_snippet_code_retention_days";
 
 function Facts({ run }: { run: SnippetRunOut }) {
-  const facts: [string, React.ReactNode][] = [
+  const facts: Fact[] = [
     ["Outcome", <StatusBadge key="outcome" status={run.outcome} />],
     ["Owner", `${run.owner} (${ACTORS[run.actor_kind]})`],
     [".NET", run.version],
@@ -24,18 +25,7 @@ function Facts({ run }: { run: SnippetRunOut }) {
     ["When", <time key="when" dateTime={run.created_at}>{formatTime(run.created_at)}</time>],
     ["Code SHA-256", <code key="hash">{run.code_hash}</code>],
   ];
-  return (
-    <section className="section card" aria-label="Summary">
-      <dl className="facts facts-grid">
-        {facts.map(([name, value]) => (
-          <div key={name}>
-            <dt>{name}</dt>
-            <dd>{value}</dd>
-          </div>
-        ))}
-      </dl>
-    </section>
-  );
+  return <FactsCard facts={facts} />;
 }
 
 /** What replaces the code once the retention job erased it: after how long, and that the hash stays. */

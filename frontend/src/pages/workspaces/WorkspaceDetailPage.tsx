@@ -8,6 +8,7 @@ import { ErrorBanner } from "../../components/ErrorBanner";
 import { PageHeader } from "../../components/PageHeader";
 import { Spinner } from "../../components/Spinner";
 import { Table } from "../../components/Table";
+import { type Fact, FactsCard } from "../../components/FactsCard";
 import { formatTime } from "../servers/format";
 import { FilesSection } from "./FilesSection";
 import { formatBytes, formatCpu, formatSeconds } from "./format";
@@ -18,7 +19,7 @@ import "./workspaces.css";
 
 function Facts({ workspace }: { workspace: WorkspaceOut }) {
   const running = workspace.status === "running";
-  const facts: [string, React.ReactNode][] = [
+  const facts: Fact[] = [
     ["Status", <WorkspaceStatus key="status" workspace={workspace} />],
     ["Owner", workspace.owner],
     [".NET", workspace.version],
@@ -33,18 +34,7 @@ function Facts({ workspace }: { workspace: WorkspaceOut }) {
     ["Memory", formatBytes(workspace.memory_bytes)],
     ["Disk", formatBytes(workspace.disk_bytes)],
   ];
-  return (
-    <section className="section card" aria-label="Summary">
-      <dl className="facts facts-grid">
-        {facts.map(([name, value]) => (
-          <div key={name}>
-            <dt>{name}</dt>
-            <dd>{value}</dd>
-          </div>
-        ))}
-      </dl>
-    </section>
-  );
+  return <FactsCard facts={facts} />;
 }
 
 function Processes({ workspace }: { workspace: WorkspaceOut }) {
