@@ -10,6 +10,7 @@ from: a snippet's `packages`, or `dotnet_add_package` in a project workspace.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import re
 from collections.abc import Callable
@@ -25,6 +26,8 @@ Where = Literal["snippet", "project"]
 
 def suggestion(code: str, message: str, where: Where = "snippet") -> str | None:
     """How to fix diagnostic `code` whose text is `message`; None when there is no rule."""
+    if code in _FIXED:
+        return _FIXED[code]
     rule = _RULES.get(code)
     if rule is None:
         return None
@@ -37,12 +40,7 @@ def suggestion(code: str, message: str, where: Where = "snippet") -> str | None:
 def explained(diagnostic: Diagnostic, where: Where = "snippet") -> DiagnosticOut:
     """`diagnostic` as an answer shows it, with its suggestion."""
     return DiagnosticOut(
-        file=diagnostic.file,
-        line=diagnostic.line,
-        column=diagnostic.column,
-        code=diagnostic.code,
-        severity=diagnostic.severity,
-        message=diagnostic.message,
+        **dataclasses.asdict(diagnostic),
         suggestion=suggestion(diagnostic.code, diagnostic.message, where),
     )
 
@@ -234,21 +232,6 @@ def _cs7036(names: list[str], message: str) -> str:
     return f"Pass a value for the parameter `{parameter}` of {method} (it has no default)."
 
 
-def _cs8802(names: list[str], message: str) -> str:
-    return (
-        "Only Program.cs may hold top-level statements: in every other file, put the code in a "
-        "class (`public static class Helpers { public static void Run() { … } }`) and call it "
-        "from Program.cs."
-    )
-
-
-def _cs0017(names: list[str], message: str) -> str:
-    return (
-        "Keep one entry point: remove the extra `static void Main` (or the top-level statements) "
-        "so that only one file starts the program."
-    )
-
-
 def _cs0101(names: list[str], message: str) -> str:
     namespace, name = names[0], names[1]
     return (
@@ -270,13 +253,6 @@ def _expected(names: list[str], message: str) -> str:
     return (
         f"A `{token}` is missing at the line and column given (or just before): count the "
         "brackets of the block that ends there."
-    )
-
-
-def _more_than_one_project(names: list[str], message: str) -> str:
-    return (
-        "The folder holds more than one project or solution file: delete the extra one, or name "
-        "the one to use after the command (e.g. `dotnet build App.csproj`)."
     )
 
 
@@ -305,13 +281,6 @@ def _nu1102(names: list[str], message: str) -> str:
     )
 
 
-def _nu1301(names: list[str], message: str) -> str:
-    return (
-        "The package feed could not be reached: retry in a moment; if it keeps failing, the admin "
-        "should check the NuGet source (address, network, credentials) of this server."
-    )
-
-
 def _nu1603(names: list[str], message: str) -> str:
     resolved = re.search(
         r"(\S+) (\S+) was resolved|best match of (\S+) (\S+) was resolved", message
@@ -332,26 +301,12 @@ def _nu1603(names: list[str], message: str) -> str:
     )
 
 
-def _msb1009(names: list[str], message: str) -> str:
-    return (
-        "MSBuild found no project file at the path given: check the path and name (ending in "
-        ".csproj), or run the command in the project's directory."
-    )
-
-
 def _netsdk1045(names: list[str], message: str) -> str:
     wanted = re.search(r"targeting (\.NET [\d.]+)", message)
     versions = ", ".join(f"net{version}.0" for version in DOTNET_VERSIONS)
     return (
         f"This server cannot build for {wanted.group(1) if wanted else 'that framework'}: set "
         f"<TargetFramework> to one of {versions}."
-    )
-
-
-def _netsdk1004(names: list[str], message: str) -> str:
-    return (
-        "The project was not restored: restore it first (`dotnet restore`, or build without "
-        "`--no-restore`)."
     )
 
 
@@ -371,19 +326,44 @@ _RULES: dict[str, Callable[[list[str], str], str]] = {
     "CS1503": _cs1503,
     "CS0019": _cs0019,
     "CS7036": _cs7036,
-    "CS8802": _cs8802,
-    "CS0017": _cs0017,
     "CS0101": _cs0101,
     "CS0111": _cs0111,
     "CS1513": _expected,
     "CS1026": _expected,
     "NU1101": _nu1101,
     "NU1102": _nu1102,
-    "NU1301": _nu1301,
     "NU1603": _nu1603,
-    "MSB1009": _msb1009,
-    "MSB1011": _more_than_one_project,  # `dotnet build` in a folder with two
-    "MSB1050": _more_than_one_project,  # `dotnet build <folder>` with two
     "NETSDK1045": _netsdk1045,
-    "NETSDK1004": _netsdk1004,
 }
+
+
+_MORE_THAN_ONE_PROJECT = (
+    "The folder holds more than one project or solution file: delete the extra one, or name the "
+    "one to use after the command (e.g. `dotnet build App.csproj`)."
+)
+_FIXED: dict[str, str] = {
+    "CS8802": (
+        "Only Program.cs may hold top-level statements: in every other file, put the code in a "
+        "class (`public static class Helpers { public static void Run() { … } }`) and call it "
+        "from Program.cs."
+    ),
+    "CS0017": (
+        "Keep one entry point: remove the extra `static void Main` (or the top-level statements) "
+        "so that only one file starts the program."
+    ),
+    "MSB1011": _MORE_THAN_ONE_PROJECT,  # `dotnet build` in a folder with two
+    "MSB1050": _MORE_THAN_ONE_PROJECT,  # `dotnet build <folder>` with two
+    "NU1301": (
+        "The package feed could not be reached: retry in a moment; if it keeps failing, the admin "
+        "should check the NuGet source (address, network, credentials) of this server."
+    ),
+    "MSB1009": (
+        "MSBuild found no project file at the path given: check the path and name (ending in "
+        ".csproj), or run the command in the project's directory."
+    ),
+    "NETSDK1004": (
+        "The project was not restored: restore it first (`dotnet restore`, or build without "
+        "`--no-restore`)."
+    ),
+}
+"""Rules whose advice does not depend on the message."""
