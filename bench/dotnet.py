@@ -54,6 +54,17 @@ PACKAGE_SNIPPET = "Console.WriteLine(Newtonsoft.Json.JsonConvert.SerializeObject
 PACKAGE = PackageRef("Newtonsoft.Json", "13.0.3")
 
 
+async def host_dotnet(args: list[str], cwd: Path) -> None:
+    """The reference path: the host's `dotnet`, no build server kept (host_env) or used."""
+    process = await asyncio.create_subprocess_exec(
+        "dotnet", *args, cwd=cwd, env=host_env(),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    output, _ = await process.communicate()
+    if process.returncode != 0:
+        raise RuntimeError(f"dotnet {args[0]} failed: {output.decode()[-2000:]}")
+
+
 def percentile(samples: list[float], fraction: float) -> float:
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
@@ -117,13 +128,7 @@ async def reference_path(samples: int) -> list[float]:
             await asyncio.to_thread(Path(directory, "Program.cs").write_text, SNIPPET)
             started = time.perf_counter()
             for args in (["build", "-nologo", "-v:q"], ["run", "-v:q"]):
-                process = await asyncio.create_subprocess_exec(
-                    "dotnet", *args, cwd=directory, env=host_env(),
-                    stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-                )  # fmt: skip
-                output, _ = await process.communicate()
-                if process.returncode != 0:
-                    raise RuntimeError(f"dotnet {args[0]} failed: {output.decode()[-2000:]}")
+                await host_dotnet(args, Path(directory))
             times.append((time.perf_counter() - started) * 1000)
     return times
 
@@ -176,17 +181,6 @@ async def snippets(
 API_PORT = 5080
 REFERENCE_PORT = 5081
 NO_SERVERS = ["-nologo", "-v:q", "-p:UseSharedCompilation=false", "-nodeReuse:false"]
-
-
-async def host_dotnet(args: list[str], cwd: Path) -> None:
-    """The reference path: the host's `dotnet`, no build server kept (host_env) or used."""
-    process = await asyncio.create_subprocess_exec(
-        "dotnet", *args, cwd=cwd, env=host_env(),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-    )  # fmt: skip
-    output, _ = await process.communicate()
-    if process.returncode != 0:
-        raise RuntimeError(f"dotnet {args[0]} failed: {output.decode()[-2000:]}")
 
 
 async def until_answering(url: str, expected: str, alive: Callable[[], bool]) -> None:
