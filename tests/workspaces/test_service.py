@@ -193,6 +193,20 @@ async def test_two_replicas_creating_at_once_admit_one_workspace_within_the_cap(
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # no query of its own
+async def test_a_command_timeout_over_the_setting_is_refused_naming_it(
+    service: WorkspaceService,
+) -> None:
+    """The service checks the limit itself too: not every caller comes through the MCP schema."""
+    view = await service.create(ALICE, "console", "8", "Hello")
+    with pytest.raises(
+        WorkspaceError, match=r"timeout 5000 s: give more than 0 and at most"
+    ) as caught:
+        await service.command(ALICE, view.id, ["dotnet", "--info"], timeout_s=5000)
+    assert caught.value.kind == "invalid_arguments"
+    assert "(dotnet_command_max_timeout_seconds)" in caught.value.message
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # no query of its own
 async def test_bad_create_arguments_are_all_named_at_once(service: WorkspaceService) -> None:
     with pytest.raises(WorkspaceError) as caught:
         await service.create(ALICE, "blazor", "7", "../evil")

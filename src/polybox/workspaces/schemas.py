@@ -8,7 +8,7 @@ named at once; each field's description says the valid form, so it doubles as th
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     BaseModel,
@@ -70,17 +70,46 @@ Package = Annotated[
 ]
 
 
-def within_limit(timeout_s: float | None, limit: float) -> float | None:
-    """`timeout_s` if the server allows it (the limit is a setting), else a refusal saying it."""
-    if timeout_s is not None and timeout_s > limit:
-        raise ValueError(f"at most {limit:g} seconds on this server")
+class TimedInput(BaseModel):
+    """A call with a `timeout_s` that settings bound and default: `dotnet_<kind>_timeout_seconds`
+    when the call names none, at most `dotnet_<kind>_max_timeout_seconds`."""
+
+    timeout_kind: ClassVar[Literal["snippet", "command"]]
+    if TYPE_CHECKING:  # each subclass declares it in its place, with its own description
+        timeout_s: float | None
+
+    @field_validator("timeout_s", mode="after", check_fields=False)
+    @classmethod
+    def _within_the_limit(cls, value: float | None, info: ValidationInfo) -> float | None:
+        settings: Settings = (info.context or {})[SETTINGS_CONTEXT]
+        return value if value is None else bounded_timeout(settings, cls.timeout_kind, value)
+
+    def timeout(self, settings: Settings) -> float:
+        """The call's timeout: the one asked for, else the server's default."""
+        return bounded_timeout(settings, self.timeout_kind, self.timeout_s)
+
+
+def bounded_timeout(
+    settings: Settings, kind: Literal["snippet", "command"], timeout_s: float | None
+) -> float:
+    """`timeout_s` within `dotnet_<kind>_max_timeout_seconds` (ValueError saying the limit),
+    or with None the default `dotnet_<kind>_timeout_seconds`."""
+    if timeout_s is None:
+        return float(getattr(settings, f"dotnet_{kind}_timeout_seconds"))
+    limit = float(getattr(settings, f"dotnet_{kind}_max_timeout_seconds"))
+    if not 0 < timeout_s <= limit:
+        raise ValueError(
+            f"give more than 0 and at most {limit:g} seconds on this server "
+            f"(dotnet_{kind}_max_timeout_seconds)"
+        )
     return timeout_s
 
 
-class SnippetFields(BaseModel):
+class SnippetFields(TimedInput):
     """What a snippet call and a comparison share."""
 
     model_config = ConfigDict(extra="forbid")
+    timeout_kind: ClassVar[Literal["snippet", "command"]] = "snippet"
 
     code: str = Field(
         min_length=1,
@@ -114,16 +143,6 @@ class SnippetFields(BaseModel):
             "dotnet_snippet_max_timeout_seconds (300 unless changed)."
         ),
     )
-
-    @field_validator("timeout_s", mode="after")
-    @classmethod
-    def _within_the_limit(cls, value: float | None, info: ValidationInfo) -> float | None:
-        settings: Settings = (info.context or {})[SETTINGS_CONTEXT]
-        return within_limit(value, settings.dotnet_snippet_max_timeout_seconds)
-
-    def timeout(self, settings: Settings) -> float:
-        """The run's timeout: the one asked for, else the server's default."""
-        return settings.dotnet_snippet_timeout_seconds if self.timeout_s is None else self.timeout_s
 
 
 class SnippetInput(SnippetFields):

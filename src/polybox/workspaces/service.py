@@ -71,6 +71,7 @@ from polybox.workspaces.rules import (
     owner_of,
     sees_all,
 )
+from polybox.workspaces.schemas import bounded_timeout
 
 _log = get_logger("polybox.workspaces")
 
@@ -775,17 +776,10 @@ class WorkspaceService:
 
     async def _timeout(self, timeout_s: float | None) -> float:
         """A command's timeout: the one asked for (within the max), else the default."""
-        settings = await self.live.current()
-        if timeout_s is None:
-            return settings.dotnet_command_timeout_seconds
-        if not 0 < timeout_s <= settings.dotnet_command_max_timeout_seconds:
-            raise WorkspaceError(
-                "invalid_arguments",
-                f"timeout {timeout_s:g} s: give more than 0 and at most "
-                f"{settings.dotnet_command_max_timeout_seconds:g} s "
-                "(dotnet_command_max_timeout_seconds)",
-            )
-        return timeout_s
+        try:
+            return bounded_timeout(await self.live.current(), "command", timeout_s)
+        except ValueError as exc:
+            raise WorkspaceError("invalid_arguments", f"timeout {timeout_s:g} s: {exc}") from None
 
     async def _set_ports(self, workspace_id: str, live: LiveWorkspace) -> None:
         async with transaction(self.sessions, None) as session:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     AfterValidator,
@@ -22,20 +22,17 @@ from pydantic import (
     JsonValue,
     RootModel,
     StringConstraints,
-    ValidationInfo,
     field_validator,
 )
 
-from polybox.config import Settings
 from polybox.sandbox.dotnet import Template
 from polybox.workspaces.answers import ANSWER, ANSWER_CONFIG, Failure, Success
 from polybox.workspaces.schemas import (
     DEFAULT_VERSION,
-    SETTINGS_CONTEXT,
     DiagnosticOut,
     DotnetVersion,
     Package,
-    within_limit,
+    TimedInput,
 )
 
 MAX_FILE_CHARS = 1_000_000
@@ -105,21 +102,12 @@ class WorkspaceInput(BaseModel):
     workspace_id: WorkspaceId = Field(description=_WORKSPACE_ID)
 
 
-class CommandInput(WorkspaceInput):
+class CommandInput(WorkspaceInput, TimedInput):
     """A workspace call that runs a command: its output detail and its timeout."""
 
+    timeout_kind: ClassVar[Literal["snippet", "command"]] = "command"
     detail_level: Literal["concise", "full"] = Field("concise", description=_DETAIL)
     timeout_s: float | None = Field(None, gt=0, description=_TIMEOUT)
-
-    @field_validator("timeout_s", mode="after")
-    @classmethod
-    def _within_the_limit(cls, value: float | None, info: ValidationInfo) -> float | None:
-        settings: Settings = (info.context or {})[SETTINGS_CONTEXT]
-        return within_limit(value, settings.dotnet_command_max_timeout_seconds)
-
-    def timeout(self, settings: Settings) -> float:
-        """The command's timeout: the one asked for, else the server's default."""
-        return settings.dotnet_command_timeout_seconds if self.timeout_s is None else self.timeout_s
 
 
 class CreateProjectInput(BaseModel):
