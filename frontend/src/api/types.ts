@@ -67,5 +67,4 @@ export type WorkspaceFileContent = Schemas["FileContentOut"];
 export type CleanupOut = Schemas["CleanupOut"];
 export type DotnetVersionOut = Schemas["VersionStatusOut"];
 export type DotnetSettingOut = Schemas["DotnetSettingOut"];
-export type SnippetStats = Schemas["SnippetStats"];
 export type SnippetRunOut = Schemas["SnippetRunOut"];
